@@ -1,0 +1,193 @@
+"""Model files: NAME.safetensors (weights) + NAME.json (what the weights are).
+
+safetensors, never pickle: a model file someone sends you must not be able to
+run code on your machine. Pickle-based files (.pth, .pt, .ckpt, .pkl) are
+refused outright rather than "loaded carefully".
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = "colorizer-model"
+FORMAT_VERSION = 1
+ARCHITECTURES = ("unet",)
+PICKLE_SUFFIXES = (".pth", ".pt", ".ckpt", ".pkl", ".pickle", ".bin")
+
+
+class ModelFileError(Exception):
+    """A model file that is missing, malformed, refused or does not match its JSON."""
+
+
+def read_model_json(json_path: Path) -> dict:
+    """Read and validate NAME.json without importing torch (the catalog uses this)."""
+    json_path = Path(json_path)
+    if json_path.suffix.lower() in PICKLE_SUFFIXES:
+        raise ModelFileError(
+            f"{json_path.name}: pickle-based weight files are refused, because loading one can run "
+            "arbitrary code. Use a Colorizer model (NAME.safetensors + NAME.json)."
+        )
+    if json_path.suffix.lower() == ".safetensors":
+        json_path = json_path.with_suffix(".json")
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFileError(f"{json_path.name}: file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{json_path.name}: not a readable model description ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{json_path.name}: not a Colorizer model description")
+    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise ModelFileError(f"{json_path.name}: made by a newer Colorizer (format {meta['format_version']})")
+    if meta.get("architecture") not in ARCHITECTURES:
+        raise ModelFileError(f"{json_path.name}: unknown architecture {meta.get('architecture')!r}")
+    if not isinstance(meta.get("config"), dict):
+        raise ModelFileError(f"{json_path.name}: no network configuration")
+    weights = weights_path(json_path, meta)
+    if not weights.is_file():
+        raise ModelFileError(f"{json_path.name}: weights file {weights.name} is missing")
+    _check_safetensors_header(weights)
+    return meta
+
+
+def weights_path(json_path: Path, meta: dict) -> Path:
+    return Path(json_path).with_name(meta.get("weights", Path(json_path).stem + ".safetensors"))
+
+
+def _check_safetensors_header(path: Path) -> None:
+    """Cheap structural check: an 8-byte length, then a JSON header that fits the file."""
+    size = path.stat().st_size
+    try:
+        with open(path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            if n <= 0 or n + 8 > size:
+                raise ValueError("bad header length")
+            json.loads(f.read(n))
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{path.name}: not a valid safetensors file ({exc})") from None
+
+
+@dataclass
+class ColorModel:
+    """A loaded network ready for inference, with what its JSON says about it."""
+
+    name: str
+    meta: dict
+    net: "torch.nn.Module"
+    device: "torch.device"
+    temperature: float | None = None  # None: the model's own readout temperature
+
+    @property
+    def render_size(self) -> int:
+        return int(self.meta.get("render_size", 512))
+
+    @property
+    def size_multiple(self) -> int:
+        return self.net.size_multiple
+
+    def predict_ab(self, L: np.ndarray, hint_ab: np.ndarray | None = None, hint_mask: np.ndarray | None = None) -> np.ndarray:
+        """L* (h, w) float32 0..100, h and w multiples of size_multiple -> ab (h/4, w/4, 2) float32."""
+        import torch
+
+        from colorizer_app.core.device import autocast_context
+
+        x = torch.from_numpy(np.ascontiguousarray(L, dtype=np.float32))[None, None].to(self.device)
+        hab = hm = None
+        if hint_mask is not None and hint_mask.any():
+            hab = torch.from_numpy(np.ascontiguousarray(hint_ab.transpose(2, 0, 1), dtype=np.float32))[None].to(self.device)
+            hm = torch.from_numpy(np.ascontiguousarray(hint_mask, dtype=np.float32))[None, None].to(self.device)
+        with torch.inference_mode(), autocast_context(self.device):
+            out = self.net(x, hab, hm)
+        ab = self.net.readout(out, self.temperature)
+        return ab[0].permute(1, 2, 0).float().cpu().numpy()
+
+
+def load_model(json_path: Path | str, device=None) -> ColorModel:
+    """Load NAME.json + NAME.safetensors onto `device` (default: the best available)."""
+    import torch
+    from safetensors.torch import load_file
+
+    from colorizer_app.core.device import select_device
+    from colorizer_app.models import UNetConfig, build_model
+
+    json_path = Path(json_path)
+    if json_path.suffix.lower() == ".safetensors":
+        json_path = json_path.with_suffix(".json")
+    meta = read_model_json(json_path)
+    try:
+        config = UNetConfig(**meta["config"])
+        net = build_model(config)
+    except (TypeError, AssertionError, ValueError) as exc:
+        raise ModelFileError(f"{json_path.name}: network configuration not understood ({exc})") from None
+    try:
+        state = load_file(str(weights_path(json_path, meta)))
+    except Exception as exc:  # safetensors raises its own error types
+        raise ModelFileError(f"{json_path.name}: weights could not be read ({exc})") from None
+    own = net.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = sorted(k for k in own if k in state and own[k].shape != state[k].shape)
+    if missing or unexpected or wrong:
+        detail = "; ".join(
+            f"{what}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
+            for what, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            if keys
+        )
+        raise ModelFileError(f"{json_path.name}: weights do not match the network ({detail})")
+    net.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
+    device = torch.device(device) if device is not None else select_device()
+    net.to(device).eval()
+    if device.type == "cpu":
+        net.to(memory_format=torch.channels_last)
+    return ColorModel(name=meta.get("name", json_path.stem), meta=meta, net=net, device=device)
+
+
+def save_model(net, json_path: Path | str, meta: dict, half: bool = True) -> Path:
+    """Write NAME.safetensors + NAME.json next to each other, each atomically.
+
+    `meta` holds what the caller knows (render size, training data, metrics, ...);
+    format fields, the config and the weights' checksum are filled in here.
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    json_path = Path(json_path)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    state = {}
+    for k, v in net.state_dict().items():
+        v = v.detach().cpu()
+        if half and v.is_floating_point():
+            v = v.half()
+        state[k] = v.contiguous()
+    weights = json_path.with_suffix(".safetensors")
+    _atomic_write(weights, lambda tmp: save_file(state, str(tmp)))
+    full = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": json_path.stem,
+        "architecture": "unet",
+        "config": net.config.to_dict(),
+        "render_size": 512,
+        **meta,
+        "weights": weights.name,
+        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+    }
+    text = json.dumps(full, indent=2, sort_keys=False) + "\n"
+    _atomic_write(json_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return json_path
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
