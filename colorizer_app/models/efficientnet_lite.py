@@ -107,10 +107,8 @@ class EfficientNetLite0Encoder(nn.Module):
         # Middle stages
         self._blocks = nn.ModuleList(MBConv(a) for a in lite0_blocks())
 
-    def forward(self, x: torch.Tensor, stem_extra: torch.Tensor | None = None) -> list[torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         x = F.relu6(self._bn0(self._conv_stem(x)))  # (B, 32, H/2, W/2)
-        if stem_extra is not None:
-            x = x + stem_extra
         features = []
         for i, block in enumerate(self._blocks):
             x = block(x)

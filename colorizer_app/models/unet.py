@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from colorizer_app.models.abgrid import AB_LIMIT, in_gamut_bins
-from colorizer_app.models.efficientnet_lite import Conv2dSame, EfficientNetLite0Encoder
+from colorizer_app.models.efficientnet_lite import EfficientNetLite0Encoder
 
 HEADS = ("classification", "regression")
 
@@ -62,7 +62,7 @@ class Up(nn.Module):
 
 class UNet(nn.Module):
     # Multiple of this the input height and width must be.
-    size_multiple = 32
+    size_multiple = 16  # the hint pooling at 1/16 must tile the input exactly
     hint_chs = 3  # a/110, b/110, mask
 
     def __init__(self, config: UNetConfig):
@@ -75,25 +75,25 @@ class UNet(nn.Module):
         # Stored with the weights, so a model file carries its own color grid.
         self.register_buffer("ab_bins", bins)  # (Q, 2)
 
-        # Stem: hints enter through a zero-initialised conv added to the encoder
-        # stem, so the pretrained encoder starts out exactly as on ImageNet.
+        # Stem: the ImageNet encoder sees the gray photo only.
         self.encoder = EfficientNetLite0Encoder()
-        self.hint_stem = Conv2dSame(self.hint_chs, 32, 3, stride=2, bias=False)
 
-        # Middle stages: decoder from 1/32 back to 1/4.
+        # Middle stages: decoder from 1/32 back to 1/4. Hints, average-pooled,
+        # join every stage: at 1/16 they spread over a region, at 1/4 they act
+        # locally. Keeping them out of the encoder means a frozen encoder needs
+        # no backward pass at all, which is what makes CPU training practical.
         c16, c8, c4 = config.decoder_chs
         e4, e8, e16, e32 = self.encoder.feature_chs
-        self.up16 = Up(e32, e16, c16)
-        self.up8 = Up(c16, e8, c8)
-        # Pooled hints join again at 1/4 so a point hint acts locally too.
-        self.up4 = Up(c8, e4 + self.hint_chs, c4)
+        h = self.hint_chs
+        self.up16 = Up(e32, e16 + h, c16)
+        self.up8 = Up(c16, e8 + h, c8)
+        self.up4 = Up(c8, e4 + h, c4)
 
         # Head
         out_chs = config.num_bins if config.head == "classification" else 2
         self.head = nn.Sequential(ConvNormAct(c4, c4), nn.Conv2d(c4, out_chs, 1))
 
         self.apply(self._init_weights)
-        nn.init.zeros_(self.hint_stem.weight)
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -127,13 +127,19 @@ class UNet(nn.Module):
             hints = L.new_zeros(B, self.hint_chs, H, W)
         else:
             hints = torch.cat([hint_ab / AB_LIMIT * hint_mask, hint_mask], dim=1)
-        f4, f8, f16, f32 = self.encoder(self.encoder_input(L), stem_extra=self.hint_stem(hints))
-        hints4 = F.avg_pool2d(hints, 4)  # (B, 3, H/4, W/4)
-        ab_mean = hints4[:, :2] / hints4[:, 2:].clamp_min(1e-3)
-        x = self.up16(f32, f16)  # (B, c16, H/16, W/16)
-        x = self.up8(x, f8)  # (B, c8, H/8, W/8)
-        x = self.up4(x, torch.cat([f4, ab_mean, hints4[:, 2:]], dim=1))  # (B, c4, H/4, W/4)
+        f4, f8, f16, f32 = self.encoder(self.encoder_input(L))
+        x = self.up16(f32, torch.cat([f16, self._pool_hints(hints, 16)], dim=1))  # (B, c16, H/16, W/16)
+        x = self.up8(x, torch.cat([f8, self._pool_hints(hints, 8)], dim=1))  # (B, c8, H/8, W/8)
+        x = self.up4(x, torch.cat([f4, self._pool_hints(hints, 4)], dim=1))  # (B, c4, H/4, W/4)
         return x
+
+    @staticmethod
+    def _pool_hints(hints: torch.Tensor, factor: int) -> torch.Tensor:
+        """Average hint color over the hinted pixels of each cell, plus hint coverage."""
+        pooled = F.avg_pool2d(hints, factor)
+        coverage = pooled[:, 2:]
+        ab = pooled[:, :2] / coverage.clamp_min(1e-4) * (coverage > 0)
+        return torch.cat([ab, coverage], dim=1)
 
     def forward_head(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(x)  # (B, Q or 2, H/4, W/4)

@@ -1,0 +1,45 @@
+"""Where things live: bundled resources (frozen or not) and the user's own folders.
+
+User data goes only to the platformdirs folders, never next to the program,
+so a bundled app in a read-only place works and an upgrade keeps the models.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "Colorizer"
+APP_AUTHOR = "Colorizer"
+
+
+def resources_dir() -> Path:
+    """resources/ next to the package, or inside a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def bundled_models_dir() -> Path:
+    return resources_dir() / "models"
+
+
+def _user_data_dir() -> Path:
+    # COLORIZER_DATA_DIR lets tests and portable installs keep everything in one place.
+    override = os.environ.get("COLORIZER_DATA_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+
+
+def user_models_dir() -> Path:
+    return _user_data_dir() / "models"
+
+
+def user_runs_dir() -> Path:
+    return _user_data_dir() / "runs"
+
+
+def user_cache_dir() -> Path:
+    override = os.environ.get("COLORIZER_DATA_DIR")
+    return Path(override) / "cache" if override else Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR))

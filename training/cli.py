@@ -1,0 +1,75 @@
+"""`python -m training train|evaluate|export` (also under torchrun for several GPUs)."""
+
+import argparse
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from training.config import LOSSES, PRESETS, TrainConfig, make_config
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", choices=sorted(PRESETS), help="named settings; flags override them")
+    p.add_argument("--data", required=True, help="folder of color photos (searched recursively)")
+    p.add_argument("--name", required=True, help="name of the model to export")
+    p.add_argument("--loss", choices=LOSSES)
+    defaults = TrainConfig.__dataclass_fields__
+    skip = {"data", "name", "loss"}
+    for f in fields(TrainConfig):
+        if f.name in skip:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in (bool, "bool"):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+        else:
+            kind = {"int": int, "float": float, "str": str}.get(getattr(f.type, "__name__", f.type), str)
+            p.add_argument(flag, type=kind, default=None, help=f"default: {defaults[f.name].default!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a model on a folder of color photos")
+    _add_train_args(train)
+
+    ev = sub.add_parser("evaluate", help="colorization metrics of a model on a folder of color photos")
+    ev.add_argument("--model", action="append", required=True,
+                    help="model name from the catalog or path to NAME.json; repeat to compare")
+    ev.add_argument("--data", required=True)
+    ev.add_argument("--render-size", type=int, default=None)
+    ev.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature override")
+    ev.add_argument("--limit", type=int, default=0, help="at most this many photos")
+    ev.add_argument("--gray-baseline", action="store_true", help="also score the gray input itself")
+    ev.add_argument("--device", default="auto")
+
+    ex = sub.add_parser("export", help="export a run's best model into the models folder")
+    ex.add_argument("--run", required=True, help="the run folder (has best.json)")
+    ex.add_argument("--name", required=True)
+    ex.add_argument("--to", default="", help="folder to export into (default: the user's models folder)")
+    ex.add_argument("--temperature", type=float, default=None, help="set the model's readout temperature")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "train":
+        from training.train import main as train_main
+
+        overrides = {k: v for k, v in vars(args).items() if k not in ("command", "preset")}
+        try:
+            cfg = make_config(args.preset, **overrides)
+        except (AssertionError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        train_main(cfg)
+        return 0
+    if args.command == "evaluate":
+        from training.evaluate import evaluate_cli
+
+        return evaluate_cli(args)
+    if args.command == "export":
+        from training.export import export_cli
+
+        return export_cli(args)
+    return 2

@@ -1,0 +1,78 @@
+"""Training settings, and named presets that list only what they change."""
+
+from dataclasses import dataclass, fields
+
+LOSSES = ("classification", "l1", "huber", "gan")
+
+
+@dataclass
+class TrainConfig:
+    # data
+    data: str = ""
+    val: str = ""  # empty: hold out val_fraction of data
+    val_fraction: float = 0.04
+    limit_photos: int = 0  # 0 = all
+    load_size: int = 256  # photos are loaded with at most this short side
+    balance: float = 0.5  # 0 = uniform over photos, 1 = uniform over groups (folders/prefixes)
+    # model
+    name: str = "my-model"
+    init: str = "pretrained"  # pretrained | scratch | path to a model .json to start from
+    loss: str = "classification"
+    rebalance_lambda: float = 0.5  # classification: mix of prior and uniform (Zhang et al.)
+    readout_temperature: float = 0.38
+    # schedule: training ends at whichever of max_iters / epochs / time_budget_min comes first
+    crop: int = 176
+    batch_size: int = 16
+    max_iters: int = 0
+    epochs: float = 0.0
+    time_budget_min: float = 0.0
+    lr: float = 1e-3
+    min_lr_frac: float = 0.05
+    encoder_lr_scale: float = 0.1
+    weight_decay: float = 1e-4
+    warmup_iters: int = 100
+    grad_clip: float = 1.0
+    freeze_encoder_frac: float = 0.6  # encoder frozen for this fraction of training
+    unfreeze_from_block: int = 8  # then blocks >= this one train (the 1/16 and 1/32 stages)
+    gan_weight: float = 0.02
+    # evaluation, checkpoints, logs
+    eval_interval: int = 0  # iterations between validations; 0 = once per epoch
+    eval_photos: int = 0  # 0 = the whole validation set
+    patience: int = 0  # stop after this many validations without improvement; 0 = never
+    ckpt_interval: int = 200
+    log_interval: int = 10
+    out_dir: str = ""  # run folder; empty: the user's runs folder / name
+    export: bool = True
+    export_dir: str = ""  # empty: the user's models folder
+    # runtime
+    device: str = "auto"
+    threads: int = 0
+    amp: bool = True  # bf16/fp16 autocast where the hardware has it
+    seed: int = 1337
+
+    def __post_init__(self):
+        assert self.loss in LOSSES, f"loss must be one of {LOSSES}"
+        assert self.crop % 16 == 0, "crop must be a multiple of 16"
+        assert self.max_iters or self.epochs or self.time_budget_min, "set max_iters, epochs or time_budget_min"
+
+
+PRESETS = {
+    # The bundled default model on a 2-core CPU: frozen encoder, then the last stages.
+    "cpu-default": dict(crop=176, batch_size=16, time_budget_min=90, freeze_encoder_frac=0.6, eval_photos=256),
+    # The L1 regression baseline, same budget.
+    "cpu-baseline": dict(loss="l1", crop=176, batch_size=16, time_budget_min=90, freeze_encoder_frac=0.6, eval_photos=256),
+    # A GPU run: bigger crops and batches, the encoder unfrozen earlier.
+    "gpu": dict(crop=224, batch_size=64, epochs=30, freeze_encoder_frac=0.2, unfreeze_from_block=0, lr=2e-3),
+    # For tests and quick looks.
+    "tiny": dict(crop=64, batch_size=4, max_iters=4, eval_interval=2, ckpt_interval=2, log_interval=1, warmup_iters=1),
+}
+
+
+def make_config(preset: str | None = None, **overrides) -> TrainConfig:
+    known = {f.name for f in fields(TrainConfig)}
+    values = dict(PRESETS[preset]) if preset else {}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig(**values)

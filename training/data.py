@@ -1,0 +1,210 @@
+"""Training photos: find, load into memory, sample balanced batches.
+
+A batch is made in the main process (nanoGPT's get_batch): photos are small
+(the loader caps their short side), so crops, flips, rotation, Lab conversion
+and degradation of 16 photos take a few milliseconds.
+"""
+
+import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from training.degrade import degrade
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+GRAY_CHROMA = 6.0  # a photo whose 99th-percentile chroma (Lab units) is below this is grayscale
+
+
+@dataclass
+class PhotoSet:
+    photos: list[np.ndarray]  # RGB uint8, short side <= load_size
+    names: list[str]
+    groups: list[str]
+    skipped_broken: int = 0
+    skipped_gray: int = 0
+
+    def __len__(self) -> int:
+        return len(self.photos)
+
+    def summary(self) -> str:
+        counts = {}
+        for g in self.groups:
+            counts[g] = counts.get(g, 0) + 1
+        top = ", ".join(f"{g} {n}" for g, n in sorted(counts.items(), key=lambda kv: -kv[1])[:8])
+        return (
+            f"{len(self)} photos ({top}); skipped {self.skipped_broken} unreadable "
+            f"and {self.skipped_gray} grayscale"
+        )
+
+
+def find_photos(root: Path) -> list[Path]:
+    root = Path(root)
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith("."))
+
+
+def group_of(path: Path, root: Path) -> str:
+    """The photo's kind, for balancing: its first sub-folder, else its file-name prefix."""
+    rel = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+    if len(rel.parts) > 1:
+        return rel.parts[0]
+    match = re.match(r"[A-Za-z]+", path.stem)
+    return match.group(0).lower() if match else "photos"
+
+
+def _load_one(path: Path, load_size: int):
+    """RGB uint8 with short side <= load_size, or None if unreadable."""
+    data = np.fromfile(str(path), dtype=np.uint8)
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if bgr is None:
+        return None
+    h, w = bgr.shape[:2]
+    scale = load_size / min(h, w)
+    if scale < 1:
+        bgr = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def is_grayscale(rgb: np.ndarray) -> bool:
+    small = cv2.resize(rgb, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    return float(np.percentile(chroma, 99)) < GRAY_CHROMA
+
+
+def load_photos(root: Path, load_size: int = 256, min_size: int = 64, limit: int | None = None, threads: int = 2) -> PhotoSet:
+    root = Path(root)
+    paths = find_photos(root)
+    if limit:
+        paths = paths[:limit]
+    with ThreadPoolExecutor(threads) as pool:  # cv2 decodes without the GIL
+        images = list(pool.map(lambda p: _load_one(p, load_size), paths))
+    out = PhotoSet([], [], [])
+    for path, rgb in zip(paths, images):
+        if rgb is None or min(rgb.shape[:2]) < min_size:
+            out.skipped_broken += 1
+        elif is_grayscale(rgb):
+            out.skipped_gray += 1
+        else:
+            out.photos.append(rgb)
+            out.names.append(path.name)
+            out.groups.append(group_of(path, root))
+    return out
+
+
+def sampling_weights(groups: list[str], balance: float) -> np.ndarray:
+    """Per-photo probabilities; balance 0 = uniform, 1 = every group equally often."""
+    counts = {}
+    for g in groups:
+        counts[g] = counts.get(g, 0) + 1
+    w = np.array([counts[g] ** -balance for g in groups], dtype=np.float64)
+    return w / w.sum()
+
+
+def rgb_to_lab(rgb_u8: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb_u8.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+
+def random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator, augment: bool) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if min(h, w) < size:
+        s = size / min(h, w)
+        rgb = cv2.resize(rgb, (max(size, round(w * s)), max(size, round(h * s))), interpolation=cv2.INTER_CUBIC)
+        h, w = rgb.shape[:2]
+    if augment and rng.random() < 0.3:  # small rotation, then crop inside it
+        angle = rng.uniform(-8, 8)
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        rgb = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    y = int(rng.integers(0, h - size + 1)) if augment else (h - size) // 2
+    x = int(rng.integers(0, w - size + 1)) if augment else (w - size) // 2
+    crop = rgb[y : y + size, x : x + size]
+    if augment and rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    return np.ascontiguousarray(crop)
+
+
+def simulate_hints(ab: np.ndarray, rng: np.random.Generator, p_none: float = 0.5):
+    """User hints as the app would send them: a few points/patches of true color."""
+    h, w = ab.shape[:2]
+    hint_ab = np.zeros_like(ab)
+    mask = np.zeros((h, w), np.float32)
+    if rng.random() < p_none:
+        return hint_ab, mask
+    for _ in range(int(min(rng.geometric(0.25), 12))):
+        r = int(rng.integers(0, 3))  # patch half-size 0..2 px
+        y, x = int(rng.integers(r, h - r)), int(rng.integers(r, w - r))
+        patch = ab[y - r : y + r + 1, x - r : x + r + 1]
+        hint_ab[y - r : y + r + 1, x - r : x + r + 1] = patch.reshape(-1, 2).mean(0)
+        mask[y - r : y + r + 1, x - r : x + r + 1] = 1.0
+    return hint_ab, mask
+
+
+@dataclass
+class Batch:
+    L: torch.Tensor  # (B, 1, S, S) degraded input luminance
+    hint_ab: torch.Tensor  # (B, 2, S, S)
+    hint_mask: torch.Tensor  # (B, 1, S, S)
+    ab_target: torch.Tensor  # (B, 2, S/4, S/4) clean ab at the head's resolution
+    L_clean: torch.Tensor  # (B, 1, S, S)
+    ab_full: torch.Tensor  # (B, 2, S, S)
+
+
+def make_batch(photos: list[np.ndarray], size: int, rng: np.random.Generator, augment: bool = True,
+               hints: bool = True, degrade_input: bool = True) -> Batch:
+    Ls, Lcs, habs, hms, abts, abfs = [], [], [], [], [], []
+    for rgb in photos:
+        lab = rgb_to_lab(random_crop(rgb, size, rng, augment))
+        L, ab = lab[..., 0], lab[..., 1:]
+        L_in = degrade(L, rng) if degrade_input else L
+        hab, hm = simulate_hints(ab, rng) if hints else (np.zeros_like(ab), np.zeros(L.shape, np.float32))
+        Ls.append(L_in)
+        Lcs.append(L)
+        habs.append(hab)
+        hms.append(hm)
+        abts.append(cv2.resize(ab, (size // 4, size // 4), interpolation=cv2.INTER_AREA))
+        abfs.append(ab)
+
+    def t(arrays, channels_first):
+        x = torch.from_numpy(np.stack(arrays))
+        return x.permute(0, 3, 1, 2).contiguous() if channels_first else x[:, None]
+
+    return Batch(t(Ls, False), t(habs, True), t(hms, False), t(abts, True), t(Lcs, False), t(abfs, True))
+
+
+class BatchSampler:
+    """Random balanced batches from a PhotoSet; its RNG state is checkpointed."""
+
+    def __init__(self, photos: PhotoSet, batch_size: int, crop: int, seed: int, balance: float):
+        self.photos = photos
+        self.batch_size = batch_size
+        self.crop = crop
+        self.rng = np.random.default_rng(seed)
+        self.p = sampling_weights(photos.groups, balance)
+
+    def next(self) -> Batch:
+        idx = self.rng.choice(len(self.photos), self.batch_size, p=self.p)
+        return make_batch([self.photos.photos[i] for i in idx], self.crop, self.rng)
+
+    def state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_state(self, state: dict) -> None:
+        self.rng.bit_generator.state = state
+
+
+def fixed_batches(photos: PhotoSet, size: int, batch_size: int):
+    """Deterministic center crops, no degradation, no hints: for validation."""
+    rng = np.random.default_rng(0)
+    for i in range(0, len(photos), batch_size):
+        yield make_batch(photos.photos[i : i + batch_size], size, rng, augment=False, hints=False, degrade_input=False)
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)

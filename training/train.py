@@ -1,0 +1,432 @@
+"""The training loop. Order follows nanoGPT's train.py: config, device and
+autocast context, data, model, optimizer, estimate_loss, get_lr, loop.
+
+Progress is measured as the largest of iterations / max_iters, epochs done /
+epochs and elapsed / time budget, so the learning-rate schedule and the
+frozen-encoder phase work the same whichever limit a person sets.
+"""
+
+import contextlib
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from colorizer_app.core import paths
+from colorizer_app.core.device import configure_runtime, select_device
+from colorizer_app.core.modelfile import load_model, save_model
+from colorizer_app.models import UNetConfig, build_model
+from training import data as data_mod
+from training.config import TrainConfig
+from training.losses import (
+    PatchDiscriminator,
+    RebalancedClassificationLoss,
+    ab_regression_loss,
+    hinge_d_loss,
+    hinge_g_loss,
+    load_or_compute_prior,
+    rebalance_weights,
+)
+from training.metrics import MetricAccumulator
+
+CKPT_NAME = "ckpt.pt"
+
+
+class JsonLog:
+    """One JSON object per line, on stdout and in the run's log.jsonl (a GUI plots these)."""
+
+    def __init__(self, path: Path | None, enabled: bool):
+        self.enabled = enabled
+        self.file = open(path, "a", encoding="utf-8") if (path and enabled) else None
+
+    def __call__(self, event: str, **fields) -> None:
+        if not self.enabled:
+            return
+        line = json.dumps({"event": event, "time": round(time.time(), 3), **fields})
+        print(line, flush=True)
+        if self.file:
+            self.file.write(line + "\n")
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file:
+            self.file.close()
+
+
+def lab_to_rgb_u8(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    lab = np.concatenate([L[..., None], ab], axis=-1).astype(np.float32)
+    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def init_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict]:
+    """The network to train and what it started from."""
+    if cfg.init in ("pretrained", "scratch"):
+        head = "regression" if cfg.loss in ("l1", "huber") else "classification"
+        net = build_model(UNetConfig(head=head, readout_temperature=cfg.readout_temperature),
+                          pretrained_encoder=cfg.init == "pretrained")
+        return net, {"init": cfg.init}
+    start = load_model(cfg.init, device="cpu")  # an existing model file: fine-tune it
+    return start.net.float(), {"init": start.name, "init_path": str(cfg.init)}
+
+
+def main(cfg: TrainConfig) -> Path | None:
+    """Train; return the exported model's JSON path (None if not exported / not the master)."""
+    # -- distributed and device ---------------------------------------------------------
+    ddp = int(os.environ.get("RANK", -1)) != -1
+    if ddp:
+        import torch.distributed as dist
+
+        backend = "nccl" if torch.cuda.is_available() and cfg.device != "cpu" else "gloo"
+        dist.init_process_group(backend=backend)
+        rank, world = dist.get_rank(), dist.get_world_size()
+        local_rank = int(os.environ.get("LOCAL_RANK", 0))
+        device = torch.device(f"cuda:{local_rank}") if backend == "nccl" else torch.device("cpu")
+    else:
+        rank, world = 0, 1
+        device = select_device(cfg.device)
+    master = rank == 0
+    configure_runtime(cfg.threads or None)
+    torch.manual_seed(cfg.seed + rank)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    amp_dtype = None
+    if cfg.amp and device.type == "cuda":
+        amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    elif cfg.amp and device.type == "cpu" and torch.backends.mkldnn.is_available() and _cpu_has_bf16():
+        amp_dtype = torch.bfloat16
+    ctx = torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else contextlib.nullcontext()
+
+    out_dir = Path(cfg.out_dir) if cfg.out_dir else paths.user_runs_dir() / cfg.name
+    if master:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    log = JsonLog(out_dir / "log.jsonl", enabled=master)
+    say = data_mod.log if master else (lambda msg: None)
+
+    # -- data ---------------------------------------------------------------------------
+    t0 = time.time()
+    train_set = data_mod.load_photos(Path(cfg.data), cfg.load_size, limit=cfg.limit_photos or None)
+    if cfg.val:
+        val_set = data_mod.load_photos(Path(cfg.val), cfg.load_size)
+    else:
+        train_set, val_set = _split(train_set, cfg.val_fraction, cfg.seed)
+    if cfg.eval_photos and len(val_set) > cfg.eval_photos:
+        val_set = _subset(val_set, np.random.default_rng(0).choice(len(val_set), cfg.eval_photos, replace=False))
+    problem = None
+    if len(train_set) < 2:
+        problem = f"too few usable photos in {cfg.data}: {train_set.summary()}"
+    elif len(val_set) < 1:
+        problem = "no photos left for validation: add photos or a --val folder"
+    if problem:
+        log("error", message=problem)
+        log.close()
+        raise SystemExit(f"error: {problem}")
+    say(f"train: {train_set.summary()}")
+    say(f"val: {len(val_set)} photos; loaded in {time.time() - t0:.0f} s")
+    log("data", train=len(train_set), val=len(val_set), skipped_broken=train_set.skipped_broken,
+        skipped_gray=train_set.skipped_gray)
+    sampler = data_mod.BatchSampler(train_set, cfg.batch_size, cfg.crop, cfg.seed + 1000 * rank, cfg.balance)
+    iters_per_epoch = max(1, len(train_set) // (cfg.batch_size * world))
+
+    # -- model, loss, optimizer ---------------------------------------------------------
+    raw_model, origin = init_model(cfg)
+    raw_model.to(device)
+    if device.type == "cpu" or device.type == "cuda":
+        raw_model.to(memory_format=torch.channels_last)
+    head = raw_model.config.head
+    if cfg.loss in ("l1", "huber") and head != "regression":
+        raise SystemExit("error: the L1/Huber loss needs a regression model to start from")
+    criterion = None
+    if head == "classification":
+        bins = raw_model.ab_bins.cpu().numpy()
+        prior = load_or_compute_prior(train_set, bins, paths.user_cache_dir(), raw_model.config.grid_step)
+        weights = rebalance_weights(prior, bins, lam=cfg.rebalance_lambda)
+        criterion = RebalancedClassificationLoss(raw_model.ab_bins.cpu(), torch.from_numpy(weights)).to(device)
+
+    disc = disc_opt = None
+    if cfg.loss == "gan":
+        disc = PatchDiscriminator().to(device)
+        disc_opt = torch.optim.AdamW(disc.parameters(), lr=cfg.lr * 0.5, betas=(0.5, 0.99))
+
+    encoder_params = list(raw_model.encoder.parameters())
+    encoder_ids = {id(p) for p in encoder_params}
+    decoder_params = [p for p in raw_model.parameters() if id(p) not in encoder_ids]
+    optimizer = torch.optim.AdamW(
+        [{"params": decoder_params, "lr_scale": 1.0}, {"params": encoder_params, "lr_scale": cfg.encoder_lr_scale}],
+        lr=cfg.lr, weight_decay=cfg.weight_decay,
+    )
+
+    iter_num, best_val, elapsed_before, evals_since_best = 0, math.inf, 0.0, 0
+    best_metrics: dict = {}
+    ckpt_path = out_dir / CKPT_NAME
+    if ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)  # our own file
+        raw_model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        if disc is not None and ckpt.get("disc"):
+            disc.load_state_dict(ckpt["disc"])
+            disc_opt.load_state_dict(ckpt["disc_optimizer"])
+        iter_num, best_val = ckpt["iter_num"], ckpt["best_val_loss"]
+        elapsed_before, best_metrics = ckpt["elapsed"], ckpt.get("best_metrics", {})
+        evals_since_best = ckpt.get("evals_since_best", 0)
+        sampler.set_state(ckpt["sampler_state"][rank] if rank < len(ckpt["sampler_state"]) else ckpt["sampler_state"][0])
+        torch.set_rng_state(ckpt["torch_rng"])
+        say(f"resumed from {ckpt_path} at iteration {iter_num}")
+        log("resume", iter=iter_num)
+
+    def progress(it: int, elapsed: float) -> float:
+        p = 0.0
+        if cfg.max_iters:
+            p = max(p, it / cfg.max_iters)
+        if cfg.epochs:
+            p = max(p, it / (cfg.epochs * iters_per_epoch))
+        if cfg.time_budget_min:
+            p = max(p, elapsed / (cfg.time_budget_min * 60))
+        return p
+
+    def get_lr(it: int, prog: float) -> float:
+        if it < cfg.warmup_iters:
+            return cfg.lr * (it + 1) / cfg.warmup_iters
+        coeff = 0.5 * (1.0 + math.cos(math.pi * min(prog, 1.0)))
+        return cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * coeff)
+
+    def set_encoder_trainable(prog: float) -> bool:
+        trainable = prog >= cfg.freeze_encoder_frac
+        for i, block in enumerate(raw_model.encoder._blocks):
+            for p in block.parameters():
+                p.requires_grad_(trainable and i >= cfg.unfreeze_from_block)
+        stem_trainable = trainable and cfg.unfreeze_from_block <= 0
+        for p in list(raw_model.encoder._conv_stem.parameters()) + list(raw_model.encoder._bn0.parameters()):
+            p.requires_grad_(stem_trainable)
+        return trainable
+
+    def wrap(model):
+        if not ddp:
+            return model
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        return DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def compute_loss(model, batch, train: bool):
+        L, hint_ab, hint_mask = (t.to(device, non_blocking=True) for t in (batch.L, batch.hint_ab, batch.hint_mask))
+        ab_true = batch.ab_target.to(device, non_blocking=True)
+        L = L.contiguous(memory_format=torch.channels_last)
+        with ctx:
+            out = model(L, hint_ab, hint_mask)
+        if head == "classification":
+            loss = criterion(out, ab_true)
+        else:
+            loss = ab_regression_loss(out.float() * 110.0, ab_true, "huber" if cfg.loss == "huber" else "l1")
+        return out, loss
+
+    @torch.no_grad()
+    def estimate_loss() -> dict:
+        """Validation loss and metrics on deterministic center crops."""
+        raw_model.eval()
+        losses, acc, previews = [], MetricAccumulator(), []
+        for batch in data_mod.fixed_batches(val_set, cfg.crop, cfg.batch_size):
+            out, loss = compute_loss(raw_model, batch, train=False)
+            losses.append(loss.item() * len(batch.L))
+            ab = raw_model.readout(out)
+            ab = F.interpolate(ab, size=batch.L.shape[-2:], mode="bilinear", align_corners=False).cpu().numpy()
+            for i in range(len(batch.L)):
+                L = batch.L_clean[i, 0].numpy()
+                true_ab = batch.ab_full[i].permute(1, 2, 0).numpy()
+                pred_ab = ab[i].transpose(1, 2, 0)
+                pred_rgb, true_rgb = lab_to_rgb_u8(L, pred_ab), lab_to_rgb_u8(L, true_ab)
+                acc.add(pred_rgb, true_rgb, pred_ab, true_ab)
+                if len(previews) < 6:
+                    gray = np.repeat(np.clip(L * 2.55 + 0.5, 0, 255).astype(np.uint8)[..., None], 3, -1)
+                    previews.append(np.concatenate([gray, pred_rgb, true_rgb], axis=1))
+        raw_model.train()
+        metrics = acc.result()
+        metrics["loss"] = sum(losses) / len(val_set)
+        return metrics, np.concatenate(previews, axis=0)
+
+    def save_checkpoint() -> None:
+        sampler_states = [sampler.state()]
+        if ddp:
+            gathered = [None] * world
+            torch.distributed.all_gather_object(gathered, sampler.state())
+            sampler_states = gathered
+        if not master:
+            return
+        state = {
+            "model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
+            "model_args": raw_model.config.to_dict(), "iter_num": iter_num, "best_val_loss": best_val,
+            "best_metrics": best_metrics, "evals_since_best": evals_since_best, "config": asdict(cfg),
+            "elapsed": elapsed, "sampler_state": sampler_states, "torch_rng": torch.get_rng_state(),
+            "disc": disc.state_dict() if disc is not None else None,
+            "disc_optimizer": disc_opt.state_dict() if disc_opt is not None else None,
+        }
+        tmp = ckpt_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, ckpt_path)  # a kill mid-save leaves the previous checkpoint intact
+
+    # -- the loop -----------------------------------------------------------------------
+    raw_model.train()
+    eval_interval = cfg.eval_interval or iters_per_epoch
+    start = time.time()
+    elapsed = elapsed_before
+    encoder_trainable = set_encoder_trainable(progress(iter_num, elapsed))
+    model = wrap(raw_model)
+    say(f"training on {device} ({torch.get_num_threads()} threads, amp={amp_dtype}), "
+        f"{iters_per_epoch} iterations per epoch, head={head}, loss={cfg.loss}")
+    log("start", device=str(device), world=world, iters_per_epoch=iters_per_epoch, config=asdict(cfg))
+    window_t, window_imgs, stopped_early = time.time(), 0, False
+    while True:
+        elapsed = elapsed_before + time.time() - start
+        if ddp:  # every rank must agree on the schedule
+            t = torch.tensor([elapsed], dtype=torch.float64)
+            torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+            elapsed = float(t)
+        prog = progress(iter_num, elapsed)
+        if set_encoder_trainable(prog) != encoder_trainable:
+            encoder_trainable = not encoder_trainable
+            model = wrap(raw_model)
+            say(f"iteration {iter_num}: encoder stages from block {cfg.unfreeze_from_block} now train")
+            log("unfreeze", iter=iter_num)
+        lr = get_lr(iter_num, prog)
+        for group in optimizer.param_groups:
+            group["lr"] = lr * group["lr_scale"]
+
+        done = prog >= 1.0
+        if iter_num > 0 and (iter_num % eval_interval == 0 or done) and master:
+            metrics, preview = estimate_loss()
+            epoch = iter_num / iters_per_epoch
+            improved = metrics["loss"] < best_val
+            if improved:
+                best_val, best_metrics, evals_since_best = metrics["loss"], metrics, 0
+                save_model(raw_model, out_dir / "best.json", {"metrics": metrics, "iter": iter_num})
+            else:
+                evals_since_best += 1
+            preview_dir = out_dir / "previews"
+            preview_dir.mkdir(exist_ok=True)
+            preview_path = preview_dir / f"iter_{iter_num:07d}.png"
+            cv2.imwrite(str(preview_path), cv2.cvtColor(preview, cv2.COLOR_RGB2BGR))
+            shutil.copyfile(preview_path, preview_dir / "latest.png")
+            log("val", iter=iter_num, epoch=round(epoch, 3), best=improved, preview=str(preview_path), **metrics)
+            say(f"iter {iter_num} epoch {epoch:.2f}: val loss {metrics['loss']:.4f} psnr {metrics['psnr']:.2f} "
+                f"auc {metrics['auc']:.4f} colorfulness gap {metrics['colorfulness_gap']:+.1%}")
+            if cfg.patience and evals_since_best >= cfg.patience:
+                stopped_early = True
+        if ddp:
+            flag = torch.tensor([float(stopped_early)])
+            torch.distributed.broadcast(flag, 0)
+            stopped_early = bool(flag.item())
+        if iter_num > 0 and (iter_num % cfg.ckpt_interval == 0 or done or stopped_early):
+            save_checkpoint()
+        if done or stopped_early:
+            break
+
+        batch = sampler.next()
+        out, loss = compute_loss(model, batch, train=True)
+        if disc is not None:
+            ab_fake = raw_model.readout(out)
+            L_in = batch.L.to(device)
+            ab_real = batch.ab_target.to(device)
+            d_loss = hinge_d_loss(disc(L_in, ab_real), disc(L_in, ab_fake.detach()))
+            disc_opt.zero_grad(set_to_none=True)
+            d_loss.backward()
+            disc_opt.step()
+            loss = loss + cfg.gan_weight * hinge_g_loss(disc(L_in, ab_fake))
+        loss.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(raw_model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        iter_num += 1
+        window_imgs += cfg.batch_size * world
+
+        if iter_num % cfg.log_interval == 0:
+            now = time.time()
+            speed = window_imgs / max(now - window_t, 1e-6)
+            window_t, window_imgs = now, 0
+            remaining = _time_left(cfg, iter_num, iters_per_epoch, elapsed, prog, speed / (cfg.batch_size * world))
+            log("step", iter=iter_num, epoch=round(iter_num / iters_per_epoch, 3), loss=round(loss.item(), 5),
+                lr=lr, img_per_s=round(speed, 2), progress=round(prog, 4), elapsed_s=round(elapsed, 1),
+                eta_s=round(remaining, 1))
+            if iter_num % (cfg.log_interval * 10) == 0:
+                say(f"iter {iter_num}: loss {loss.item():.4f}, {speed:.1f} images/s, {remaining / 60:.0f} min left")
+
+    exported = None
+    if master:
+        log("finished", iter=iter_num, elapsed_s=round(elapsed, 1), stopped_early=stopped_early, best=best_metrics)
+        if cfg.export:
+            exported = export_run(out_dir, cfg, train_set, val_set, origin, elapsed, iter_num, device, amp_dtype)
+            log("exported", model=str(exported))
+            say(f"exported {exported}")
+    log.close()
+    if ddp:
+        torch.distributed.destroy_process_group()
+    return exported
+
+
+def export_run(out_dir: Path, cfg: TrainConfig, train_set, val_set, origin, elapsed, iters, device, amp_dtype) -> Path:
+    """Copy the run's best model into the models folder with what a person needs to know."""
+    best = out_dir / "best.json"
+    model = load_model(best, device="cpu")
+    meta = {
+        "description": f"Trained on {cfg.data}",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "metrics": model.meta.get("metrics", {}),
+        "training": {
+            "command": " ".join(sys.argv),
+            "data": cfg.data, "val": cfg.val or f"{cfg.val_fraction:.0%} of data",
+            "photos": len(train_set), "val_photos": len(val_set),
+            "groups": sorted(set(train_set.groups)),
+            "loss": cfg.loss, "origin": origin, "iterations": iters, "seconds": round(elapsed),
+            "hardware": _hardware(device), "amp": str(amp_dtype),
+            "settings": {k: v for k, v in asdict(cfg).items() if k not in ("out_dir", "export_dir")},
+        },
+    }
+    export_dir = Path(cfg.export_dir) if cfg.export_dir else paths.user_models_dir()
+    return save_model(model.net, export_dir / f"{cfg.name}.json", meta)
+
+
+def _time_left(cfg, it, iters_per_epoch, elapsed, prog, it_per_s) -> float:
+    candidates = []
+    if cfg.max_iters:
+        candidates.append((cfg.max_iters - it) / max(it_per_s, 1e-6))
+    if cfg.epochs:
+        candidates.append((cfg.epochs * iters_per_epoch - it) / max(it_per_s, 1e-6))
+    if cfg.time_budget_min:
+        candidates.append(cfg.time_budget_min * 60 - elapsed)
+    return max(0.0, min(candidates))
+
+
+def _hardware(device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+    except OSError:
+        return False
+
+
+def _split(photos, fraction: float, seed: int):
+    n_val = max(1, round(len(photos) * fraction)) if len(photos) > 1 else 0
+    order = np.random.default_rng(seed).permutation(len(photos))
+    return _subset(photos, order[n_val:]), _subset(photos, order[:n_val])
+
+
+def _subset(photos, idx):
+    return data_mod.PhotoSet([photos.photos[i] for i in idx], [photos.names[i] for i in idx],
+                             [photos.groups[i] for i in idx], photos.skipped_broken, photos.skipped_gray)
