@@ -1,0 +1,646 @@
+"""Load and save photos: formats, bit depths, EXIF orientation, metadata, atomic writes.
+
+Reads JPEG, PNG, TIFF, BMP and WebP at 8 or 16 bits per channel into numpy arrays
+with the EXIF orientation applied; writes them back atomically with EXIF (orientation
+reset) and the ICC profile, never replacing an existing file unless asked.
+
+What each format can hold, and so what `save_photo` keeps:
+
+    format  16-bit  alpha  EXIF+ICC  gray
+    JPEG    no      no     yes       yes
+    PNG     yes     yes    yes       yes
+    TIFF    yes     yes    yes       yes (16-bit gray+alpha written as RGBA)
+    WebP    no      yes    yes       no (written as RGB)
+    BMP     no      no     no        yes
+
+16-bit pixels saved where only 8 bits fit are scaled with rounding; alpha is dropped
+where the format has none. Only the first frame of a multi-page TIFF, an animated
+WebP or a multi-picture (MPO) JPEG is read. XMP and IPTC are not carried over.
+
+No Qt and no torch here: the CLI, the GUI's workers and the tests all use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import logging
+import os
+import secrets
+import struct
+import warnings
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+import cv2
+import numpy as np
+from PIL import Image, TiffImagePlugin, TiffTags, UnidentifiedImageError
+
+__all__ = [
+    "MAX_PIXELS",
+    "READ_EXTENSIONS",
+    "WRITE_FORMATS",
+    "ImageReadError",
+    "Photo",
+    "format_for_path",
+    "load_photo",
+    "save_photo",
+]
+
+_log = logging.getLogger(__name__)
+
+# Anything larger is refused as a possible decompression bomb. 200 MP is well above
+# any real scan (a 600 dpi A3 scan is about 70 MP) and bounds memory to ~1.2 GB for
+# 16-bit RGB. Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that; the
+# warning is turned into an error in load_photo, so this one number is the limit.
+MAX_PIXELS = 200_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+# Extension (lower case) -> Pillow format name.
+WRITE_FORMATS: dict[str, str] = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".png": "PNG",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".bmp": "BMP",
+    ".webp": "WEBP",
+}
+READ_EXTENSIONS: frozenset[str] = frozenset(WRITE_FORMATS)
+
+# Pillow format names we accept on load; camera JPEGs with a preview open as MPO.
+_READ_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF",
+                 "BMP": "BMP", "WEBP": "WEBP"}
+_SIXTEEN_BIT_FORMATS = {"PNG", "TIFF"}
+_ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
+_METADATA_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP"}
+
+_ORIENTATION_TAG = 0x0112
+# TIFF tags that describe how pixels are stored, not the photo. They are never taken
+# from an EXIF block or copied into one: the encoder writes its own.
+_LAYOUT_TAGS = frozenset({
+    254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317, 320,
+    322, 323, 324, 325, 330, 338, 339, 513, 514, 530, 531, 532, 34675,
+})
+# TIFF baseline tags that are EXIF-like metadata, kept when the input is a TIFF.
+_TIFF_METADATA_TAGS = frozenset({
+    270, 271, 272, 274, 282, 283, 296, 305, 306, 315, 316, 33432, 34665, 34853,
+})
+_PNG_GRAY_ALPHA = 4  # PNG color type
+_JPEG_MAX_EXIF = 65_533  # one APP1 segment, less its length field
+
+
+class ImageReadError(Exception):
+    """A photo could not be read; the message names the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"Cannot open {self.path.name}: {reason}")
+
+
+@dataclasses.dataclass
+class Photo:
+    """A decoded photo, EXIF orientation already applied.
+
+    pixels: H×W (gray) or H×W×3 (RGB), uint8 or uint16.
+    alpha: H×W with the dtype of pixels, or None.
+    exif: the file's EXIF block as in a JPEG APP1 segment (b"Exif\\0\\0" + TIFF
+        data), unchanged, so its Orientation still describes the file on disk;
+        save_photo resets it. None when the file has none.
+    icc_profile: the embedded ICC profile, or None (then sRGB is assumed). A profile
+        that does not fit the decoded pixels (a CMYK profile after CMYK -> RGB) is
+        dropped.
+    format: "JPEG", "PNG", "TIFF", "BMP" or "WEBP".
+    """
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None
+    exif: bytes | None
+    icc_profile: bytes | None
+    format: str
+    path: Path
+
+    @property
+    def bit_depth(self) -> int:
+        """Bits per channel: 8 or 16."""
+        return 16 if self.pixels.dtype == np.uint16 else 8
+
+    @property
+    def is_gray(self) -> bool:
+        """True for a single-channel photo."""
+        return self.pixels.ndim == 2
+
+
+# --------------------------------------------------------------------------- load
+
+
+def load_photo(path: Path | str) -> Photo:
+    """Read a photo file; raise ImageReadError with a plain reason if that fails."""
+    path = Path(path)
+    _check_readable_file(path)
+    try:
+        with _open_guarded(path) as img:
+            return _decode(img, path)
+    except ImageReadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageReadError(path, "not an image, or a format Colorizer cannot read "
+                                   "(use JPEG, PNG, TIFF, BMP or WebP)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageReadError(path, _too_large_reason()) from None
+    except MemoryError:
+        raise ImageReadError(path, "not enough memory to open it") from None
+    except PermissionError:
+        raise ImageReadError(path, "no permission to read it") from None
+    except Exception as e:  # noqa: BLE001 - decoders raise many types on bad data
+        raise ImageReadError(path, _damage_reason(e)) from e
+
+
+def _check_readable_file(path: Path) -> None:
+    """Reject missing paths and folders with a clear reason before decoding."""
+    if path.is_dir():
+        raise ImageReadError(path, "it is a folder, not a photo")
+    if not path.exists():
+        raise ImageReadError(path, "file not found")
+
+
+def _open_guarded(path: Path) -> Image.Image:
+    """Image.open with Pillow's decompression-bomb warning raised as an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        img = Image.open(path)
+    if img.width * img.height > MAX_PIXELS:  # in case another thread reset the filter
+        img.close()
+        raise ImageReadError(path, _too_large_reason())
+    return img
+
+
+def _too_large_reason() -> str:
+    """The message for a decompression bomb or a photo over MAX_PIXELS."""
+    return (f"the image is too large (over {MAX_PIXELS // 1_000_000} megapixels); "
+            "it may be a decompression bomb")
+
+
+def _damage_reason(error: Exception) -> str:
+    """Turn a decoder exception into a plain-language reason."""
+    detail = str(error) or type(error).__name__
+    if "truncated" in detail or isinstance(error, EOFError):
+        return f"the file is truncated (an incomplete download or copy?) [{detail}]"
+    return f"the file is damaged or not a valid image [{detail}]"
+
+
+def _decode(img: Image.Image, path: Path) -> Photo:
+    """Pixels, alpha and metadata of an opened image, oriented for display."""
+    fmt = _READ_FORMATS.get(img.format or "")
+    if fmt is None:
+        raise ImageReadError(path, f"{img.format} files are not supported "
+                                   "(use JPEG, PNG, TIFF, BMP or WebP)")
+    if _has_16bit_color(img, path):
+        # Pillow opens 16-bit gray+alpha PNG as RGBA: ask the header what it is.
+        gray = img.format == "PNG" and _png_header(path)[1] == _PNG_GRAY_ALPHA
+        pixels, alpha = _decode_16bit_color(path, img.size, gray=gray)
+    else:
+        img.load()
+        pixels, alpha = _pillow_arrays(img, path)
+    exif = _read_exif(img)
+    icc = img.info.get("icc_profile") or None
+    if icc is not None and not _icc_fits(icc, pixels):
+        icc = None
+    orientation = _orientation(img)
+    pixels = _apply_orientation(pixels, orientation)
+    if alpha is not None:
+        alpha = _apply_orientation(alpha, orientation)
+    return Photo(pixels=pixels, alpha=alpha, exif=exif, icc_profile=icc,
+                 format=fmt, path=path)
+
+
+def _has_16bit_color(img: Image.Image, path: Path) -> bool:
+    """True for 16-bit RGB(A) or gray+alpha, which Pillow decodes to 8 bits."""
+    if img.mode not in ("RGB", "RGBA", "LA"):
+        return False  # 16-bit gray opens as I;16 and Pillow keeps all 16 bits
+    if img.format == "PNG":
+        return _png_header(path)[0] == 16
+    if img.format == "TIFF":
+        bits = img.tag_v2.get(TiffImagePlugin.BITSPERSAMPLE, 8)
+        return max(bits if isinstance(bits, tuple) else (bits,)) == 16
+    return False
+
+
+def _png_header(path: Path) -> tuple[int, int]:
+    """(bit depth, color type) from the PNG header; IHDR is always the first chunk."""
+    with open(path, "rb") as f:
+        header = f.read(26)
+    return (header[24], header[25]) if len(header) == 26 else (8, 2)
+
+
+def _decode_16bit_color(path: Path, size: tuple[int, int],
+                        gray: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Decode 16-bit color with OpenCV, which keeps all 16 bits (Pillow does not)."""
+    data = np.fromfile(path, dtype=np.uint8)  # fromfile + imdecode: non-ASCII paths work
+    array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if array is None or array.dtype != np.uint16 or array.shape[1::-1] != size:
+        raise ImageReadError(path, "the 16-bit image data could not be decoded "
+                                   "(damaged, or an unusual TIFF layout)")
+    if array.ndim == 2:
+        return array, None
+    channels = array.shape[2]
+    if channels == 3:
+        return cv2.cvtColor(array, cv2.COLOR_BGR2RGB), None
+    if channels == 4:
+        rgba = cv2.cvtColor(array, cv2.COLOR_BGRA2RGBA)
+        color = rgba[..., :3]
+        if gray:
+            color = color[..., 0]  # OpenCV expands gray+alpha to BGRA
+        return np.ascontiguousarray(color), np.ascontiguousarray(rgba[..., 3])
+    raise ImageReadError(path, f"unsupported 16-bit layout with {channels} channels")
+
+
+def _pillow_arrays(img: Image.Image, path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Convert any Pillow mode to gray or RGB pixels plus optional alpha."""
+    mode = img.mode
+    if mode in ("L", "RGB") and "transparency" in img.info:
+        img = img.convert("LA" if mode == "L" else "RGBA")  # tRNS color key -> alpha
+    elif mode == "P" or mode == "PA":
+        img = img.convert("RGBA" if img.has_transparency_data else "RGB")
+    elif mode == "1":
+        img = img.convert("L")
+    elif mode in ("La", "RGBa"):
+        img = img.convert(mode.upper())  # premultiplied -> straight alpha
+    elif mode in ("RGBX", "CMYK", "YCbCr", "LAB", "HSV"):
+        img = img.convert("RGB")  # no color management: CMYK uses Pillow's plain formula
+    elif mode.startswith("I;16"):
+        return np.asarray(img).astype(np.uint16), None  # also fixes big-endian I;16B
+    elif mode == "I":
+        # 32-bit integer gray: older Pillow opens 16-bit PNG like this. Keep 16 bits.
+        return np.clip(np.asarray(img), 0, 65535).astype(np.uint16), None
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
+        raise ImageReadError(path, f"the pixel format ({mode}) is not supported")
+    array = np.asarray(img)
+    if img.mode == "LA":
+        return np.ascontiguousarray(array[..., 0]), np.ascontiguousarray(array[..., 1])
+    if img.mode == "RGBA":
+        return np.ascontiguousarray(array[..., :3]), np.ascontiguousarray(array[..., 3])
+    return array, None
+
+
+def _read_exif(img: Image.Image) -> bytes | None:
+    """The EXIF block with the b"Exif\\0\\0" prefix, or None."""
+    if img.format == "TIFF":
+        return _tiff_metadata_as_exif(img)
+    raw = img.info.get("exif")
+    if raw:
+        return raw if raw.startswith(b"Exif\x00\x00") else b"Exif\x00\x00" + raw
+    exif = img.getexif()  # e.g. ImageMagick's "Raw profile type exif" PNG text chunk
+    return exif.tobytes() if len(exif) else None
+
+
+def _tiff_metadata_as_exif(img: Image.Image) -> bytes | None:
+    """A TIFF keeps EXIF-like tags in its own IFD: copy the descriptive ones."""
+    source = img.getexif()
+    exif = Image.Exif()
+    for tag in _TIFF_METADATA_TAGS & set(source):
+        if tag in TiffTags.TAGS_V2_GROUPS:
+            exif[tag] = source.get_ifd(tag)
+        else:
+            exif[tag] = source[tag]
+    return exif.tobytes() if len(exif) else None
+
+
+def _orientation(img: Image.Image) -> int:
+    """EXIF orientation 1..8 (1 when absent or invalid)."""
+    try:
+        value = int(img.getexif().get(_ORIENTATION_TAG, 1))
+    except (TypeError, ValueError):
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+# Orientation value -> how to turn the stored array into the displayed one; the same
+# transforms as PIL.ImageOps.exif_transpose, on numpy arrays of any dtype.
+_ORIENT: dict[int, Callable[[np.ndarray], np.ndarray]] = {
+    2: lambda a: a[:, ::-1],                     # mirror left-right
+    3: lambda a: a[::-1, ::-1],                  # rotate 180
+    4: lambda a: a[::-1],                        # mirror top-bottom
+    5: lambda a: a.swapaxes(0, 1),               # transpose
+    6: lambda a: np.rot90(a, -1),                # rotate 90 clockwise
+    7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],   # transverse
+    8: lambda a: np.rot90(a, 1),                 # rotate 90 counter-clockwise
+}
+
+
+def _apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
+    """Rotate/mirror an H×W or H×W×C array so it displays upright."""
+    if orientation not in _ORIENT:
+        return array
+    return np.ascontiguousarray(_ORIENT[orientation](array))
+
+
+def _icc_fits(icc: bytes, pixels: np.ndarray) -> bool:
+    """Whether the profile's color space (header bytes 16-20) matches the pixels."""
+    space = icc[16:20]
+    return space == (b"GRAY" if pixels.ndim == 2 else b"RGB ")
+
+
+# --------------------------------------------------------------------------- save
+
+
+def format_for_path(path: Path | str) -> str:
+    """Pillow format name for a file extension; ValueError for unsupported ones."""
+    suffix = Path(path).suffix.lower()
+    try:
+        return WRITE_FORMATS[suffix]
+    except KeyError:
+        known = ", ".join(sorted(WRITE_FORMATS))
+        raise ValueError(f"Cannot save {Path(path).name}: unknown extension "
+                         f"{suffix or '(none)'}; use one of {known}") from None
+
+
+def save_photo(
+    path: Path | str,
+    pixels: np.ndarray,
+    *,
+    alpha: np.ndarray | None = None,
+    exif: bytes | None = None,
+    icc_profile: bytes | None = None,
+    overwrite: bool = False,
+    quality: int = 95,
+) -> Path:
+    """Write a photo atomically in the format its extension names; return the path.
+
+    EXIF is written with Orientation reset to 1 (the pixels are already upright);
+    an ICC profile whose color space does not match the pixels (a gray profile for
+    colorized RGB output) is left out, so the file reads as sRGB. Raises
+    FileExistsError if the file exists and overwrite is False.
+    """
+    path = Path(path)
+    fmt = format_for_path(path)
+    pixels, alpha = _prepare_arrays(pixels, alpha, fmt)
+    exif_obj = _exif_for_output(exif) if fmt in _METADATA_FORMATS else None
+    if icc_profile is not None and (fmt not in _METADATA_FORMATS
+                                    or not _icc_fits(icc_profile, pixels)):
+        icc_profile = None
+    if not overwrite and path.exists():
+        raise _exists_error(path)
+
+    def encode(f: BinaryIO) -> None:
+        _encode(f, fmt, pixels, alpha, exif_obj, icc_profile, quality)
+
+    _write_atomically(path, encode, overwrite)
+    return path
+
+
+def _exists_error(path: Path) -> FileExistsError:
+    """The error for a refused overwrite."""
+    return FileExistsError(errno.EEXIST, f"{path.name} already exists; not replacing "
+                                         "it (choose overwrite to replace it)", str(path))
+
+
+def _prepare_arrays(pixels: np.ndarray, alpha: np.ndarray | None,
+                    fmt: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Check shapes and dtypes, then fit bit depth, alpha and channels to the format."""
+    pixels = np.asarray(pixels)
+    if pixels.dtype not in (np.uint8, np.uint16):
+        raise TypeError(f"pixels must be uint8 or uint16, not {pixels.dtype}")
+    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3)):
+        raise ValueError(f"pixels must be H×W or H×W×3, not {pixels.shape}")
+    if alpha is not None:
+        alpha = np.asarray(alpha)
+        if alpha.shape != pixels.shape[:2]:
+            raise ValueError(f"alpha shape {alpha.shape} does not match pixels {pixels.shape[:2]}")
+        alpha = _convert_depth(alpha, pixels.dtype)
+    if fmt not in _ALPHA_FORMATS:
+        alpha = None  # JPEG and BMP have no (widely read) alpha: it is dropped
+    if pixels.dtype == np.uint16 and fmt not in _SIXTEEN_BIT_FORMATS:
+        pixels = _convert_depth(pixels, np.uint8)
+        alpha = None if alpha is None else _convert_depth(alpha, np.uint8)
+    if fmt == "WEBP" and pixels.ndim == 2:
+        pixels = np.repeat(pixels[..., None], 3, axis=2)  # WebP has no gray mode
+    return pixels, alpha
+
+
+def _convert_depth(array: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """Scale between 8 and 16 bits; 16 -> 8 rounds to nearest (65535 -> 255)."""
+    if array.dtype == dtype:
+        return array
+    if array.dtype == np.uint8 and dtype == np.uint16:
+        return array.astype(np.uint16) * 257
+    if array.dtype == np.uint16 and dtype == np.uint8:
+        return ((array.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    raise TypeError(f"cannot convert {array.dtype} to {np.dtype(dtype)}")
+
+
+def _exif_for_output(raw: bytes | None) -> Image.Exif | None:
+    """Parse EXIF for writing: Orientation reset to 1, pixel-layout tags removed.
+
+    Unreadable EXIF is dropped with a warning rather than failing the save.
+    """
+    if not raw:
+        return None
+    exif = Image.Exif()
+    try:
+        exif.load(raw)
+        for tag in _LAYOUT_TAGS & set(exif):
+            del exif[tag]
+        if _ORIENTATION_TAG in exif:
+            exif[_ORIENTATION_TAG] = 1
+        exif.tobytes()  # fail here, not halfway through an encoder
+    except Exception as e:  # noqa: BLE001 - malformed EXIF raises anything
+        _log.warning("Dropping unreadable EXIF data: %s", e)
+        return None
+    return exif if len(exif) else None
+
+
+def _encode(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None,
+            exif: Image.Exif | None, icc: bytes | None, quality: int) -> None:
+    """Encode arrays into an open file in the given format."""
+    if fmt == "TIFF":
+        _write_tiff(f, pixels, alpha, exif, icc)
+    elif fmt == "PNG" and pixels.dtype == np.uint16:
+        _write_png16(f, pixels, alpha, exif, icc)
+    else:
+        _write_with_pillow(f, fmt, pixels, alpha, exif, icc, quality)
+
+
+def _write_with_pillow(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None,
+                       exif: Image.Exif | None, icc: bytes | None, quality: int) -> None:
+    """8-bit JPEG, PNG, WebP and BMP through Pillow."""
+    array = pixels if alpha is None else np.dstack([pixels, alpha])
+    mode = {(2, False): "L", (3, False): "RGB", (2, True): "LA", (3, True): "RGBA"}[
+        (pixels.ndim, alpha is not None)]
+    img = Image.fromarray(array, mode)
+    options: dict = {}
+    if fmt in ("JPEG", "WEBP"):
+        options["quality"] = quality
+    if fmt == "WEBP":
+        options["exact"] = True  # keep the color under transparent pixels
+    if icc is not None:
+        options["icc_profile"] = icc
+    if exif is not None:
+        exif_bytes = exif.tobytes()
+        if fmt == "JPEG" and len(exif_bytes) > _JPEG_MAX_EXIF:
+            _log.warning("EXIF block of %d bytes does not fit in a JPEG; dropped", len(exif_bytes))
+        else:
+            options["exif"] = exif_bytes
+    img.save(f, format=fmt, **options)
+
+
+def _interleave(pixels: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """H×W×C array of color channels followed by alpha."""
+    channels = pixels[..., None] if pixels.ndim == 2 else pixels
+    return channels if alpha is None else np.dstack([channels, alpha])
+
+
+def _write_png16(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
+                 exif: Image.Exif | None, icc: bytes | None) -> None:
+    """Write a 16-bit PNG ourselves: Pillow cannot hold 16-bit color.
+
+    A PNG is a few chunks around a zlib stream; rows use the "Up" filter, which
+    helps compression of photos and is cheap to compute with numpy.
+    """
+    array = _interleave(pixels, alpha)
+    height, width, channels = array.shape
+    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
+    rows = array.astype(">u2").view(np.uint8).reshape(height, width * channels * 2)
+    filtered = np.empty((height, rows.shape[1] + 1), np.uint8)
+    filtered[:, 0] = 2  # filter type Up: difference to the row above, modulo 256
+    filtered[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])
+    f.write(b"\x89PNG\r\n\x1a\n")
+    _png_chunk(f, b"IHDR", struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0))
+    if icc is not None:
+        _png_chunk(f, b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc))
+    if exif is not None:
+        _png_chunk(f, b"eXIf", exif.tobytes()[6:])  # PNG stores it without "Exif\0\0"
+    compressor = zlib.compressobj(6)
+    step = max(1, (1 << 20) // filtered.shape[1])  # feed about 1 MiB at a time
+    for start in range(0, height, step):
+        data = compressor.compress(filtered[start:start + step].tobytes())
+        if data:
+            _png_chunk(f, b"IDAT", data)
+    _png_chunk(f, b"IDAT", compressor.flush())
+    _png_chunk(f, b"IEND", b"")
+
+
+def _png_chunk(f: BinaryIO, kind: bytes, data: bytes) -> None:
+    """Write one PNG chunk: length, type, data, CRC of type+data."""
+    f.write(struct.pack(">I", len(data)) + kind + data)
+    f.write(struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+
+def _write_tiff(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
+                exif: Image.Exif | None, icc: bytes | None) -> None:
+    """Write an 8- or 16-bit TIFF ourselves: deflate, horizontal predictor.
+
+    Pillow cannot hold 16-bit color, and its compressed (libtiff) writer cannot
+    write an EXIF sub-IFD; its uncompressed one can, but files are 2-3x larger.
+    Pillow's IFD class still does the tag serialization.
+    """
+    if pixels.ndim == 2 and alpha is not None and pixels.dtype == np.uint16:
+        # 16-bit gray+alpha TIFF is valid, but Pillow cannot open it and OpenCV
+        # drops its alpha: write RGBA so the file opens everywhere, here included.
+        pixels = np.repeat(pixels[..., None], 3, axis=2)
+    array = _interleave(pixels, alpha)
+    height, width, channels = array.shape
+    bits = array.dtype.itemsize * 8
+    # Predictor 2: each sample minus its left neighbour, wrapping like the dtype.
+    predicted = array.copy()
+    np.subtract(array[:, 1:], array[:, :-1], out=predicted[:, 1:])
+    data = predicted.astype(predicted.dtype.newbyteorder("<"), copy=False)
+    rows_per_strip = max(1, (1 << 20) // (width * channels * array.dtype.itemsize))
+    strips = [zlib.compress(data[r:r + rows_per_strip].tobytes(), 6)
+              for r in range(0, height, rows_per_strip)]
+
+    ifd = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
+    if exif is not None:
+        for tag in exif:  # EXIF lives in a TIFF's own IFD, its sub-IFDs as dicts
+            ifd[tag] = exif.get_ifd(tag) if tag in TiffTags.TAGS_V2_GROUPS else exif[tag]
+    ifd[256] = width
+    ifd[257] = height
+    ifd[258] = (bits,) * channels
+    ifd[259] = 8  # Adobe deflate
+    ifd[262] = 1 if pixels.ndim == 2 else 2  # min-is-black gray, or RGB
+    ifd[277] = channels
+    ifd[278] = rows_per_strip
+    ifd[284] = 1  # samples interleaved
+    ifd[317] = 2  # horizontal differencing predictor
+    if alpha is not None:
+        ifd[338] = 2  # the extra sample is unassociated (straight) alpha
+    if icc is not None:
+        ifd[34675] = icc
+    offsets = np.cumsum([0] + [len(s) for s in strips[:-1]]).tolist()
+    ifd[273] = tuple(offsets)  # relative: Pillow adds where the data starts
+    ifd[279] = tuple(len(s) for s in strips)
+    ifd.tagtype[273] = ifd.tagtype[279] = TiffTags.LONG
+    ifd.save(f)  # header + IFD + tag data; strips follow directly
+    for strip in strips:
+        f.write(strip)
+
+
+# ------------------------------------------------------------------ atomic write
+
+
+def _write_atomically(path: Path, write: Callable[[BinaryIO], None], overwrite: bool) -> None:
+    """Write through a hidden temp file in the same folder, fsync, then rename.
+
+    On any error (or Ctrl-C) the temp file is removed and `path` is untouched.
+    """
+    temp, fd = _create_temp(path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        _publish(temp, path, overwrite)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _create_temp(path: Path) -> tuple[Path, int]:
+    """Create `.NAME.RANDOM.tmp.EXT` next to path (EXT kept for the encoder).
+
+    os.open with mode 0o666 lets the umask decide permissions, as for any new file
+    (mkstemp would make the final photo readable by its owner only).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
+        try:
+            return temp, os.open(temp, flags, 0o666)
+        except FileExistsError:
+            continue
+
+
+def _publish(temp: Path, path: Path, overwrite: bool) -> None:
+    """Move the finished temp file into place, refusing to replace unless asked."""
+    if overwrite:
+        os.replace(temp, path)
+        return
+    try:
+        os.link(temp, path)  # atomic "create only if absent"
+    except FileExistsError:
+        raise _exists_error(path) from None
+    except OSError:
+        # No hard links here (FAT, some network drives): check, then rename.
+        if path.exists():
+            raise _exists_error(path) from None
+        os.replace(temp, path)
+        return
+    temp.unlink()
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

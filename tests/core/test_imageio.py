@@ -1,0 +1,454 @@
+"""Tests for colorizer_app.core.imageio on real files written to a temp folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from colorizer_app.core import imageio
+from colorizer_app.core.imageio import ImageReadError, Photo, load_photo, save_photo
+
+H, W = 24, 36
+LOSSY = {".jpg", ".webp"}  # save_photo writes lossy WebP, like JPEG
+METADATA_EXTS = {".jpg", ".png", ".tif", ".webp"}
+ALPHA_EXTS = {".png", ".tif", ".webp"}
+
+# (extension, mode) for every input kind the app must read.
+# RGB16/RGBA16 are written with OpenCV, as Pillow cannot write them.
+INPUT_CASES = [
+    (".jpg", "L"), (".jpg", "RGB"), (".jpg", "CMYK"),
+    (".png", "1"), (".png", "L"), (".png", "LA"), (".png", "RGB"), (".png", "RGBA"),
+    (".png", "P"), (".png", "P+transparency"), (".png", "I;16"),
+    (".png", "RGB16"), (".png", "RGBA16"),
+    (".tif", "L"), (".tif", "LA"), (".tif", "RGB"), (".tif", "RGBA"), (".tif", "P"),
+    (".tif", "CMYK"), (".tif", "I;16"), (".tif", "RGB16"), (".tif", "RGBA16"),
+    (".bmp", "L"), (".bmp", "RGB"), (".bmp", "P"),
+    (".webp", "RGB"), (".webp", "RGBA"),
+]
+GRAY_MODES = {"1", "L", "LA", "I;16"}
+ALPHA_MODES = {"LA", "RGBA", "P+transparency", "RGBA16"}
+SIXTEEN_BIT_MODES = {"I;16", "RGB16", "RGBA16"}
+
+
+class Written:
+    """An input file plus what load_photo should find in it."""
+
+    def __init__(self, path: Path, pixels: np.ndarray, alpha: np.ndarray | None,
+                 exif: bool, icc: bytes | None) -> None:
+        self.path = path
+        self.pixels = pixels
+        self.alpha = alpha
+        self.exif = exif
+        self.icc = icc
+
+
+@pytest.fixture
+def write_input(tmp_path, gradient, make_exif, srgb_icc, icc_with_space, add_png_chunk):
+    """Write a file of the given extension and mode; return what should load."""
+
+    def write(ext: str, mode: str) -> Written:
+        path = tmp_path / f"input_{mode.replace(';', '').replace('+', '_')}{ext}"
+        gray = mode in GRAY_MODES
+        icc = icc_with_space(srgb_icc, b"GRAY") if gray else srgb_icc
+        if mode == "CMYK":
+            icc = icc_with_space(srgb_icc, b"CMYK")
+        rgb = gradient(H, W, 3)
+        alpha = np.tile(np.linspace(0, 255, W).astype(np.uint8), (H, 1))
+        if mode in ("RGB16", "RGBA16"):
+            return _write_16bit_color(path, mode, gradient, make_exif, srgb_icc, add_png_chunk)
+        img, pixels, expected_alpha = _pillow_input(mode, rgb, alpha, gradient)
+        options: dict = {}
+        if ext in METADATA_EXTS:
+            options.update(exif=make_exif(), icc_profile=icc)
+        if ext == ".webp":
+            options.update(lossless=True, exact=True)  # keep color under alpha 0
+        if ext == ".jpg":
+            options["quality"] = 95
+        if mode == "P+transparency":
+            options["transparency"] = 0
+        img.save(path, **options)
+        expected_icc = icc if ext in METADATA_EXTS and mode != "CMYK" else None
+        return Written(path, pixels, expected_alpha, ext in METADATA_EXTS, expected_icc)
+
+    return write
+
+
+def _pillow_input(mode: str, rgb: np.ndarray, alpha: np.ndarray, gradient):
+    """A Pillow image in `mode` and the pixels/alpha it should decode to."""
+    gray = rgb[..., 0]
+    if mode == "1":
+        img = Image.fromarray(gray > 128)
+        return img, np.where(gray > 128, 255, 0).astype(np.uint8), None
+    if mode == "L":
+        return Image.fromarray(gray), gray, None
+    if mode == "LA":
+        return Image.fromarray(np.dstack([gray, alpha]), "LA"), gray, alpha
+    if mode == "RGB":
+        return Image.fromarray(rgb), rgb, None
+    if mode == "RGBA":
+        return Image.fromarray(np.dstack([rgb, alpha]), "RGBA"), rgb, alpha
+    if mode in ("P", "P+transparency"):
+        img = Image.fromarray(rgb).quantize(32)
+        pixels = np.asarray(img.convert("RGB"))
+        if mode == "P":
+            return img, pixels, None
+        return img, pixels, np.where(np.asarray(img) == 0, 0, 255).astype(np.uint8)
+    if mode == "CMYK":
+        img = Image.fromarray(rgb).convert("CMYK")
+        return img, np.asarray(img.convert("RGB")), None
+    if mode == "I;16":
+        gray16 = gradient(H, W, 1, np.uint16)
+        return Image.fromarray(gray16), gray16, None
+    raise AssertionError(mode)
+
+
+def _write_16bit_color(path, mode, gradient, make_exif, srgb_icc, add_png_chunk) -> Written:
+    """A 16-bit RGB(A) file written by OpenCV; PNGs get EXIF and ICC chunks added."""
+    rgb = gradient(H, W, 3, np.uint16)
+    alpha = np.tile(np.linspace(0, 65535, W).astype(np.uint16), (H, 1)) if mode == "RGBA16" else None
+    bgr = rgb[..., ::-1] if alpha is None else np.dstack([rgb[..., ::-1], alpha])
+    assert cv2.imwrite(str(path), np.ascontiguousarray(bgr))
+    if path.suffix == ".png":
+        import zlib
+        add_png_chunk(path, b"eXIf", make_exif()[6:])
+        add_png_chunk(path, b"iCCP", b"icc\x00\x00" + zlib.compress(srgb_icc))
+        return Written(path, rgb, alpha, True, srgb_icc)
+    return Written(path, rgb, alpha, False, None)
+
+
+def _assert_pixels_match(actual: np.ndarray, expected: np.ndarray, lossy: bool) -> None:
+    """Exact for lossless files, close on average for JPEG."""
+    assert actual.shape == expected.shape
+    assert actual.dtype == expected.dtype
+    if lossy:
+        diff = np.abs(actual.astype(np.int32) - expected.astype(np.int32))
+        assert diff.mean() < 3.0, diff.mean()
+    else:
+        np.testing.assert_array_equal(actual, expected)
+
+
+def _assert_exif(exif: Image.Exif, orientation: int = 1) -> None:
+    """Artist and the sub-IFD date survive; Orientation is as given."""
+    assert exif.get(0x013B) == "Ada Lovelace"
+    assert exif.get(0x0112) == orientation
+    assert exif.get_ifd(0x8769).get(0x9003) == "1931:05:04 12:00:00"
+
+
+@pytest.mark.parametrize(("ext", "mode"), INPUT_CASES)
+def test_load_every_format_and_mode(write_input, ext, mode):
+    written = write_input(ext, mode)
+    photo = load_photo(written.path)
+
+    assert photo.format == imageio.WRITE_FORMATS[ext]
+    assert photo.path == written.path
+    _assert_pixels_match(photo.pixels, written.pixels, lossy=ext in LOSSY)
+    assert photo.pixels.ndim == (2 if mode in GRAY_MODES else 3)
+    assert photo.bit_depth == (16 if mode in SIXTEEN_BIT_MODES else 8)
+    if written.alpha is None:
+        assert photo.alpha is None
+    else:
+        np.testing.assert_array_equal(photo.alpha, written.alpha)
+    assert photo.icc_profile == written.icc
+    if written.exif:
+        exif = Image.Exif()
+        exif.load(photo.exif)
+        _assert_exif(exif)
+    else:
+        assert photo.exif is None
+
+
+@pytest.mark.parametrize(("ext", "mode"), INPUT_CASES)
+def test_round_trip_keeps_size_depth_alpha_exif_icc(write_input, tmp_path, read_exif, ext, mode):
+    written = write_input(ext, mode)
+    photo = load_photo(written.path)
+    out = tmp_path / f"out{ext}"
+
+    assert save_photo(out, photo.pixels, alpha=photo.alpha, exif=photo.exif,
+                      icc_profile=photo.icc_profile) == out
+    again = load_photo(out)
+
+    expected_pixels = photo.pixels
+    if ext == ".webp" and photo.pixels.ndim == 2:
+        expected_pixels = np.repeat(photo.pixels[..., None], 3, axis=2)
+    _assert_pixels_match(again.pixels, expected_pixels, lossy=ext in LOSSY)
+    if photo.alpha is not None and ext in ALPHA_EXTS:
+        np.testing.assert_array_equal(again.alpha, photo.alpha)  # lossless even in WebP
+    else:
+        assert again.alpha is None
+    if ext in METADATA_EXTS:
+        assert again.icc_profile == photo.icc_profile
+        if photo.exif is not None:
+            _assert_exif(read_exif(out))
+    else:
+        assert again.exif is None and again.icc_profile is None
+
+
+SAVE_CASES = [  # extension, expected dtype, alpha kept, channels for gray input
+    (".png", np.uint16, True, 1),
+    (".tif", np.uint16, True, 3),  # 16-bit gray+alpha TIFF is written as RGBA
+    (".jpg", np.uint8, False, 1),
+    (".jpeg", np.uint8, False, 1),
+    (".webp", np.uint8, True, 3),
+    (".bmp", np.uint8, False, 1),
+    (".tiff", np.uint16, True, 3),
+]
+
+
+@pytest.mark.parametrize(("ext", "dtype", "keeps_alpha", "gray_channels"), SAVE_CASES)
+@pytest.mark.parametrize("channels", [1, 3])
+def test_save_16bit_with_alpha_to_each_format(tmp_path, gradient, make_exif, read_exif,
+                                              srgb_icc, icc_with_space,
+                                              ext, dtype, keeps_alpha, gray_channels, channels):
+    pixels = gradient(H, W, channels, np.uint16)
+    alpha = np.tile(np.linspace(0, 65535, W).astype(np.uint16), (H, 1))
+    icc = srgb_icc if channels == 3 else icc_with_space(srgb_icc, b"GRAY")
+    out = save_photo(tmp_path / f"out{ext}", pixels, alpha=alpha,
+                     exif=make_exif(orientation=6), icc_profile=icc)
+
+    photo = load_photo(out)
+    assert photo.pixels.dtype == dtype
+    assert photo.pixels.shape[:2] == (H, W)  # orientation is metadata only on save
+    out_channels = gray_channels if channels == 1 else 3
+    assert (photo.pixels.ndim == 2) == (out_channels == 1)
+    assert (photo.alpha is not None) == keeps_alpha
+    if ext in (".png", ".tif", ".tiff", ".bmp"):  # lossless: check values exactly
+        expected = pixels if dtype == np.uint16 else imageio._convert_depth(pixels, np.uint8)
+        if photo.pixels.ndim == 3 and channels == 1:
+            expected = np.repeat(expected[..., None], 3, axis=2)
+        np.testing.assert_array_equal(photo.pixels, expected)
+    if keeps_alpha and dtype == np.uint16:
+        np.testing.assert_array_equal(photo.alpha, alpha)
+    if ext == ".bmp":
+        assert photo.exif is None and photo.icc_profile is None
+    else:
+        _assert_exif(read_exif(out), orientation=1)
+        # A gray profile cannot describe RGB output (WebP, or gray+alpha TIFF).
+        fits = photo.pixels.ndim == (2 if channels == 1 else 3)
+        assert photo.icc_profile == (icc if fits else None)
+
+
+def test_16_to_8_bit_rounds_to_nearest(tmp_path):
+    # 8-bit v corresponds to 16-bit 257 v; halfway points are 128.5 apart from it.
+    values = np.array([[0, 128, 129, 257, 32767, 32896, 65406, 65407, 65535]], np.uint16)
+    out = save_photo(tmp_path / "round.bmp", values)
+    np.testing.assert_array_equal(load_photo(out).pixels, [[0, 0, 1, 1, 127, 128, 254, 255, 255]])
+
+
+def test_16bit_png_is_readable_by_other_decoders(tmp_path, gradient):
+    pixels = gradient(H, W, 3, np.uint16)
+    alpha = np.full((H, W), 1234, np.uint16)
+    out = save_photo(tmp_path / "deep.png", pixels, alpha=alpha)
+    bgra = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(bgra[..., 2::-1], pixels)
+    np.testing.assert_array_equal(bgra[..., 3], alpha)
+    with Image.open(out) as img:
+        img.verify()  # checks every chunk CRC
+
+
+def test_16bit_tiff_is_readable_by_other_decoders(tmp_path, gradient):
+    pixels = gradient(300, 500, 3, np.uint16)  # several strips
+    out = save_photo(tmp_path / "deep.tif", pixels)
+    np.testing.assert_array_equal(cv2.imread(str(out), cv2.IMREAD_UNCHANGED)[..., ::-1], pixels)
+    with Image.open(out) as img:
+        assert img.mode == "RGB" and img.size == (500, 300)
+        assert img.tag_v2[258] == (16, 16, 16)
+
+
+# ------------------------------------------------------------------ orientation
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pillow(tmp_path, gradient, make_exif, orientation):
+    stored = gradient(10, 16, 3)
+    path = tmp_path / f"o{orientation}.png"
+    Image.fromarray(stored).save(path, exif=make_exif(orientation))
+    with Image.open(path) as img:
+        upright = np.asarray(ImageOps.exif_transpose(img))
+
+    photo = load_photo(path)
+
+    np.testing.assert_array_equal(photo.pixels, upright)
+    assert photo.pixels.shape[:2] == ((16, 10) if orientation >= 5 else (10, 16))
+
+
+def test_jpeg_rotated_90_is_upright_and_saved_with_orientation_1(tmp_path, make_exif, read_exif):
+    stored = np.zeros((20, 40), np.uint8)
+    stored[:, :20] = 255  # left half white as stored
+    path = tmp_path / "rot.jpg"
+    Image.fromarray(stored).save(path, exif=make_exif(orientation=6), quality=95)
+
+    photo = load_photo(path)
+
+    assert photo.pixels.shape == (40, 20)
+    # Orientation 6: displayed rotated 90° clockwise, so the stored left is now the top.
+    assert photo.pixels[:18].mean() > 240 and photo.pixels[22:].mean() < 15
+    out = save_photo(tmp_path / "out.jpg", photo.pixels, exif=photo.exif)
+    _assert_exif(read_exif(out), orientation=1)
+    assert load_photo(out).pixels.shape == (40, 20)  # not rotated a second time
+
+
+def test_mirrored_tiff_and_16bit_png_are_flipped(tmp_path, gradient, make_exif, add_png_chunk):
+    stored = gradient(12, 18, 3)
+    tif = tmp_path / "mirror.tif"
+    Image.fromarray(stored).save(tif, exif=make_exif(orientation=2))
+    np.testing.assert_array_equal(load_photo(tif).pixels, stored[:, ::-1])
+
+    deep = gradient(12, 18, 3, np.uint16)
+    png = tmp_path / "mirror16.png"
+    cv2.imwrite(str(png), np.ascontiguousarray(deep[..., ::-1]))
+    add_png_chunk(png, b"eXIf", make_exif(orientation=4)[6:])
+    photo = load_photo(png)
+    assert photo.pixels.dtype == np.uint16
+    np.testing.assert_array_equal(photo.pixels, deep[::-1])
+
+
+# ------------------------------------------------------------------------ errors
+
+
+def _assert_read_error(path: Path, *words: str) -> None:
+    with pytest.raises(ImageReadError) as info:
+        load_photo(path)
+    message = str(info.value)
+    assert path.name in message
+    for word in words:
+        assert word in message.lower()
+    assert info.value.path == path
+
+
+def test_missing_file(tmp_path):
+    _assert_read_error(tmp_path / "nowhere.jpg", "not found")
+
+
+def test_directory(tmp_path):
+    folder = tmp_path / "album.jpg"
+    folder.mkdir()
+    _assert_read_error(folder, "folder")
+
+
+def test_not_an_image(tmp_path):
+    path = tmp_path / "letter.jpg"
+    path.write_text("Dear Sir, please find enclosed...")
+    _assert_read_error(path, "not an image")
+
+
+def test_unsupported_format(tmp_path, gradient):
+    path = tmp_path / "anim.gif"
+    Image.fromarray(gradient(8, 8, 3)).save(path)
+    _assert_read_error(path, "gif", "not supported")
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png", ".tif"])
+def test_truncated_file(tmp_path, gradient, ext):
+    path = tmp_path / f"cut{ext}"
+    Image.fromarray(gradient(64, 64, 3, seed=5)).save(path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ImageReadError) as info:
+        load_photo(path)
+    assert path.name in str(info.value)
+    assert "truncated" in info.value.reason or "damaged" in info.value.reason
+
+
+@pytest.mark.parametrize("size", [(15_000, 15_000), (30_000, 30_000)])
+def test_decompression_bomb(tmp_path, write_png_header_only, size):
+    # 225 MP trips Pillow's warning (made an error), 900 MP its own error.
+    path = tmp_path / "bomb.png"
+    write_png_header_only(path, *size)
+    _assert_read_error(path, "too large", "200 megapixels")
+
+
+def test_bomb_limit_is_200_megapixels(tmp_path, write_png_header_only):
+    path = tmp_path / "big.png"
+    write_png_header_only(path, 14_000, 14_000)  # 196 MP: allowed, fails later on data
+    with pytest.raises(ImageReadError) as info:
+        load_photo(path)
+    assert "too large" not in str(info.value)
+
+
+# ----------------------------------------------------------------- saving safely
+
+
+def test_refuses_to_overwrite(tmp_path, gradient):
+    path = tmp_path / "keep.png"
+    path.write_bytes(b"original")
+    with pytest.raises(FileExistsError, match="keep.png already exists"):
+        save_photo(path, gradient(8, 8, 3))
+    assert path.read_bytes() == b"original"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png"]
+
+
+def test_overwrite_when_asked(tmp_path, gradient):
+    path = tmp_path / "replace.png"
+    path.write_bytes(b"original")
+    save_photo(path, gradient(8, 8, 3), overwrite=True)
+    assert load_photo(path).pixels.shape == (8, 8, 3)
+
+
+@pytest.mark.parametrize("error", [OSError("disk full"), KeyboardInterrupt()])
+@pytest.mark.parametrize("existing", [False, True])
+def test_failed_encode_leaves_no_temp_file(tmp_path, gradient, monkeypatch, error, existing):
+    path = tmp_path / "partial.jpg"
+    if existing:
+        path.write_bytes(b"original")
+
+    def failing_encoder(f, *args):
+        f.write(b"\xff\xd8 half a JPEG")
+        raise error
+
+    monkeypatch.setattr(imageio, "_encode", failing_encoder)
+    with pytest.raises(type(error)):
+        save_photo(path, gradient(8, 8, 3), overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == (["partial.jpg"] if existing else [])
+    if existing:
+        assert path.read_bytes() == b"original"
+
+
+def test_temp_file_is_hidden_with_same_extension(tmp_path, gradient, monkeypatch):
+    seen = []
+
+    def spy(path):
+        temp, fd = real_create_temp(path)
+        seen.append(temp.name)
+        return temp, fd
+
+    real_create_temp = imageio._create_temp
+    monkeypatch.setattr(imageio, "_create_temp", spy)
+    save_photo(tmp_path / "photo.webp", gradient(8, 8, 3))
+    (name,) = seen
+    assert name.startswith(".photo.webp.") and name.endswith(".webp")
+    assert [p.name for p in tmp_path.iterdir()] == ["photo.webp"]
+
+
+def test_saved_file_gets_normal_permissions(tmp_path, gradient):
+    umask = os.umask(0)
+    os.umask(umask)
+    out = save_photo(tmp_path / "perm.png", gradient(8, 8, 3))
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_unknown_extension_and_bad_arrays(tmp_path, gradient):
+    with pytest.raises(ValueError, match=r"\.gif"):
+        save_photo(tmp_path / "x.gif", gradient(8, 8, 3))
+    with pytest.raises(TypeError, match="uint8 or uint16"):
+        save_photo(tmp_path / "x.png", np.zeros((8, 8, 3), np.float32))
+    with pytest.raises(ValueError, match="H×W"):
+        save_photo(tmp_path / "x.png", np.zeros((8, 8, 4), np.uint8))
+    with pytest.raises(ValueError, match="alpha"):
+        save_photo(tmp_path / "x.png", gradient(8, 8, 3), alpha=np.zeros((4, 4), np.uint8))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_broken_exif_is_dropped_not_fatal(tmp_path, gradient):
+    out = save_photo(tmp_path / "x.jpg", gradient(8, 8, 3), exif=b"Exif\x00\x00garbage")
+    assert load_photo(out).exif is None
+
+
+def test_photo_is_a_plain_record(tmp_path, gradient):
+    path = save_photo(tmp_path / "g.png", gradient(8, 8, 1, np.uint16))
+    photo = load_photo(path)
+    assert isinstance(photo, Photo)
+    assert photo.is_gray and photo.bit_depth == 16 and photo.alpha is None
