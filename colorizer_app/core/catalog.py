@@ -1,0 +1,89 @@
+"""The model catalog: bundled models and the user's own, each usable or not, and why.
+
+Listing reads only the JSON and the safetensors header, so it needs no torch
+and is instant; a file that is broken in a deeper way is found on load, and
+the caller then marks it unusable with ModelFileError's message.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from colorizer_app.core import paths
+from colorizer_app.core.modelfile import ModelFileError, load_model, read_model_json
+
+DEFAULT_MODEL = "colorizer-vivid"  # the bundled model chosen when none is asked for
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    json_path: Path
+    origin: str  # "bundled" or "user"
+    usable: bool
+    reason: str = ""  # why it is not usable
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def description(self) -> str:
+        """One line for a tooltip or the `models` table."""
+        if not self.usable:
+            return f"Unusable: {self.reason}"
+        parts = [self.meta.get("description", "")]
+        metrics = self.meta.get("metrics") or {}
+        if "auc" in metrics:
+            parts.append(f"val AuC {metrics['auc']:.3f}, PSNR {metrics.get('psnr', 0):.2f} dB, "
+                         f"colorfulness gap {metrics.get('colorfulness_gap', 0):+.0%}")
+        return " — ".join(p for p in parts if p)
+
+
+class ModelCatalog:
+    def __init__(self, bundled_dir: Path | None = None, user_dir: Path | None = None):
+        self.bundled_dir = Path(bundled_dir) if bundled_dir else paths.bundled_models_dir()
+        self.user_dir = Path(user_dir) if user_dir else paths.user_models_dir()
+
+    def entries(self) -> list[ModelEntry]:
+        """Bundled models first, then the user's, each group sorted by name."""
+        out = []
+        for origin, folder in (("bundled", self.bundled_dir), ("user", self.user_dir)):
+            if not folder.is_dir():
+                continue
+            for json_path in sorted(folder.glob("*.json")):
+                if json_path.name.startswith("."):
+                    continue  # a temporary file of an export in progress
+                out.append(self._entry(json_path, origin))
+            for pickle_path in sorted(folder.glob("*.pt*")):  # .pt, .pth: refused, but shown
+                out.append(ModelEntry(pickle_path.stem, pickle_path, origin, False,
+                                      "pickle-based weights are refused (they can run code); use .safetensors + .json"))
+        return out
+
+    @staticmethod
+    def _entry(json_path: Path, origin: str) -> ModelEntry:
+        try:
+            meta = read_model_json(json_path)
+        except ModelFileError as exc:
+            return ModelEntry(json_path.stem, json_path, origin, False, str(exc))
+        return ModelEntry(meta.get("name", json_path.stem), json_path, origin, True, "", meta)
+
+    def find(self, name: str) -> ModelEntry:
+        """The entry called `name`; a user's model wins over a bundled one of the same name."""
+        matches = [e for e in self.entries() if e.name == name]
+        if not matches:
+            known = ", ".join(e.name for e in self.entries()) or "none"
+            raise KeyError(f"no model called {name!r} (available: {known})")
+        return sorted(matches, key=lambda e: e.origin != "user")[0]
+
+    def default(self) -> ModelEntry | None:
+        usable = [e for e in self.entries() if e.usable]
+        for e in usable:
+            if e.origin == "bundled" and e.name == DEFAULT_MODEL:
+                return e
+        return usable[0] if usable else None
+
+    def load(self, name: str | None = None, device=None):
+        """Load a model by name (default model when None). Raises KeyError or ModelFileError."""
+        entry = self.default() if name is None else self.find(name)
+        if entry is None:
+            raise ModelFileError("no usable model found: reinstall Colorizer or train one")
+        if not entry.usable:
+            raise ModelFileError(f"{entry.name}: {entry.reason}")
+        return load_model(entry.json_path, device=device)

@@ -1,0 +1,142 @@
+"""Color math on numpy arrays: luminance, Lab to RGB, gamut fitting, guided upsampling.
+
+OpenCV does the Lab conversions (float32 RGB 0..1 <-> L* 0..100, a*b* about
+-127..127, D65, sRGB) everywhere in the project, training included, so the
+network sees exactly the numbers it was trained on.
+"""
+
+import functools
+
+import cv2
+import numpy as np
+
+
+@functools.lru_cache(maxsize=2)
+def _gray_to_L_lut(levels: int) -> np.ndarray:
+    gray = np.linspace(0.0, 1.0, levels, dtype=np.float32).reshape(-1, 1, 1).repeat(3, axis=2)
+    return np.ascontiguousarray(cv2.cvtColor(gray, cv2.COLOR_RGB2Lab)[:, 0, 0])
+
+
+def max_value(dtype) -> float:
+    return 65535.0 if np.dtype(dtype) == np.uint16 else 255.0
+
+
+def luminance(pixels: np.ndarray) -> np.ndarray:
+    """L* (H, W) float32 in 0..100 of a gray or RGB uint8/uint16 image.
+
+    Gray images (and RGB ones whose channels are equal) go through a lookup
+    table, which is exact and about 10x cheaper than a color conversion. Toned
+    photos (sepia, cyanotype) are reduced to their luminance, so their tint
+    does not leak into the result.
+    """
+    assert pixels.dtype in (np.uint8, np.uint16), pixels.dtype
+    levels = 256 if pixels.dtype == np.uint8 else 65536
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    if pixels.ndim == 2:
+        return _gray_to_L_lut(levels)[pixels]
+    assert pixels.ndim == 3 and pixels.shape[2] == 3, pixels.shape
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    if np.array_equal(r, g) and np.array_equal(g, b):
+        return _gray_to_L_lut(levels)[r]
+    rgb = pixels.astype(np.float32) * np.float32(1.0 / max_value(pixels.dtype))
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[..., 0].copy()
+
+
+def lab_to_rgb(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """(H, W) L and (H, W, 2) ab -> (H, W, 3) float32 RGB, not clipped."""
+    lab = cv2.merge([L.astype(np.float32), ab[..., 0].astype(np.float32), ab[..., 1].astype(np.float32)])
+    return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+
+
+# D65 white and the XYZ -> linear sRGB matrix, as OpenCV uses them.
+_WHITE = np.array([0.950456, 1.0, 1.088754], np.float32)
+_XYZ_TO_RGB = np.array([[3.240479, -1.53715, -0.498535],
+                        [-0.969256, 1.875991, 0.041556],
+                        [0.055648, -0.204043, 1.057311]], np.float32)
+
+
+def lab_to_linear_rgb(lab: np.ndarray) -> np.ndarray:
+    """(N, 3) Lab -> (N, 3) linear RGB, NOT clipped (OpenCV's conversion clips,
+    which hides exactly the out-of-gamut colors we need to find)."""
+    L, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
+    fy = (L + 16.0) / 116.0
+    f = np.stack([fy + a / 500.0, fy, fy - b / 200.0], axis=-1)
+    xyz = np.where(f > 6.0 / 29.0, f**3, 3.0 * (6.0 / 29.0) ** 2 * (f - 4.0 / 29.0)) * _WHITE
+    return xyz @ _XYZ_TO_RGB.T
+
+
+def _in_gamut(lab: np.ndarray, tol: float = 2e-4) -> np.ndarray:
+    rgb = lab_to_linear_rgb(lab)
+    return ((rgb >= -tol) & (rgb <= 1 + tol)).all(axis=-1)
+
+
+def fit_to_gamut(L: np.ndarray, ab: np.ndarray, rgb: np.ndarray, steps: int = 10) -> np.ndarray:
+    """Where Lab(L, ab) falls outside sRGB, shrink its chroma until it fits.
+
+    Clipping RGB instead would change the luminance and shift hues; this keeps
+    L and the hue. Only pixels with a channel at 0 or 1 after OpenCV's (clipping)
+    conversion can be out of gamut; those few are tested exactly and bisected
+    on their chroma scale. Updates and returns rgb (float32 0..1).
+    """
+    edge = ((rgb <= 1e-6) | (rgb >= 1 - 1e-6)).any(axis=-1)
+    cand = np.nonzero(edge)
+    if cand[0].size == 0:
+        return rgb
+    lab = np.stack([L[cand], ab[cand][:, 0], ab[cand][:, 1]], axis=-1).astype(np.float32)
+    outside = ~_in_gamut(lab)
+    if not outside.any():
+        return rgb
+    lab = lab[outside]
+    bad = tuple(idx[outside] for idx in cand)
+    lo = np.zeros(len(lab), np.float32)  # chroma scale known to fit
+    hi = np.ones(len(lab), np.float32)  # known not to fit
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        fits = _in_gamut(np.stack([lab[:, 0], lab[:, 1] * mid, lab[:, 2] * mid], axis=-1))
+        lo = np.where(fits, mid, lo)
+        hi = np.where(fits, hi, mid)
+    fitted = np.stack([lab[:, 0], lab[:, 1] * lo, lab[:, 2] * lo], axis=-1)[:, None, :]
+    rgb[bad] = cv2.cvtColor(fitted.astype(np.float32), cv2.COLOR_Lab2RGB)[:, 0, :]
+    return rgb
+
+
+def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int = 2, eps: float = 4e-3) -> np.ndarray:
+    """He et al.'s guided filter, returning its per-pixel linear coefficients.
+
+    guide: (h, w) L/100; src: (h, w, C). Returns (h, w, 2C) = [A..., B...] with
+    src ≈ A * guide + B locally. Upsampling A and B and applying them to the
+    full-resolution guide is the fast guided filter (He and Sun 2015): color
+    follows the fine edges of the real photo, and costs only a resize.
+    """
+    k = (2 * radius + 1, 2 * radius + 1)
+    box = lambda x: cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
+    I = guide.astype(np.float32)
+    mean_I = box(I)
+    var_I = box(I * I) - mean_I * mean_I
+    coeffs_a, coeffs_b = [], []
+    for c in range(src.shape[2]):
+        p = np.ascontiguousarray(src[..., c], dtype=np.float32)
+        mean_p = box(p)
+        cov = box(I * p) - mean_I * mean_p
+        a = cov / (var_I + eps)
+        b = mean_p - a * mean_I
+        coeffs_a.append(box(a))
+        coeffs_b.append(box(b))
+    return np.stack(coeffs_a + coeffs_b, axis=-1)
+
+
+def resize_rows(src: np.ndarray, full_size: tuple[int, int], y0: int, y1: int) -> np.ndarray:
+    """Bilinear upsampling of src (h, w, C<=4) to full_size (H, W), rows y0..y1 only.
+
+    Same sampling as cv2.resize(INTER_LINEAR) (pixel centers aligned), so
+    strips stitch seamlessly; only one strip is ever held at full resolution.
+    """
+    H, W = full_size
+    h, w = src.shape[:2]
+    xs = ((np.arange(W, dtype=np.float32) + 0.5) * (w / W) - 0.5).clip(0, w - 1)
+    ys = ((np.arange(y0, y1, dtype=np.float32) + 0.5) * (h / H) - 0.5).clip(0, h - 1)
+    map_x = np.broadcast_to(xs[None, :], (y1 - y0, W))
+    map_y = np.broadcast_to(ys[:, None], (y1 - y0, W))
+    return cv2.remap(src, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)

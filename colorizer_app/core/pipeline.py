@@ -1,0 +1,107 @@
+"""colorize(): a photo in, the same photo in color out, at full resolution.
+
+    pixels ──L*──▶ full-resolution luminance (kept untouched)
+           ──resize to render size──▶ network ──▶ ab at 1/4 render size
+           ──fast guided filter on L──▶ full-resolution ab ──▶ RGB, same dtype
+
+Color is predicted at a modest render size and applied to the original
+luminance, so a 24 MP scan keeps every detail and costs about what a 512 px
+image costs. Full-resolution work is done in strips of rows to bound memory.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from colorizer_app.core.color import (
+    fit_to_gamut,
+    guided_coefficients,
+    lab_to_rgb,
+    luminance,
+    max_value,
+    resize_rows,
+)
+
+DEFAULT_RENDER_SIZE = 512
+STRIP_PIXELS = 2_000_000  # full-resolution pixels handled at once
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A user's color hint: a point in relative coordinates (0..1) and its a*b*."""
+
+    x: float
+    y: float
+    a: float
+    b: float
+
+
+def render_shape(height: int, width: int, render_size: int, multiple: int) -> tuple[int, int]:
+    """The network's input size: short side ≈ render_size, both sides multiples of `multiple`."""
+    scale = render_size / min(height, width)
+    rh = max(multiple, int(round(height * scale / multiple)) * multiple)
+    rw = max(multiple, int(round(width * scale / multiple)) * multiple)
+    return rh, rw
+
+
+def _rasterize_hints(hints: list[Hint], shape: tuple[int, int]):
+    h, w = shape
+    hint_ab = np.zeros((h, w, 2), np.float32)
+    mask = np.zeros((h, w), np.float32)
+    for hint in hints:
+        x = min(w - 1, max(0, int(hint.x * w)))
+        y = min(h - 1, max(0, int(hint.y * h)))
+        hint_ab[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2] = (hint.a, hint.b)
+        mask[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2] = 1.0
+    return hint_ab, mask
+
+
+def predict_ab_small(L: np.ndarray, model, render_size: int, hints: list[Hint] | None = None):
+    """Run the network; return (ab at 1/4 render size, L resized to the same size)."""
+    H, W = L.shape
+    rh, rw = render_shape(H, W, render_size, model.size_multiple)
+    interp = cv2.INTER_AREA if rh < H else cv2.INTER_LINEAR
+    L_render = cv2.resize(L, (rw, rh), interpolation=interp)
+    hint_ab = mask = None
+    if hints:
+        hint_ab, mask = _rasterize_hints(hints, (rh, rw))
+    ab_small = model.predict_ab(L_render, hint_ab, mask)  # (rh/4, rw/4, 2)
+    sh, sw = ab_small.shape[:2]
+    L_small = cv2.resize(L_render, (sw, sh), interpolation=cv2.INTER_AREA)
+    return ab_small, L_small
+
+
+def colorize(pixels: np.ndarray, model, render_size: int = DEFAULT_RENDER_SIZE, saturation: float = 1.0,
+             hints: list[Hint] | None = None) -> np.ndarray:
+    """Colorize a gray or RGB photo (uint8 or uint16; alpha removed by the caller).
+
+    Returns (H, W, 3) RGB of the input's dtype. The result's L* equals the
+    input's (up to rounding to the output's integer levels). Deterministic.
+    """
+    if pixels.ndim not in (2, 3) or pixels.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"expected a gray or RGB uint8/uint16 image, got {pixels.dtype} {pixels.shape}")
+    if min(pixels.shape[:2]) < 1:
+        raise ValueError("the image is empty")
+    L = luminance(pixels)
+    H, W = L.shape
+    ab_small, L_small = predict_ab_small(L, model, render_size, hints)
+    coeffs = guided_coefficients(L_small / 100.0, ab_small)  # (h, w, 4): A_a, A_b, B_a, B_b
+
+    out = np.empty((H, W, 3), pixels.dtype)
+    peak = max_value(pixels.dtype)
+    rows = max(1, STRIP_PIXELS // W)
+    for y0 in range(0, H, rows):
+        y1 = min(H, y0 + rows)
+        c = resize_rows(coeffs, (H, W), y0, y1)
+        Ls = L[y0:y1]
+        guide = Ls * np.float32(0.01)
+        ab = c[..., 0:2] * guide[..., None] + c[..., 2:4]
+        if saturation != 1.0:
+            ab *= np.float32(saturation)
+        rgb = fit_to_gamut(Ls, ab, lab_to_rgb(Ls, ab))
+        rgb *= np.float32(peak)
+        rgb += np.float32(0.5)
+        np.clip(rgb, 0, peak, out=rgb)
+        out[y0:y1] = rgb.astype(pixels.dtype)
+    return out
