@@ -1,0 +1,81 @@
+"""Model files: safetensors + JSON round trip, pickle refused, mismatches reported."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from colorizer_app.core.catalog import ModelCatalog
+from colorizer_app.core.modelfile import ModelFileError, load_model, read_model_json, save_model
+from colorizer_app.models import UNetConfig, build_model
+
+
+def test_round_trip_keeps_weights_and_metadata(tmp_path):
+    torch.manual_seed(3)
+    net = build_model(UNetConfig(head="regression", decoder_chs=(32, 24, 16))).eval()
+    path = save_model(net, tmp_path / "m.json", {"metrics": {"auc": 0.9}, "render_size": 256}, half=False)
+    assert (tmp_path / "m.safetensors").is_file()
+    model = load_model(path, device="cpu")
+    assert model.meta["metrics"]["auc"] == 0.9 and model.render_size == 256
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, model.net.state_dict()[k]), k
+    assert not list(tmp_path.glob(".*")), "a temporary file was left behind"
+
+
+def test_predict_ab_shape(tiny_model_json):
+    model = load_model(tiny_model_json, device="cpu")
+    ab = model.predict_ab(np.full((64, 96), 50.0, np.float32))
+    assert ab.shape == (16, 24, 2) and ab.dtype == np.float32
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".pt", ".ckpt"])
+def test_pickle_files_are_refused(tmp_path, suffix):
+    path = tmp_path / f"evil{suffix}"
+    torch.save({"x": torch.zeros(1)}, path)
+    with pytest.raises(ModelFileError, match="pickle"):
+        load_model(path)
+
+
+def test_mismatched_weights_are_reported(tmp_path, tiny_model_json):
+    meta = json.loads(tiny_model_json.read_text())
+    meta["config"]["decoder_chs"] = [64, 48, 32]  # claims a bigger decoder than the weights have
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(meta))
+    (tmp_path / meta["weights"]).write_bytes(tiny_model_json.with_suffix(".safetensors").read_bytes())
+    with pytest.raises(ModelFileError, match="wrong shape"):
+        load_model(bad, device="cpu")
+
+
+def test_broken_files_are_listed_unusable_with_reason(tmp_path, tiny_model_json):
+    (tmp_path / "garbage.json").write_text("{not json")
+    truncated = json.loads(tiny_model_json.read_text())
+    (tmp_path / "truncated.json").write_text(json.dumps({**truncated, "weights": "truncated.safetensors"}))
+    (tmp_path / "truncated.safetensors").write_bytes(b"\x10\x00\x00\x00")
+    (tmp_path / "old.pth").write_bytes(b"not really")
+    (tmp_path / "good.json").write_text(json.dumps({**truncated, "name": "good", "weights": "good.safetensors"}))
+    (tmp_path / "good.safetensors").write_bytes(tiny_model_json.with_suffix(".safetensors").read_bytes())
+    entries = {e.name: e for e in ModelCatalog(bundled_dir=tmp_path, user_dir=tmp_path / "none").entries()}
+    assert entries["good"].usable
+    assert not entries["garbage"].usable and "readable" in entries["garbage"].reason
+    assert not entries["truncated"].usable and "safetensors" in entries["truncated"].reason
+    assert not entries["old"].usable and "pickle" in entries["old"].reason
+    with pytest.raises(ModelFileError):
+        ModelCatalog(bundled_dir=tmp_path, user_dir=tmp_path / "none").load("garbage")
+
+
+def test_catalog_default_and_user_models(tmp_path, tiny_model_json):
+    user = tmp_path / "user"
+    user.mkdir()
+    for name in ("a-model", "b-model"):
+        meta = json.loads(tiny_model_json.read_text())
+        (user / f"{name}.json").write_text(json.dumps({**meta, "name": name, "weights": f"{name}.safetensors"}))
+        (user / f"{name}.safetensors").write_bytes(tiny_model_json.with_suffix(".safetensors").read_bytes())
+    catalog = ModelCatalog(bundled_dir=tiny_model_json.parent, user_dir=user)
+    names = [(e.origin, e.name) for e in catalog.entries()]
+    assert names == [("bundled", "tiny-test"), ("user", "a-model"), ("user", "b-model")]
+    assert catalog.default().name == "tiny-test"
+    assert catalog.load("b-model", device="cpu").name == "b-model"
+    with pytest.raises(KeyError, match="available"):
+        catalog.find("nope")
+    assert read_model_json(tiny_model_json)["architecture"] == "unet"

@@ -1,0 +1,86 @@
+"""colorize(): size, dtype, luminance kept, determinism, toned and 16-bit input, strips."""
+
+import numpy as np
+import pytest
+
+from colorizer_app.core import pipeline
+from colorizer_app.core.color import luminance
+from colorizer_app.core.modelfile import load_model
+from tests.photos import gradient_photo
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model_json):
+    return load_model(tiny_model_json, device="cpu")
+
+
+@pytest.mark.parametrize("shape, channels, dtype", [
+    ((120, 90), 1, np.uint8),
+    ((97, 131), 3, np.uint8),
+    ((64, 200), 1, np.uint16),
+])
+def test_output_keeps_size_dtype_and_luminance(model, shape, channels, dtype):
+    gray = gradient_photo(*shape, channels=channels, dtype=dtype)
+    out = pipeline.colorize(gray, model, render_size=64)
+    assert out.shape == (*shape, 3) and out.dtype == dtype
+    # L* kept up to rounding to the output's integer levels
+    assert np.abs(luminance(out) - luminance(gray)).max() < (0.8 if dtype == np.uint8 else 0.3)
+    chroma = np.ptp(out.astype(int), axis=2)
+    assert chroma.max() > 3, "the model's color did not reach the output"
+
+
+def test_deterministic(model):
+    gray = gradient_photo(100, 100)
+    assert np.array_equal(pipeline.colorize(gray, model, 64), pipeline.colorize(gray, model, 64))
+
+
+def test_sepia_is_reduced_to_luminance(model):
+    """A toned photo gives the same result as its gray version: the tint is not kept."""
+    gray = gradient_photo(80, 80)
+    sepia = np.stack([gray * 1.0, gray * 0.85, gray * 0.65], axis=-1).round().astype(np.uint8)
+    from_sepia = pipeline.colorize(sepia, model, 64)
+    from colorizer_app.core.color import lab_to_rgb
+
+    L = luminance(sepia)
+    neutral = lab_to_rgb(L, np.zeros((*L.shape, 2), np.float32))[..., 0]  # the gray of the same L*
+    as_gray = np.clip(np.round(neutral * 255), 0, 255).astype(np.uint8)
+    # The network sees only L, so both inputs must produce nearly the same color.
+    diff = np.abs(from_sepia.astype(int) - pipeline.colorize(as_gray, model, 64).astype(int))
+    assert diff.mean() < 1.0
+
+
+def test_strips_stitch_seamlessly(model, monkeypatch):
+    gray = gradient_photo(150, 70)
+    whole = pipeline.colorize(gray, model, 64)
+    monkeypatch.setattr(pipeline, "STRIP_PIXELS", 70 * 13)  # 13-row strips
+    assert np.array_equal(whole, pipeline.colorize(gray, model, 64))
+
+
+def test_saturation_scales_chroma(model):
+    gray = gradient_photo(96, 96)
+    dull = pipeline.colorize(gray, model, 64, saturation=0.0)
+    assert np.ptp(dull.astype(int), axis=2).max() <= 1
+    vivid = pipeline.colorize(gray, model, 64, saturation=1.5)
+    normal = pipeline.colorize(gray, model, 64)
+    assert np.ptp(vivid.astype(int), axis=2).mean() > np.ptp(normal.astype(int), axis=2).mean()
+
+
+def test_render_shape_is_a_multiple():
+    assert pipeline.render_shape(3000, 4000, 512, 16) == (512, 688)
+    assert pipeline.render_shape(10, 10, 512, 16) == (512, 512)
+
+
+def test_rejects_float_input(model):
+    with pytest.raises(ValueError, match="uint8"):
+        pipeline.colorize(np.zeros((8, 8), np.float32), model)
+
+
+def test_gamut_fit_keeps_L_for_extreme_color():
+    from colorizer_app.core.color import fit_to_gamut, lab_to_rgb
+
+    L = np.array([[97.0, 50.0]], np.float32)
+    ab = np.array([[[40.0, 90.0], [100.0, -100.0]]], np.float32)
+    rgb = fit_to_gamut(L, ab, lab_to_rgb(L, ab))
+    assert np.all((rgb >= 0) & (rgb <= 1))
+    back = luminance(np.round(rgb * 65535).astype(np.uint16))
+    assert np.abs(back - L).max() < 0.3
