@@ -1,0 +1,70 @@
+"""Start the desktop app: ``colorizer-gui``, ``python -m colorizer_app.gui``."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from colorizer_app.gui.settings import APP_NAME, ORG_NAME
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="colorizer-gui", description="Colorizer desktop app")
+    parser.add_argument("path", nargs="?", help="a folder or a photo to open")
+    # Qt's own options (-platform, -style, ...) are taken out by QApplication first.
+    return parser.parse_args(argv)
+
+
+def apply_style(app: QApplication) -> None:
+    """Fusion with a dark, neutral palette: photos are judged best on gray, and it
+    looks the same on every platform."""
+    app.setStyle("Fusion")
+    palette = QPalette()
+    window, base, text = QColor(45, 45, 48), QColor(32, 32, 34), QColor(225, 225, 225)
+    accent = QColor(64, 128, 200)
+    palette.setColor(QPalette.ColorRole.Window, window)
+    palette.setColor(QPalette.ColorRole.WindowText, text)
+    palette.setColor(QPalette.ColorRole.Base, base)
+    palette.setColor(QPalette.ColorRole.AlternateBase, window)
+    palette.setColor(QPalette.ColorRole.ToolTipBase, QColor(60, 60, 64))
+    palette.setColor(QPalette.ColorRole.ToolTipText, text)
+    palette.setColor(QPalette.ColorRole.Text, text)
+    palette.setColor(QPalette.ColorRole.Button, window)
+    palette.setColor(QPalette.ColorRole.ButtonText, text)
+    palette.setColor(QPalette.ColorRole.BrightText, QColor(255, 80, 80))
+    palette.setColor(QPalette.ColorRole.Link, accent.lighter(130))
+    palette.setColor(QPalette.ColorRole.Highlight, accent)
+    palette.setColor(QPalette.ColorRole.HighlightedText, QColor(255, 255, 255))
+    palette.setColor(QPalette.ColorRole.PlaceholderText, QColor(140, 140, 140))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 120))
+    app.setPalette(palette)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Show the window first, then start the inference thread (which imports torch)."""
+    argv = list(sys.argv if argv is None else [sys.argv[0], *argv])
+    app = QApplication.instance() or QApplication(argv)
+    # QSettings and platformdirs (core.paths) name the same folders from these.
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    args = _parse(app.arguments()[1:])
+    apply_style(app)
+
+    from colorizer_app.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+
+    def start() -> None:
+        window.start()
+        if args.path:
+            path = Path(args.path)
+            (window.open_folder if path.is_dir() else window.open_photo)(path)
+
+    QTimer.singleShot(0, start)  # after the first paint
+    return app.exec()

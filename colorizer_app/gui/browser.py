@@ -1,0 +1,148 @@
+"""The folder tree and the thumbnail grid: they display and forward, nothing more."""
+
+import os
+
+from PySide6.QtCore import QDir, QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QAbstractItemView, QFileSystemModel, QListView, QTreeView, QWidget
+
+from colorizer_app.gui.thumbnails import PATH_ROLE, THUMBNAIL_SIDE, ThumbnailLoader, ThumbnailModel
+
+
+class FolderTree(QTreeView):
+    """Folders only, from the file system root; picking one opens it.
+
+    Signals:
+        folder_selected(str): the user moved to this folder.
+    """
+
+    folder_selected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._fs = QFileSystemModel(self)
+        self._fs.setFilter(QDir.Filter.AllDirs | QDir.Filter.NoDotAndDotDot | QDir.Filter.Drives)
+        self._fs.setRootPath(QDir.rootPath())
+        self.setModel(self._fs)
+        for column in range(1, self._fs.columnCount()):
+            self.hideColumn(column)
+        self.setHeaderHidden(True)
+        self.setUniformRowHeights(True)
+        self.setAnimated(False)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self._quiet = False
+        self.selectionModel().currentChanged.connect(self._on_current_changed)
+
+    def current_folder(self) -> str:
+        index = self.currentIndex()
+        return self._fs.filePath(index) if index.isValid() else ""
+
+    def show_folder(self, folder: str) -> None:
+        """Select and reveal ``folder`` without emitting folder_selected."""
+        index = self._fs.index(os.path.abspath(folder))
+        if not index.isValid():
+            return
+        self._quiet = True
+        try:
+            self.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        finally:
+            self._quiet = False
+        self.expand(index)
+        # The model fills in asynchronously; scroll once the rows exist.
+        QTimer.singleShot(0, lambda: self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter))
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if not self._quiet and current.isValid():
+            self.folder_selected.emit(self._fs.filePath(current))
+
+
+class ThumbnailGrid(QListView):
+    """Icon-mode list of the open folder's photos.
+
+    Uniform item sizes keep layout O(1) for thousands of rows, and the view asks the
+    model for icons only while painting, so only visible rows get thumbnails made.
+    Arrow keys, Home/End and Page Up/Down move through the photos.
+
+    Signals:
+        photo_selected(str): the current photo changed (mouse or keyboard).
+    """
+
+    photo_selected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, loader: ThumbnailLoader | None = None) -> None:
+        super().__init__(parent)
+        self._model = ThumbnailModel(self, loader)
+        self.setModel(self._model)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setIconSize(QSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+        self.setGridSize(QSize(THUMBNAIL_SIDE + 16, THUMBNAIL_SIDE + 30))
+        self.setUniformItemSizes(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setWrapping(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.verticalScrollBar().setSingleStep(24)
+        self.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+
+    @property
+    def thumbnails(self) -> ThumbnailModel:
+        return self._model
+
+    def set_folder(self, folder: str) -> None:
+        self._model.set_folder(folder)
+        self.scrollToTop()
+
+    def current_path(self) -> str:
+        index = self.currentIndex()
+        return index.data(PATH_ROLE) if index.isValid() else ""
+
+    def select_path(self, path: str) -> bool:
+        """Make ``path`` current (emits photo_selected); False if it is not listed."""
+        row = self._model.row_of(path)
+        if row < 0:
+            return False
+        index = self._model.index(row)
+        self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.scrollTo(index)
+        return True
+
+    def step(self, delta: int) -> None:
+        """Move the current photo by ``delta`` rows, staying in range."""
+        count = self._model.rowCount()
+        if not count:
+            return
+        row = self.currentIndex().row() if self.currentIndex().isValid() else -1
+        new_row = min(max(row + delta, 0), count - 1)
+        if new_row != row:
+            self.select_path(self._model.path_at(new_row))
+
+    def visible_rows(self) -> tuple[int, int]:
+        """First and last row at least partly on screen, (0, -1) when empty."""
+        if not self._model.rowCount():
+            return 0, -1
+        rect = self.viewport().rect()
+        first = self.indexAt(rect.topLeft() + QPoint(4, 4))
+        last = self.indexAt(rect.bottomRight() - QPoint(4, 4))
+        first_row = first.row() if first.isValid() else 0
+        if last.isValid():
+            last_row = last.row()
+        else:  # the last row is partly filled: take the last item there is
+            per_row = max(1, rect.width() // max(1, self.gridSize().width()))
+            rows_on_screen = rect.height() // max(1, self.gridSize().height()) + 1
+            last_row = min(self._model.rowCount() - 1, first_row + per_row * (rows_on_screen + 1))
+        return first_row, last_row
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if current.isValid():
+            self.photo_selected.emit(current.data(PATH_ROLE))
+
+    @Slot(int)
+    def _on_scrolled(self, value: int) -> None:
+        first, last = self.visible_rows()
+        self._model.set_visible_rows(first, last)

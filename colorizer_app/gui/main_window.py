@@ -1,0 +1,757 @@
+"""The main window: folder tree and thumbnails, model and tune controls, compare view.
+
+The window wires widgets to the inference client and keeps settings; it holds no
+colorization logic. Torch is never imported on this thread: the window shows at
+once and the inference thread loads torch in the background (``start()``).
+
+To extend it: actions are made in ``_create_actions``, placed in menus and
+toolbars in ``_create_menus``/``_create_toolbars``, enabled in
+``_update_actions``. Other parts of the app call the public methods
+(``open_folder``, ``open_photo``, ``refresh_models``, ``set_device_preference``).
+"""
+
+import importlib
+import importlib.util
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import (
+    QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence, QPixmap,
+)
+from PySide6.QtWidgets import (
+    QApplication, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSizePolicy, QSplitter,
+    QStyle, QToolBar, QToolButton, QVBoxLayout, QWidget,
+)
+
+from colorizer_app.gui.browser import FolderTree, ThumbnailGrid
+from colorizer_app.gui.compare_view import CompareView, ViewMode
+from colorizer_app.gui.model_selector import ModelSelector
+from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo
+from colorizer_app.gui.savepaths import (
+    SAVE_FORMATS, default_format, format_for_filter, format_for_suffix, refuse_reason,
+    suggested_save_path, with_format_suffix,
+)
+from colorizer_app.gui.settings import AppSettings, RecentFolders
+from colorizer_app.gui.statusbar import StatusBar
+from colorizer_app.gui.throttle import Throttle
+from colorizer_app.gui.thumbnails import ThumbnailLoader
+from colorizer_app.gui.tune_panel import TunePanel
+from colorizer_app.gui.workers import ColorizeResult, InferenceClient, PhotoLoaded, SaveRequest
+
+SETTINGS_DIALOG_MODULE = "colorizer_app.gui.settings_dialog"
+_TUNE_THROTTLE_MS = 250
+_PREVIEW_MIN, _PREVIEW_MAX = 1024, 2560
+
+
+def _settings_dialog_available() -> bool:
+    try:
+        return importlib.util.find_spec(SETTINGS_DIALOG_MODULE) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class MainWindow(QMainWindow):
+    """Browse, pick a model, compare before/after, save and export.
+
+    Collaborators come in with defaults so tests inject their own: ``catalog``
+    (a core ModelCatalog, default the real one), ``settings`` (a QSettings),
+    ``client`` (an InferenceClient), ``thumbnail_loader``.
+
+    Signals:
+        photo_opened(str): a photo became the current one.
+        result_shown(object): a ColorizeResult for the current photo is on screen.
+        models_refreshed(list): the model list was (re)read.
+        save_finished(str): a colorized photo was written to this path.
+    """
+
+    photo_opened = Signal(str)
+    result_shown = Signal(object)
+    models_refreshed = Signal(list)
+    save_finished = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, catalog=None, settings=None,
+                 client: InferenceClient | None = None,
+                 thumbnail_loader: ThumbnailLoader | None = None) -> None:
+        super().__init__(parent)
+        self._catalog = catalog
+        self._settings = AppSettings(settings)
+        self._client = client if client is not None else InferenceClient(self, catalog)
+        self._recent = RecentFolders(self._settings.recent_folders)
+        self._folder = ""
+        self._photo = ""
+        self._result: ColorizeResult | None = None
+        self._original_key = 0
+        self._models_known = False
+        self._device_text = ""
+        self._started = False
+        self._dialogs: list[QWidget] = []  # keep non-modal dialogs alive
+
+        self.setWindowTitle("Colorizer")
+        self.setAcceptDrops(True)
+        self._create_widgets(thumbnail_loader)
+        self._create_actions()
+        self._create_menus()
+        self._create_toolbars()
+        self._connect()
+        self._recolorize = Throttle(self._request_colorize, _TUNE_THROTTLE_MS, self)
+        self._restore_settings()
+        self._update_actions()
+
+    # Construction ----------------------------------------------------------
+    def _create_widgets(self, thumbnail_loader: ThumbnailLoader | None) -> None:
+        self._tree = FolderTree(self)
+        self._grid = ThumbnailGrid(self, thumbnail_loader)
+        self._view = CompareView(self)
+        self._models = ModelSelector(self)
+        self._tune = TunePanel(self)
+        self._status = StatusBar(self)
+        self.setStatusBar(self._status)
+
+        self._browser_split = QSplitter(Qt.Orientation.Vertical, self)
+        self._browser_split.addWidget(self._tree)
+        self._browser_split.addWidget(self._grid)
+        self._browser_split.setStretchFactor(0, 1)
+        self._browser_split.setStretchFactor(1, 3)
+
+        viewer = QWidget(self)
+        self._view_bar = QToolBar("View", viewer)
+        self._view_bar.setIconSize(QSize(16, 16))
+        self._view_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        layout = QVBoxLayout(viewer)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._view_bar)
+        layout.addWidget(self._view, 1)
+
+        self._main_split = QSplitter(Qt.Orientation.Horizontal, self)
+        self._main_split.addWidget(self._browser_split)
+        self._main_split.addWidget(viewer)
+        self._main_split.setStretchFactor(0, 0)
+        self._main_split.setStretchFactor(1, 1)
+        self._main_split.setSizes([330, 1000])
+        self._main_split.setCollapsible(1, False)
+        self.setCentralWidget(self._main_split)
+
+    def _create_actions(self) -> None:
+        style = self.style()
+
+        def action(text, slot, shortcut=None, icon=None, tip=None, checkable=False):
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            if icon is not None:
+                act.setIcon(style.standardIcon(icon))
+            if tip:
+                act.setToolTip(tip)
+                act.setStatusTip(tip)
+            act.setCheckable(checkable)
+            act.triggered.connect(slot)
+            return act
+
+        px = QStyle.StandardPixmap
+        self._open_folder_act = action("Open &Folder…", self._choose_folder, QKeySequence.StandardKey.Open,
+                                       px.SP_DirOpenIcon, "Open a folder of photos")
+        self._open_photo_act = action("Open &Photo…", self._choose_photo, "Ctrl+Shift+O",
+                                      tip="Open a single photo")
+        self._save_act = action("&Save Colorized As…", self._save_as, QKeySequence.StandardKey.Save,
+                                px.SP_DialogSaveButton, "Save the colorized photo at full resolution")
+        self._export_act = action("&Batch Export…", self._batch_export, "Ctrl+E",
+                                  px.SP_DriveHDIcon, "Colorize a whole folder into another folder")
+        self._settings_act = action("S&ettings…", self._open_settings, QKeySequence.StandardKey.Preferences,
+                                    tip="Devices, defaults and training your own model")
+        self._settings_act.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self._quit_act = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._quit_act.setMenuRole(QAction.MenuRole.QuitRole)
+        self._refresh_models_act = action("&Reload Models", self.refresh_models, "F5",
+                                          tip="Read the list of models again")
+
+        self._next_act = action("&Next Photo", lambda: self._grid.step(1), "Alt+Right")
+        self._prev_act = action("&Previous Photo", lambda: self._grid.step(-1), "Alt+Left")
+
+        self._mode_group = QActionGroup(self)
+        self._mode_acts: dict[ViewMode, QAction] = {}
+        for mode, text, key, tip in (
+            (ViewMode.SPLIT, "&Split", "Alt+1", "Original left of the divider, colorized right of it"),
+            (ViewMode.SIDE_BY_SIDE, "Side &by Side", "Alt+2", "Original and colorized next to each other"),
+            (ViewMode.SINGLE, "S&ingle", "Alt+3", "The colorized photo; hold the mouse button to see the original"),
+        ):
+            act = action(text, lambda checked=False, m=mode: self._set_mode(m), key, tip=tip, checkable=True)
+            self._mode_group.addAction(act)
+            self._mode_acts[mode] = act
+
+        self._fit_act = action("&Fit", self._view.zoom_fit, "Ctrl+0", tip="Fit the photo in the window")
+        self._actual_act = action("&100%", self._view.zoom_actual, "Ctrl+1",
+                                  tip="One photo pixel per screen pixel")
+        self._zoom_in_act = action("Zoom &In", self._view.zoom_in, QKeySequence.StandardKey.ZoomIn)
+        self._zoom_out_act = action("Zoom &Out", self._view.zoom_out, QKeySequence.StandardKey.ZoomOut)
+        self._full_res_act = action("Full &Resolution", self._request_colorize, "Ctrl+R",
+                                    tip="Colorize at full resolution instead of a screen-sized preview",
+                                    checkable=True)
+        self._reset_tune_act = action("Reset &Tuning", self._tune.reset,
+                                      tip="Render size 512, saturation 1.0")
+        self._about_act = action("&About Colorizer", self._about)
+
+    def _create_menus(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        menu.addAction(self._open_folder_act)
+        menu.addAction(self._open_photo_act)
+        self._recent_menu = QMenu("Open &Recent", self)
+        self._recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        menu.addMenu(self._recent_menu)
+        menu.addSeparator()
+        menu.addAction(self._save_act)
+        menu.addAction(self._export_act)
+        menu.addSeparator()
+        menu.addAction(self._settings_act)
+        menu.addSeparator()
+        menu.addAction(self._quit_act)
+
+        menu = self.menuBar().addMenu("&View")
+        for act in self._mode_acts.values():
+            menu.addAction(act)
+        menu.addSeparator()
+        for act in (self._fit_act, self._actual_act, self._zoom_in_act, self._zoom_out_act):
+            menu.addAction(act)
+        menu.addSeparator()
+        menu.addAction(self._next_act)
+        menu.addAction(self._prev_act)
+
+        menu = self.menuBar().addMenu("&Colorize")
+        menu.addAction(self._full_res_act)
+        menu.addAction(self._reset_tune_act)
+        menu.addAction(self._refresh_models_act)
+
+        menu = self.menuBar().addMenu("&Help")
+        menu.addAction(self._about_act)
+
+    def _create_toolbars(self) -> None:
+        bar = self.addToolBar("Main")
+        bar.setObjectName("main_toolbar")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(18, 18))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addAction(self._open_folder_act)
+        recent = QToolButton(self)
+        recent.setMenu(self._recent_menu)
+        recent.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        recent.setText("Recent")
+        recent.setToolTip("Open a recent folder")
+        recent.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView))
+        recent.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        bar.addWidget(recent)
+        bar.addAction(self._save_act)
+        bar.addAction(self._export_act)
+        bar.addSeparator()
+        model_label = QLabel("  &Model ", self)
+        model_label.setBuddy(self._models)
+        bar.addWidget(model_label)
+        bar.addWidget(self._models)
+        bar.addSeparator()
+        bar.addWidget(self._tune)
+
+        view_bar = self._view_bar
+        for act in self._mode_acts.values():
+            view_bar.addAction(act)
+        view_bar.addSeparator()
+        view_bar.addAction(self._fit_act)
+        view_bar.addAction(self._actual_act)
+        self._zoom_label = QLabel(self)
+        self._zoom_label.setMinimumWidth(48)
+        self._zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        view_bar.addWidget(self._zoom_label)
+        view_bar.addAction(self._full_res_act)
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        view_bar.addWidget(spacer)
+        self._hold_button = QToolButton(self)
+        self._hold_button.setText("Hold for Original")
+        self._hold_button.setToolTip("Press and hold to see the original photo "
+                                     "(or hold Space over the photo)")
+        view_bar.addWidget(self._hold_button)
+
+    def _connect(self) -> None:
+        self._tree.folder_selected.connect(self._on_tree_folder)
+        self._grid.photo_selected.connect(self._on_photo_selected)
+        self._models.model_selected.connect(self._on_model_selected)
+        self._tune.changed.connect(self._on_tune_changed)
+        self._view.zoom_changed.connect(self._on_zoom_changed)
+        self._hold_button.pressed.connect(lambda: self._view.set_showing_original(True))
+        self._hold_button.released.connect(lambda: self._view.set_showing_original(False))
+
+        client = self._client
+        client.device_ready.connect(self._on_device_ready)
+        client.models_listed.connect(self._on_models_listed)
+        client.photo_loaded.connect(self._on_photo_loaded)
+        client.finished.connect(self._on_finished)
+        client.failed.connect(self._on_failed)
+        client.saved.connect(self._on_saved)
+        client.save_failed.connect(self._on_save_failed)
+        client.busy.connect(self._on_busy)
+
+    def _restore_settings(self) -> None:
+        s = self._settings
+        if not s.geometry.isEmpty():
+            self.restoreGeometry(s.geometry)
+        else:
+            self.resize(1280, 800)
+        if not s.splitter_state.isEmpty():
+            self._main_split.restoreState(s.splitter_state)
+        self._tune.blockSignals(True)
+        self._tune.render_size = s.render_size
+        self._tune.saturation = s.saturation
+        self._tune.blockSignals(False)
+        try:
+            mode = ViewMode(s.view_mode)
+        except ValueError:
+            mode = ViewMode.SPLIT
+        self._set_mode(mode)
+        self._status.set_device("")
+
+    def _save_settings(self) -> None:
+        s = self._settings
+        s.geometry = self.saveGeometry()
+        s.splitter_state = self._main_split.saveState()
+        s.view_mode = self._view.mode.value
+        s.render_size = self._tune.render_size
+        s.saturation = self._tune.saturation
+        if self._models.current_model():
+            s.model = self._models.current_model()
+        s.recent_folders = self._recent.items
+        if self._folder:
+            s.last_folder = self._folder
+        s.sync()
+
+    # Public API --------------------------------------------------------------
+    @property
+    def client(self) -> InferenceClient:
+        return self._client
+
+    @property
+    def compare_view(self) -> CompareView:
+        return self._view
+
+    @property
+    def thumbnail_grid(self) -> ThumbnailGrid:
+        return self._grid
+
+    @property
+    def folder_tree(self) -> FolderTree:
+        return self._tree
+
+    @property
+    def model_selector(self) -> ModelSelector:
+        return self._models
+
+    @property
+    def tune_panel(self) -> TunePanel:
+        return self._tune
+
+    @property
+    def status(self) -> StatusBar:
+        return self._status
+
+    @property
+    def app_settings(self) -> AppSettings:
+        return self._settings
+
+    @property
+    def recent_folders(self) -> RecentFolders:
+        return self._recent
+
+    @property
+    def current_folder(self) -> str:
+        return self._folder
+
+    @property
+    def current_photo(self) -> str:
+        return self._photo
+
+    @property
+    def current_result(self) -> ColorizeResult | None:
+        return self._result
+
+    def start(self) -> None:
+        """Call once the window is visible: starts the inference thread (torch loads
+        there) and reopens the last folder."""
+        if self._started:
+            return
+        self._started = True
+        self._client.start()
+        last = self._settings.last_folder
+        if not self._folder and last and Path(last).is_dir():
+            self.open_folder(last)
+
+    def open_folder(self, folder: str | os.PathLike) -> bool:
+        """Show ``folder``'s photos; the first becomes current. False if not a folder."""
+        folder = os.path.abspath(os.fspath(folder))
+        if not Path(folder).is_dir():
+            self._status.show_error(f"Not a folder: {folder}")
+            return False
+        self._folder = folder
+        self._grid.set_folder(folder)
+        self._tree.show_folder(folder)
+        self._recent.add(folder)
+        self._settings.last_folder = folder
+        self._settings.recent_folders = self._recent.items
+        count = self._grid.thumbnails.rowCount()
+        self._status.show_info(f"{count} photo{'s' if count != 1 else ''} in {folder}")
+        if count == 0:
+            self._close_photo(f"No photos in {Path(folder).name or folder}")
+        elif not self._grid.select_path(self._photo):
+            self._grid.step(1)
+        self._update_actions()
+        return True
+
+    def open_photo(self, path: str | os.PathLike) -> bool:
+        """Open one photo: its folder is shown and the photo selected in it."""
+        path = os.path.abspath(os.fspath(path))
+        if not Path(path).is_file():
+            self._status.show_error(f"Not a photo: {path}")
+            return False
+        if not is_photo(path):
+            self._status.show_error(f"{Path(path).name}: not a photo format Colorizer reads "
+                                    f"({', '.join(sorted(PHOTO_SUFFIXES))})")
+            return False
+        parent = str(Path(path).parent)
+        if parent != self._folder:
+            self._photo = path  # open_folder then selects this one rather than the first
+            self.open_folder(parent)
+        if not self._grid.select_path(path):
+            self._show_photo(path)
+        return True
+
+    def select_model(self, name: str) -> bool:
+        return self._models.select(name)
+
+    def refresh_models(self) -> None:
+        """Read the model list again (call after a new model was exported)."""
+        self._client.list_models()
+
+    def set_device_preference(self, preference: str) -> None:
+        """'auto', 'cpu' or 'cuda:N' (for the settings dialog)."""
+        self._client.set_device_preference(preference)
+        self._request_colorize()
+
+    def save_to(self, path: str | os.PathLike, overwrite: bool = False) -> bool:
+        """Save the current photo, colorized at full resolution, to ``path``.
+
+        Refuses (False, with a message) when ``path`` is the original or has no
+        format we write. The work happens on the inference thread; ``save_finished``
+        or an error message follows.
+        """
+        if not self._photo:
+            return False
+        reason = refuse_reason(self._photo, path)
+        if reason:
+            self._status.show_error(reason)
+            self._warn("Cannot Save Here", reason)
+            return False
+        model = self._models.current_model()
+        if not model:
+            self._status.show_error("No usable model is selected")
+            return False
+        self._client.save(SaveRequest(
+            path=self._photo, out_path=os.fspath(path), model=model,
+            render_size=self._tune.render_size, saturation=self._tune.saturation,
+            overwrite=overwrite))
+        return True
+
+    def make_save_dialog(self) -> QFileDialog:
+        """The Save dialog, set up with the suggested name and the format choice."""
+        fmt = default_format(self._photo)
+        suggested = suggested_save_path(self._photo, fmt)
+        dialog = QFileDialog(self, "Save Colorized Photo", str(suggested.parent))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setNameFilters([f.filter for f in SAVE_FORMATS])
+        dialog.selectNameFilter(fmt.filter)
+        dialog.setDefaultSuffix(fmt.suffix.lstrip("."))
+        dialog.selectFile(suggested.name)
+
+        def on_filter(name_filter: str) -> None:  # keep the typed name, swap the suffix
+            new = format_for_filter(name_filter)
+            dialog.setDefaultSuffix(new.suffix.lstrip("."))
+            chosen = dialog.selectedFiles()
+            if chosen:
+                stem = Path(chosen[0]).stem
+                dialog.selectFile(stem + new.suffix)
+
+        dialog.filterSelected.connect(on_filter)
+        return dialog
+
+    # Slots: browsing ---------------------------------------------------------
+    @Slot()
+    def _choose_folder(self) -> None:
+        start = self._folder or self._settings.last_folder or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open Folder", start)
+        if folder:
+            self.open_folder(folder)
+
+    @Slot()
+    def _choose_photo(self) -> None:
+        start = self._folder or self._settings.last_folder or str(Path.home())
+        patterns = " ".join(f"*{s}" for s in sorted(PHOTO_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self, "Open Photo", start,
+                                              f"Photos ({patterns});;All files (*)")
+        if path:
+            self.open_photo(path)
+
+    @Slot()
+    def _fill_recent_menu(self) -> None:
+        menu = self._recent_menu
+        menu.clear()
+        folders = self._recent.existing()
+        for folder in folders:
+            act = menu.addAction(folder)
+            act.triggered.connect(lambda checked=False, f=folder: self.open_folder(f))
+        if not folders:
+            menu.addAction("No recent folders").setEnabled(False)
+        menu.addSeparator()
+        clear = menu.addAction("Clear Menu")
+        clear.setEnabled(bool(folders))
+        clear.triggered.connect(self._clear_recent)
+
+    @Slot()
+    def _clear_recent(self) -> None:
+        self._recent.clear()
+        self._settings.recent_folders = []
+
+    @Slot(str)
+    def _on_tree_folder(self, folder: str) -> None:
+        if os.path.abspath(folder) != self._folder:
+            self.open_folder(folder)
+
+    @Slot(str)
+    def _on_photo_selected(self, path: str) -> None:
+        if path != self._photo or not self._view.has_photo():
+            self._show_photo(path)
+
+    def _show_photo(self, path: str) -> None:
+        self._photo = path
+        self._result = None
+        self._original_key = 0
+        self._view.clear()
+        self._view.set_note(f"Loading {Path(path).name}…")
+        self.setWindowTitle(f"{Path(path).name} — Colorizer")
+        self.photo_opened.emit(path)
+        self._request_colorize()
+        self._update_actions()
+
+    def _close_photo(self, message: str = "") -> None:
+        self._client.cancel()
+        self._photo = ""
+        self._result = None
+        self._original_key = 0
+        self._view.clear(message)
+        self._view.set_note("")
+        self.setWindowTitle("Colorizer")
+        self._update_actions()
+
+    # Slots: colorizing -------------------------------------------------------
+    @Slot(str)
+    def _on_model_selected(self, name: str) -> None:
+        self._settings.model = name
+        self._status.set_model(name)
+        self._recolorize.cancel()
+        self._request_colorize()
+
+    @Slot()
+    def _on_tune_changed(self) -> None:
+        self._settings.render_size = self._tune.render_size
+        self._settings.saturation = self._tune.saturation
+        self._recolorize()
+
+    @Slot()
+    def _request_colorize(self) -> None:
+        if not self._photo or not self._models_known:
+            return  # models_listed will ask again
+        model = self._models.current_model()
+        if not model:
+            self._client.cancel()
+            self._view.set_note("No usable model: see the model list")
+            return
+        max_side = None if self._full_res_act.isChecked() else self._preview_side()
+        self._client.colorize(self._photo, model, self._tune.render_size, self._tune.saturation, max_side)
+
+    def _preview_side(self) -> int:
+        """About the screen's size in device pixels: enough for fit-to-window."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return _PREVIEW_MIN
+        geometry = screen.geometry()
+        side = round(max(geometry.width(), geometry.height()) * screen.devicePixelRatio())
+        return min(max(side, _PREVIEW_MIN), _PREVIEW_MAX)
+
+    @Slot(str)
+    def _on_device_ready(self, text: str) -> None:
+        self._device_text = text
+        self._status.set_device(text)
+
+    @Slot(list, str)
+    def _on_models_listed(self, entries: list, default: str) -> None:
+        first = not self._models_known
+        self._models_known = True
+        before = self._models.current_model()
+        self._models.set_entries(entries, preferred=before or self._settings.model, default=default)
+        if not self._models.current_model():
+            self._status.show_error("No usable model found: reinstall Colorizer, or train one in Settings")
+        self._status.set_model(self._result.model if self._result else self._models.current_model())
+        self.models_refreshed.emit(entries)
+        if first and self._models.current_model() == before:
+            self._request_colorize()  # set_entries emitted nothing, but a photo may be waiting
+        self._update_actions()
+
+    @Slot(object)
+    def _on_photo_loaded(self, loaded: PhotoLoaded) -> None:
+        if loaded.path != self._photo:
+            return
+        key = loaded.original.cacheKey()
+        if key != self._original_key:
+            self._original_key = key
+            self._view.set_original(QPixmap.fromImage(loaded.original), loaded.source_size)
+
+    @Slot(object)
+    def _on_finished(self, result: ColorizeResult) -> None:
+        if result.path != self._photo:
+            return
+        self._result = result
+        self._view.set_colorized(QPixmap.fromImage(result.colorized))
+        self._view.set_note("")
+        self._status.set_model(result.model)
+        size = result.colorized.size()
+        what = "full resolution" if result.full_resolution else f"preview {size.width()}×{size.height()}"
+        self._status.show_info(f"{Path(result.path).name}: colorized with {result.model} "
+                               f"({what}) in {result.seconds:.1f} s")
+        self._update_actions()
+        self.result_shown.emit(result)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._status.show_error(message)
+        self._view.set_note(message if not self._view.has_result() else "")
+
+    @Slot(str)
+    def _on_busy(self, text: str) -> None:
+        if text:
+            self._status.set_job(text)
+            if self._view.has_photo() or text.startswith("Colorizing"):
+                self._view.set_note(text)
+        else:
+            self._status.clear_job()
+            if self._view.note.startswith(("Colorizing", "Saving")):
+                self._view.set_note("")
+
+    # Slots: saving and exporting ---------------------------------------------
+    @Slot()
+    def _save_as(self) -> None:
+        if not self._photo:
+            return
+        dialog = self.make_save_dialog()
+        if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
+            return
+        fmt = format_for_filter(dialog.selectedNameFilter())
+        chosen = Path(dialog.selectedFiles()[0])
+        if format_for_suffix(chosen.suffix) is None:
+            chosen = with_format_suffix(chosen, fmt)
+        # The dialog already asked before replacing an existing file.
+        self.save_to(chosen, overwrite=chosen.exists())
+
+    @Slot(str)
+    def _on_saved(self, path: str) -> None:
+        self._status.show_info(f"Saved {path}", 10000)
+        self.save_finished.emit(path)
+
+    @Slot(str)
+    def _on_save_failed(self, message: str) -> None:
+        self._status.show_error(message)
+        self._warn("Save Failed", message)
+
+    @Slot()
+    def _batch_export(self) -> None:
+        from colorizer_app.gui.batch_dialog import BatchDialog
+
+        dialog = BatchDialog(self, source=self._folder, model=self._models.current_model(),
+                             render_size=self._tune.render_size, saturation=self._tune.saturation,
+                             catalog=self._catalog, settings=self._settings)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    @Slot()
+    def _open_settings(self) -> None:
+        """Opens the settings dialog (its own issue). It gets this window as parent;
+        if it has a ``models_changed`` signal, the model list is re-read on it."""
+        module = importlib.import_module(SETTINGS_DIALOG_MODULE)
+        dialog = module.SettingsDialog(self)
+        changed = getattr(dialog, "models_changed", None)
+        if changed is not None:
+            changed.connect(self.refresh_models)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    @Slot()
+    def _about(self) -> None:
+        QMessageBox.about(self, "About Colorizer",
+                          "<b>Colorizer</b><p>Brings color to black-and-white photographs, "
+                          "offline, on your own machine.</p>")
+
+    # View ---------------------------------------------------------------------
+    def _set_mode(self, mode: ViewMode) -> None:
+        self._view.set_mode(mode)
+        self._mode_acts[mode].setChecked(True)
+        self._settings.view_mode = mode.value
+
+    @Slot(float)
+    def _on_zoom_changed(self, zoom: float) -> None:
+        self._zoom_label.setText(f"{zoom * 100:.0f}%")
+
+    def _update_actions(self) -> None:
+        has_photo = bool(self._photo)
+        has_model = bool(self._models.current_model())
+        self._save_act.setEnabled(has_photo and has_model)
+        self._export_act.setEnabled(bool(self._folder) and has_model)
+        self._settings_act.setEnabled(_settings_dialog_available())
+        for act in (self._fit_act, self._actual_act, self._zoom_in_act, self._zoom_out_act):
+            act.setEnabled(has_photo)
+        count = self._grid.thumbnails.rowCount()
+        self._next_act.setEnabled(count > 1)
+        self._prev_act.setEnabled(count > 1)
+
+    def _warn(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # window-modal, does not block the event loop
+
+    # Events -------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_path(event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = self._dropped_path(event.mimeData().urls())
+        if not path:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        if Path(path).is_dir():
+            self.open_folder(path)
+        else:
+            self.open_photo(path)
+
+    @staticmethod
+    def _dropped_path(urls: list[QUrl]) -> str:
+        for url in urls:
+            if url.isLocalFile():
+                path = url.toLocalFile()
+                if Path(path).is_dir() or (Path(path).is_file() and is_photo(path)):
+                    return path
+        return ""
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_settings()
+        self._recolorize.cancel()
+        self._client.stop()
+        self._grid.thumbnails.loader.shutdown()
+        super().closeEvent(event)

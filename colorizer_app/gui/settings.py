@@ -1,0 +1,182 @@
+"""What the window remembers between runs (QSettings) and the recent-folders list."""
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+# QSettings and platformdirs must name the same place: app.main() sets these on the
+# QApplication, and the thumbnail cache asks platformdirs with the same two names.
+APP_NAME = "Colorizer"
+ORG_NAME = "Colorizer"
+
+RENDER_SIZE_DEFAULT = 512
+RENDER_SIZE_MIN = 256
+RENDER_SIZE_MAX = 1024
+SATURATION_DEFAULT = 1.0
+SATURATION_MIN = 0.0
+SATURATION_MAX = 2.0
+
+
+class RecentFolders:
+    """Most-recent-first list of folders, without duplicates, at most ``limit`` long.
+
+    Plain Python so it is tested without a widget; the window rebuilds its
+    "Open Recent" menu from ``items``.
+    """
+
+    def __init__(self, items: Iterable[str] = (), limit: int = 10) -> None:
+        assert limit > 0
+        self._limit = limit
+        self._items: list[str] = []
+        for item in reversed(list(items)):
+            self.add(item)
+
+    @property
+    def items(self) -> list[str]:
+        return list(self._items)
+
+    def add(self, folder: str | os.PathLike) -> None:
+        """Put ``folder`` first; an existing entry for the same folder moves up."""
+        path = os.path.normpath(os.path.abspath(os.fspath(folder)))
+        self._items = [p for p in self._items if p != path]
+        self._items.insert(0, path)
+        del self._items[self._limit:]
+
+    def remove(self, folder: str | os.PathLike) -> None:
+        path = os.path.normpath(os.path.abspath(os.fspath(folder)))
+        self._items = [p for p in self._items if p != path]
+
+    def existing(self) -> list[str]:
+        """The entries whose folder still exists (a USB disk may be gone)."""
+        return [p for p in self._items if Path(p).is_dir()]
+
+    def clear(self) -> None:
+        self._items = []
+
+
+class AppSettings:
+    """Typed access to the keys the window keeps in QSettings.
+
+    Takes the QSettings to use, so tests pass one backed by an ini file in tmp_path.
+    Values are clamped on read: a hand-edited or stale file never breaks the window.
+    """
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        self._settings = settings if settings is not None else QSettings()
+
+    @property
+    def qsettings(self) -> QSettings:
+        return self._settings
+
+    def sync(self) -> None:
+        self._settings.sync()
+
+    # Window layout ------------------------------------------------------------
+    @property
+    def geometry(self) -> QByteArray:
+        return self._bytes("window/geometry")
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self._settings.setValue("window/geometry", value)
+
+    @property
+    def window_state(self) -> QByteArray:
+        return self._bytes("window/state")
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self._settings.setValue("window/state", value)
+
+    @property
+    def splitter_state(self) -> QByteArray:
+        return self._bytes("window/splitter")
+
+    @splitter_state.setter
+    def splitter_state(self, value: QByteArray) -> None:
+        self._settings.setValue("window/splitter", value)
+
+    @property
+    def view_mode(self) -> str:
+        return str(self._settings.value("view/mode", "split"))
+
+    @view_mode.setter
+    def view_mode(self, value: str) -> None:
+        self._settings.setValue("view/mode", value)
+
+    # Browsing -------------------------------------------------------------
+    @property
+    def last_folder(self) -> str:
+        return str(self._settings.value("browse/last_folder", "") or "")
+
+    @last_folder.setter
+    def last_folder(self, value: str) -> None:
+        self._settings.setValue("browse/last_folder", value)
+
+    @property
+    def recent_folders(self) -> list[str]:
+        value = self._settings.value("browse/recent", [])
+        if isinstance(value, str):  # an ini file gives one string for a one-item list
+            value = [value] if value else []
+        return [str(v) for v in value or []]
+
+    @recent_folders.setter
+    def recent_folders(self, value: list[str]) -> None:
+        self._settings.setValue("browse/recent", list(value))
+
+    # Colorizing -------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return str(self._settings.value("colorize/model", "") or "")
+
+    @model.setter
+    def model(self, value: str) -> None:
+        self._settings.setValue("colorize/model", value)
+
+    @property
+    def render_size(self) -> int:
+        value = _to_number(self._settings.value("colorize/render_size"), int, RENDER_SIZE_DEFAULT)
+        return min(max(value, RENDER_SIZE_MIN), RENDER_SIZE_MAX)
+
+    @render_size.setter
+    def render_size(self, value: int) -> None:
+        self._settings.setValue("colorize/render_size", int(value))
+
+    @property
+    def saturation(self) -> float:
+        value = _to_number(self._settings.value("colorize/saturation"), float, SATURATION_DEFAULT)
+        return min(max(value, SATURATION_MIN), SATURATION_MAX)
+
+    @saturation.setter
+    def saturation(self, value: float) -> None:
+        self._settings.setValue("colorize/saturation", float(value))
+
+    # Batch export ------------------------------------------------------------
+    @property
+    def export_folder(self) -> str:
+        return str(self._settings.value("export/folder", "") or "")
+
+    @export_folder.setter
+    def export_folder(self, value: str) -> None:
+        self._settings.setValue("export/folder", value)
+
+    @property
+    def export_format(self) -> str:
+        return str(self._settings.value("export/format", "jpg") or "jpg")
+
+    @export_format.setter
+    def export_format(self, value: str) -> None:
+        self._settings.setValue("export/format", value)
+
+    def _bytes(self, key: str) -> QByteArray:
+        value = self._settings.value(key)
+        return value if isinstance(value, QByteArray) else QByteArray()
+
+
+def _to_number(value, kind, default):
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        return default

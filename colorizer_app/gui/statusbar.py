@@ -1,0 +1,66 @@
+"""The status bar: messages on the left; job progress, model and device on the right."""
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+
+class StatusBar(QStatusBar):
+    """Shows what the app is doing; the window feeds it, it decides nothing."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._job_label = QLabel(self)
+        self._job_bar = QProgressBar(self)
+        self._job_bar.setMaximumWidth(140)
+        self._job_bar.setMaximumHeight(14)
+        self._job_bar.setTextVisible(False)
+        self._model_label = QLabel(self)
+        self._device_label = QLabel(self)
+        self._model_label.setToolTip("The model the shown result was made with")
+        self._device_label.setToolTip("Where colorizing runs")
+        for widget in (self._job_label, self._job_bar, self._model_label, self._device_label):
+            self.addPermanentWidget(widget)
+        self.set_model("")
+        self.set_device("")
+        self.clear_job()
+
+    @property
+    def job_text(self) -> str:
+        return self._job_label.text() if self._job_label.isVisibleTo(self) else ""
+
+    @property
+    def model_text(self) -> str:
+        return self._model_label.text()
+
+    @property
+    def device_text(self) -> str:
+        return self._device_label.text()
+
+    def set_device(self, text: str) -> None:
+        self._device_label.setText(f"Device: {text or 'starting…'}")
+
+    def set_model(self, name: str) -> None:
+        self._model_label.setText(f"Model: {name or '—'}")
+
+    def set_job(self, text: str, done: int | None = None, total: int | None = None) -> None:
+        """Show a running job; with done/total a proportion, else a busy bar."""
+        self._job_label.setText(text)
+        if total:
+            self._job_bar.setRange(0, total)
+            self._job_bar.setValue(done or 0)
+        else:
+            self._job_bar.setRange(0, 0)
+        self._job_label.show()
+        self._job_bar.show()
+
+    def clear_job(self) -> None:
+        self._job_label.hide()
+        self._job_bar.hide()
+        self._job_label.clear()
+
+    def show_info(self, text: str, timeout_ms: int = 5000) -> None:
+        self.setStyleSheet("")
+        self.showMessage(text, timeout_ms)
+
+    def show_error(self, text: str) -> None:
+        """Errors stay until the next message: a person should get to read them."""
+        self.showMessage(f"⚠ {text}")

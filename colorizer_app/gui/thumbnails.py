@@ -1,0 +1,378 @@
+"""Thumbnails made in the background, cached in memory and on disk, asked for lazily.
+
+Pieces, smallest first:
+- ``LruCache``: bounded memory cache (plain Python, tested without Qt widgets).
+- ``ThumbnailStore``: the disk cache under the platformdirs user cache folder, keyed
+  by path, size and modification time, so an edited photo gets a new thumbnail.
+- ``make_thumbnail``: QImageReader decode at reduced size (JPEG decodes at 1/2..1/8
+  scale, which is what keeps a folder of 2,000 scans cheap).
+- ``ThumbnailLoader``: a QThreadPool of jobs; newest request first; jobs for rows
+  that scrolled away are taken back out of the queue before they start.
+- ``ThumbnailModel``: the list model the grid shows; it asks for a thumbnail only
+  when the view asks for a row's icon, i.e. only for rows being painted.
+"""
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from pathlib import Path
+
+import platformdirs
+from PySide6.QtCore import (
+    QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRunnable, QSize, Qt,
+    QThreadPool, Signal, Slot,
+)
+from PySide6.QtGui import QColor, QColorSpace, QImage, QImageReader, QPainter, QPixmap
+
+from colorizer_app.gui.photolist import list_photos
+from colorizer_app.gui.settings import APP_NAME, ORG_NAME
+
+THUMBNAIL_SIDE = 128  # longest side in pixels, as generated and shown
+
+
+class LruCache:
+    """Least-recently-used cache bounded by total cost (e.g. bytes)."""
+
+    def __init__(self, max_cost: int) -> None:
+        assert max_cost > 0
+        self._max_cost = max_cost
+        self._items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._total = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
+
+    @property
+    def total_cost(self) -> int:
+        return self._total
+
+    def get(self, key: Hashable, default=None):
+        item = self._items.get(key)
+        if item is None:
+            return default
+        self._items.move_to_end(key)
+        return item[0]
+
+    def put(self, key: Hashable, value: object, cost: int = 1) -> None:
+        if key in self._items:
+            self._total -= self._items.pop(key)[1]
+        self._items[key] = (value, cost)
+        self._total += cost
+        while self._total > self._max_cost and len(self._items) > 1:
+            _, (_, old_cost) = self._items.popitem(last=False)
+            self._total -= old_cost
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._total = 0
+
+
+def default_cache_dir() -> Path:
+    """Where thumbnails live on disk: the platformdirs user cache folder (the same
+    names QSettings uses; core.paths also honours COLORIZER_DATA_DIR)."""
+    try:
+        from colorizer_app.core.paths import user_cache_dir
+    except ImportError:  # core not installed alongside: same place, asked directly
+        return Path(platformdirs.user_cache_dir(APP_NAME, ORG_NAME)) / "thumbnails"
+    return user_cache_dir() / "thumbnails"
+
+
+class ThumbnailStore:
+    """Thumbnails on disk as small JPEGs; safe to use from several pool threads.
+
+    The key includes the file's size and modification time, so a changed photo is
+    never shown with its old thumbnail. Writes go to a temporary name and are
+    renamed into place, so a reader never sees half a file.
+    """
+
+    def __init__(self, folder: str | os.PathLike | None = None, side: int = THUMBNAIL_SIDE) -> None:
+        self._folder = Path(folder) if folder is not None else default_cache_dir()
+        self._side = side
+
+    @property
+    def folder(self) -> Path:
+        return self._folder
+
+    def key(self, path: str | os.PathLike) -> str:
+        stat = os.stat(path)
+        text = f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{self._side}"
+        return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def file_for(self, key: str) -> Path:
+        return self._folder / key[:2] / f"{key}.jpg"
+
+    def read(self, key: str) -> QImage | None:
+        file = self.file_for(key)
+        if not file.exists():
+            return None
+        image = QImage(str(file))
+        return None if image.isNull() else image
+
+    def write(self, key: str, image: QImage) -> None:
+        file = self.file_for(key)
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = file.with_name(f"{file.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
+            if image.save(str(tmp), "JPG", 85):
+                os.replace(tmp, file)
+            else:
+                tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only cache folder costs speed, never a thumbnail
+
+
+def make_thumbnail(path: str | os.PathLike, side: int = THUMBNAIL_SIDE) -> QImage:
+    """Decode ``path`` at thumbnail size, EXIF orientation applied, in sRGB.
+
+    Raises OSError with the reader's reason when the file cannot be read.
+    """
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > side:
+        reader.setScaledSize(size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        raise OSError(reader.errorString() or "cannot read the image")
+    if max(image.width(), image.height()) > side:  # formats that ignore scaledSize
+        image = image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+    space = image.colorSpace()
+    if space.isValid() and space != QColorSpace(QColorSpace.NamedColorSpace.SRgb):
+        image.convertToColorSpace(QColorSpace(QColorSpace.NamedColorSpace.SRgb))
+    if image.hasAlphaChannel():  # flatten onto gray so a JPEG cache entry looks the same
+        flat = QImage(image.size(), QImage.Format.Format_RGB32)
+        flat.fill(QColor(128, 128, 128))
+        painter = QPainter(flat)
+        painter.drawImage(0, 0, image)
+        painter.end()
+        return flat
+    return image.convertToFormat(QImage.Format.Format_RGB32)
+
+
+class _JobSignals(QObject):
+    """Lives in the GUI thread; jobs emit through it (a QRunnable is no QObject).
+
+    Signals:
+        done(str, QImage, str): path, thumbnail (null on error), error message.
+    """
+
+    done = Signal(str, QImage, str)
+
+
+class _ThumbnailJob(QRunnable):
+    def __init__(self, path: str, store: ThumbnailStore, side: int, signals: _JobSignals) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # the loader holds a reference until `done`
+        self._path = path
+        self._store = store
+        self._side = side
+        self._signals = signals
+
+    def run(self) -> None:
+        image, error = QImage(), ""
+        try:
+            key = self._store.key(self._path)
+            cached = self._store.read(key)
+            if cached is not None:
+                image = cached
+            else:
+                image = make_thumbnail(self._path, self._side)
+                self._store.write(key, image)
+        except Exception as exc:  # any failure is one broken thumbnail, not a crash
+            image, error = QImage(), str(exc) or type(exc).__name__
+        self._signals.done.emit(self._path, image, error)
+
+
+class ThumbnailLoader(QObject):
+    """Hands out cached thumbnails and makes missing ones on a thread pool.
+
+    ``thumbnail(path)`` answers from memory at once, or returns None and queues a
+    job (at most one per path). Newer requests run first, so the rows on screen now
+    win over rows scrolled past. ``discard(paths)`` takes still-queued jobs back.
+
+    Signals:
+        ready(str): the thumbnail (or error) for this path is now available.
+    """
+
+    ready = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, store: ThumbnailStore | None = None,
+                 side: int = THUMBNAIL_SIDE, max_threads: int = 2,
+                 memory_bytes: int = 96 * 1024 * 1024) -> None:
+        super().__init__(parent)
+        self._store = store if store is not None else ThumbnailStore(side=side)
+        self._side = side
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max(1, min(max_threads, QThreadPool.globalInstance().maxThreadCount())))
+        self._signals = _JobSignals(self)
+        self._signals.done.connect(self._on_done)
+        self._memory = LruCache(memory_bytes)
+        self._errors: dict[str, str] = {}
+        self._queued: dict[str, _ThumbnailJob] = {}  # not finished yet (queued or running)
+        # Finished jobs stay referenced until no pool thread is active: `done` is
+        # emitted from inside run(), so the job object may still be on that stack.
+        self._finished: list[_ThumbnailJob] = []
+        self._priority = 0
+        self.requests_made = 0  # how many jobs were queued, for tests and benchmarks
+
+    def thumbnail(self, path: str) -> QPixmap | None:
+        pixmap = self._memory.get(path)
+        if pixmap is not None or path in self._errors:
+            return pixmap
+        self.request(path)
+        return None
+
+    def error(self, path: str) -> str | None:
+        return self._errors.get(path)
+
+    def is_pending(self, path: str) -> bool:
+        return path in self._queued
+
+    def request(self, path: str) -> None:
+        if path in self._queued:
+            return
+        job = _ThumbnailJob(path, self._store, self._side, self._signals)
+        self._queued[path] = job
+        self._priority += 1
+        self.requests_made += 1
+        self._pool.start(job, self._priority)
+
+    def discard(self, paths: Iterable[str]) -> None:
+        """Take queued, not yet started jobs for ``paths`` back out of the pool."""
+        for path in list(paths):
+            job = self._queued.get(path)
+            if job is not None and self._pool.tryTake(job):
+                del self._queued[path]
+
+    def discard_all_except(self, keep: Callable[[str], bool]) -> None:
+        self.discard([p for p in self._queued if not keep(p)])
+
+    def shutdown(self) -> None:
+        """Drop queued jobs and wait for running ones (call before the app quits)."""
+        self.discard(list(self._queued))
+        self._pool.waitForDone()
+        self._finished.clear()
+
+    @Slot(str, QImage, str)
+    def _on_done(self, path: str, image: QImage, error: str) -> None:
+        job = self._queued.pop(path, None)
+        if job is not None:
+            self._finished.append(job)
+        if self._pool.activeThreadCount() == 0:
+            self._finished.clear()
+        if error or image.isNull():
+            self._errors[path] = error or "cannot read the image"
+        else:
+            pixmap = QPixmap.fromImage(image)  # GUI thread only
+            self._memory.put(path, pixmap, image.sizeInBytes())
+        self.ready.emit(path)
+
+
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class ThumbnailModel(QAbstractListModel):
+    """The photos of one folder as a list; icons come from a ThumbnailLoader on demand."""
+
+    def __init__(self, parent: QObject | None = None, loader: ThumbnailLoader | None = None) -> None:
+        super().__init__(parent)
+        self._loader = loader if loader is not None else ThumbnailLoader(self)
+        self._loader.ready.connect(self._on_ready)
+        self._paths: list[str] = []
+        self._rows: dict[str, int] = {}
+        self._folder = ""
+        self._placeholder: QPixmap | None = None
+        self._broken: QPixmap | None = None
+
+    @property
+    def loader(self) -> ThumbnailLoader:
+        return self._loader
+
+    @property
+    def folder(self) -> str:
+        return self._folder
+
+    def set_folder(self, folder: str | os.PathLike) -> None:
+        self._folder = os.fspath(folder)
+        self.set_paths([str(p) for p in list_photos(folder)])
+
+    def set_paths(self, paths: list[str]) -> None:
+        self.beginResetModel()
+        self._loader.discard_all_except(lambda p: False)
+        self._paths = list(paths)
+        self._rows = {p: i for i, p in enumerate(self._paths)}
+        self.endResetModel()
+
+    def paths(self) -> list[str]:
+        return list(self._paths)
+
+    def row_of(self, path: str | os.PathLike) -> int:
+        return self._rows.get(os.fspath(path), -1)
+
+    def path_at(self, row: int) -> str:
+        return self._paths[row]
+
+    def set_visible_rows(self, first: int, last: int, margin: int = 24) -> None:
+        """Forget queued jobs for rows far from the visible range [first, last]."""
+        lo, hi = first - margin, last + margin
+        self._loader.discard_all_except(lambda p: lo <= self._rows.get(p, -10**9) <= hi)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._paths)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._paths):
+            return None
+        path = self._paths[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return Path(path).name
+        if role == Qt.ItemDataRole.DecorationRole:
+            pixmap = self._loader.thumbnail(path)  # the lazy part: only painted rows ask
+            if pixmap is not None:
+                return pixmap
+            return self._broken_pixmap() if self._loader.error(path) else self._placeholder_pixmap()
+        if role == Qt.ItemDataRole.ToolTipRole:
+            error = self._loader.error(path)
+            return f"{path}\n{error}" if error else path
+        if role == PATH_ROLE:
+            return path
+        return None
+
+    @Slot(str)
+    def _on_ready(self, path: str) -> None:
+        row = self._rows.get(path)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole,
+                                                 Qt.ItemDataRole.ToolTipRole])
+
+    def _placeholder_pixmap(self) -> QPixmap:
+        if self._placeholder is None:
+            self._placeholder = _tile(QColor(72, 72, 72), "")
+        return self._placeholder
+
+    def _broken_pixmap(self) -> QPixmap:
+        if self._broken is None:
+            self._broken = _tile(QColor(90, 50, 50), "!")
+        return self._broken
+
+
+def _tile(color: QColor, text: str, side: int = THUMBNAIL_SIDE) -> QPixmap:
+    pixmap = QPixmap(QSize(side, side * 3 // 4))
+    pixmap.fill(color)
+    if text:
+        painter = QPainter(pixmap)
+        painter.setPen(QColor(230, 230, 230))
+        font = painter.font()
+        font.setPixelSize(side // 4)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, text)
+        painter.end()
+    return pixmap

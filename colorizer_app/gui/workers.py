@@ -1,0 +1,445 @@
+"""The inference thread: load photos, run colorize(), save results, off the GUI thread.
+
+``ColorizeWorker`` is a QObject moved to a QThread; its slots run there, one at a
+time, in the order requests were sent. ``InferenceClient`` lives in the GUI
+thread, owns the thread and the worker, numbers requests and passes on only the
+answers to the newest one: a new request supersedes a stale one, which is skipped
+if it has not started and whose result is dropped if it has (``colorize()`` cannot
+be interrupted midway; previews are screen-sized, so that costs little).
+
+torch is imported here, lazily, on the worker thread: the window shows first.
+The worker sends QImages; only GUI slots make QPixmaps.
+"""
+
+import dataclasses
+import os
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSize, QThread, Signal, Slot
+from PySide6.QtGui import QImage
+
+from colorizer_app.gui.imageconv import array_to_qimage, scaled_size
+
+_MAX_CACHED_MODELS = 2
+
+
+class RequestSequencer:
+    """Numbers requests; only the newest number is current. Thread-safe, no Qt."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest = 0
+
+    @property
+    def latest(self) -> int:
+        return self._latest
+
+    def next(self) -> int:
+        with self._lock:
+            self._latest += 1
+            return self._latest
+
+    def is_current(self, seq: int) -> bool:
+        return seq == self._latest
+
+    def invalidate(self) -> None:
+        """Make every request issued so far stale (on quit, or photo closed)."""
+        self.next()
+
+
+@dataclasses.dataclass(frozen=True)
+class ColorizeRequest:
+    seq: int
+    path: str
+    model: str
+    render_size: int = 512
+    saturation: float = 1.0
+    max_side: int | None = None  # the preview's long side; None: full resolution
+
+
+@dataclasses.dataclass(frozen=True)
+class SaveRequest:
+    path: str
+    out_path: str
+    model: str
+    render_size: int = 512
+    saturation: float = 1.0
+    overwrite: bool = False  # the user already confirmed replacing `out_path`
+    quality: int = 95
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoLoaded:
+    seq: int
+    path: str
+    original: QImage  # at preview size (or full size)
+    source_size: QSize  # the photo's full size, EXIF orientation applied
+
+
+@dataclasses.dataclass(frozen=True)
+class ColorizeResult:
+    seq: int
+    path: str
+    model: str
+    render_size: int
+    saturation: float
+    colorized: QImage
+    source_size: QSize
+    full_resolution: bool
+    seconds: float
+
+
+class ColorizeWorker(QObject):
+    """Runs on the inference thread (after ``moveToThread``).
+
+    Takes a model catalog (default: ``ModelCatalog()``, made on first use on the
+    worker thread) and the client's sequencer, so it can skip stale requests.
+
+    Signals:
+        device_ready(str): torch loaded; the device in words ("CPU (2 threads)").
+        models_listed(list, str): catalog entries and the default model's name.
+        photo_loaded(object): a PhotoLoaded, before colorizing starts.
+        finished(object): a ColorizeResult.
+        saved(str): the path written.
+        failed(str): a colorize request went wrong (the reason, in words).
+        save_failed(str): a save went wrong; kept apart so the window can insist.
+        busy(str): what the worker is doing now; "" when idle.
+    """
+
+    device_ready = Signal(str)
+    models_listed = Signal(list, str)
+    photo_loaded = Signal(object)
+    finished = Signal(object)
+    saved = Signal(str)
+    failed = Signal(str)
+    save_failed = Signal(str)
+    busy = Signal(str)
+
+    def __init__(self, catalog=None, sequencer: RequestSequencer | None = None,
+                 device_preference: str = "auto") -> None:
+        super().__init__()
+        self._catalog = catalog
+        self._sequencer = sequencer if sequencer is not None else RequestSequencer()
+        self._device_preference = device_preference
+        self._device = None
+        self._models: dict[str, tuple[float, object]] = {}
+        self._photo_key: tuple | None = None
+        self._photo = None
+        self._preview: dict[int | None, tuple[object, QImage]] = {}
+        self._full_key: tuple | None = None
+        self._full_result = None
+
+    @property
+    def sequencer(self) -> RequestSequencer:
+        return self._sequencer
+
+    # Slots (worker thread) ------------------------------------------------------
+    @Slot()
+    def start(self) -> None:
+        """List the models, then import torch and pick the device."""
+        self.list_models()
+        try:
+            self._ensure_device()
+        except Exception as exc:  # no torch, broken CUDA: tell, don't crash
+            self.failed.emit(f"Cannot start the colorizer: {exc}")
+
+    @Slot()
+    def list_models(self) -> None:
+        try:
+            catalog = self._get_catalog()
+            entries = list(catalog.entries())
+            default = catalog.default()
+        except Exception as exc:
+            self.failed.emit(f"Cannot list the models: {exc}")
+            return
+        default_name = getattr(default, "name", default) or ""
+        self.models_listed.emit(entries, str(default_name))
+
+    @Slot(str)
+    def set_device_preference(self, preference: str) -> None:
+        """'auto', 'cpu' or 'cuda:N'; models are reloaded on the new device."""
+        if preference != self._device_preference:
+            self._device_preference = preference
+            self._device = None
+            self._models.clear()
+            self._full_key = self._full_result = None
+            try:
+                self._ensure_device()
+            except Exception as exc:
+                self.failed.emit(f"Cannot use device {preference}: {exc}")
+
+    @Slot(object)
+    def colorize(self, request: ColorizeRequest) -> None:
+        if not self._sequencer.is_current(request.seq):
+            return  # superseded before it started
+        name = Path(request.path).name
+        self.busy.emit(f"Colorizing {name}…")
+        try:
+            start = time.perf_counter()
+            pixels, original = self._pixels(request.path, request.max_side)
+            if not self._sequencer.is_current(request.seq):
+                return
+            self.photo_loaded.emit(PhotoLoaded(request.seq, request.path, original,
+                                               self._source_size()))
+            model = self._model(request.model)
+            if not self._sequencer.is_current(request.seq):
+                return
+            result = self._run(pixels, model, request.render_size, request.saturation)
+            full = pixels.shape[:2] == self._photo.pixels.shape[:2]
+            if full:
+                self._remember_full(request.path, request.model, request.render_size,
+                                    request.saturation, result)
+            if not self._sequencer.is_current(request.seq):
+                return
+            self.finished.emit(ColorizeResult(
+                seq=request.seq, path=request.path, model=request.model,
+                render_size=request.render_size, saturation=request.saturation,
+                colorized=array_to_qimage(result), source_size=self._source_size(),
+                full_resolution=full,
+                seconds=time.perf_counter() - start))
+        except Exception as exc:
+            if self._sequencer.is_current(request.seq):
+                self.failed.emit(_describe(exc, name))
+        finally:
+            self.busy.emit("")
+
+    @Slot(object)
+    def save(self, request: SaveRequest) -> None:
+        """Colorize at full resolution (or reuse that result) and write it; never skipped."""
+        from colorizer_app.gui.savepaths import refuse_reason
+
+        name = Path(request.out_path).name
+        self.busy.emit(f"Saving {name} at full resolution…")
+        try:
+            reason = refuse_reason(request.path, request.out_path)
+            if reason:
+                raise ValueError(reason)
+            self._load_photo(request.path)
+            key = (request.path, request.model, request.render_size, request.saturation)
+            if self._full_key == key + (self._photo_key,):
+                result = self._full_result
+            else:
+                model = self._model(request.model)
+                result = self._run(self._photo.pixels, model, request.render_size, request.saturation)
+                self._remember_full(*key, result)
+            from colorizer_app.core.imageio import save_photo
+
+            photo = self._photo
+            written = save_photo(request.out_path, result, alpha=photo.alpha, exif=photo.exif,
+                                 icc_profile=photo.icc_profile, overwrite=request.overwrite,
+                                 quality=request.quality)
+            self.saved.emit(str(written))
+        except Exception as exc:
+            self.save_failed.emit(_describe(exc, name, saving=True))
+        finally:
+            self.busy.emit("")
+
+    # Helpers (worker thread) -------------------------------------------------------
+    def _get_catalog(self):
+        if self._catalog is None:
+            from colorizer_app.core.catalog import ModelCatalog
+
+            self._catalog = ModelCatalog()
+        return self._catalog
+
+    def _ensure_device(self):
+        if self._device is None:
+            from colorizer_app.core.device import describe_device, select_device
+
+            self._device = select_device(self._device_preference)
+            self.device_ready.emit(describe_device(self._device))
+        return self._device
+
+    def _model(self, name: str):
+        if not name:
+            raise ValueError("no usable model is selected")
+        catalog = self._get_catalog()
+        try:
+            entry = catalog.find(name)
+        except KeyError as exc:  # the file was removed since the list was made
+            raise ValueError(exc.args[0] if exc.args else f"no model called {name}") from None
+        if not entry.usable:
+            raise ValueError(f"model {name} cannot be used: {entry.reason}")
+        stamp = _mtime(entry.json_path)
+        cached = self._models.get(name)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        device = self._ensure_device()
+        model = catalog.load(name, device=device)
+        self._models.pop(name, None)
+        while len(self._models) >= _MAX_CACHED_MODELS:
+            self._models.pop(next(iter(self._models)))
+        self._models[name] = (stamp, model)
+        return model
+
+    def _load_photo(self, path: str) -> None:
+        stat = os.stat(path)
+        key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+        if key != self._photo_key:
+            from colorizer_app.core.imageio import load_photo
+
+            self._photo = None
+            self._preview.clear()
+            self._photo = load_photo(path)
+            self._photo_key = key
+
+    def _pixels(self, path: str, max_side: int | None):
+        """The photo's pixels at preview size (cached) and the matching original QImage."""
+        self._load_photo(path)
+        cached = self._preview.get(max_side)
+        if cached is None:
+            pixels = self._photo.pixels
+            height, width = pixels.shape[:2]
+            new_w, new_h = scaled_size(width, height, max_side)
+            if (new_w, new_h) != (width, height):
+                import cv2
+
+                pixels = cv2.resize(pixels, (new_w, new_h), interpolation=cv2.INTER_AREA)
+            cached = (pixels, array_to_qimage(pixels))
+            self._preview = {max_side: cached}
+        return cached
+
+    def _source_size(self) -> QSize:
+        height, width = self._photo.pixels.shape[:2]
+        return QSize(width, height)
+
+    def _run(self, pixels, model, render_size: int, saturation: float):
+        from colorizer_app.core.pipeline import colorize
+
+        return colorize(pixels, model, render_size=render_size, saturation=saturation)
+
+    def _remember_full(self, path, model, render_size, saturation, result) -> None:
+        self._full_key = (path, model, render_size, saturation, self._photo_key)
+        self._full_result = result
+
+
+def _mtime(path) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except (OSError, TypeError):
+        return 0.0
+
+
+def _describe(exc: Exception, name: str, saving: bool = False) -> str:
+    """One line for the status bar; core errors already name the file and the reason."""
+    if isinstance(exc, FileExistsError) and exc.strerror:
+        text = exc.strerror
+    elif isinstance(exc, MemoryError):
+        text = "not enough memory"
+    else:
+        text = str(exc) or type(exc).__name__
+    if saving:
+        return f"Could not save {name}: {text}"
+    return text if name in text else f"{name}: {text}"
+
+
+class InferenceClient(QObject):
+    """GUI-thread side of the inference thread: sends requests, filters answers.
+
+    Signals (only for the newest colorize request; saves always):
+        device_ready(str), models_listed(list, str), photo_loaded(object),
+        finished(object), saved(str), failed(str), save_failed(str), busy(str):
+        as ColorizeWorker's.
+    """
+
+    device_ready = Signal(str)
+    models_listed = Signal(list, str)
+    photo_loaded = Signal(object)
+    finished = Signal(object)
+    saved = Signal(str)
+    failed = Signal(str)
+    save_failed = Signal(str)
+    busy = Signal(str)
+
+    # Requests travel to the worker thread as queued signals.
+    _start_requested = Signal()
+    _list_requested = Signal()
+    _colorize_requested = Signal(object)
+    _save_requested = Signal(object)
+    _device_requested = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, catalog=None,
+                 worker: ColorizeWorker | None = None) -> None:
+        super().__init__(parent)
+        self._worker = worker if worker is not None else ColorizeWorker(catalog)
+        self._sequencer = self._worker.sequencer
+        self._thread = QThread(self)
+        self._thread.setObjectName("inference")
+        self._worker.moveToThread(self._thread)
+        self._thread.finished.connect(self._worker.deleteLater)
+
+        self._start_requested.connect(self._worker.start)
+        self._list_requested.connect(self._worker.list_models)
+        self._colorize_requested.connect(self._worker.colorize)
+        self._save_requested.connect(self._worker.save)
+        self._device_requested.connect(self._worker.set_device_preference)
+
+        self._worker.device_ready.connect(self.device_ready)
+        self._worker.models_listed.connect(self.models_listed)
+        self._worker.photo_loaded.connect(self._on_photo_loaded)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.saved.connect(self.saved)
+        self._worker.failed.connect(self.failed)
+        self._worker.save_failed.connect(self.save_failed)
+        self._worker.busy.connect(self.busy)
+        self._running = False
+
+    @property
+    def worker(self) -> ColorizeWorker:
+        return self._worker
+
+    @property
+    def worker_thread(self) -> QThread:
+        return self._thread
+
+    @property
+    def latest(self) -> int:
+        return self._sequencer.latest
+
+    def start(self) -> None:
+        """Start the thread, list the models, then load torch there."""
+        if not self._running:
+            self._running = True
+            self._thread.start()
+            self._start_requested.emit()
+
+    def list_models(self) -> None:
+        self._list_requested.emit()
+
+    def set_device_preference(self, preference: str) -> None:
+        self._device_requested.emit(preference)
+
+    def colorize(self, path: str, model: str, render_size: int = 512, saturation: float = 1.0,
+                 max_side: int | None = None) -> int:
+        """Ask for a colorized photo; returns the request's number. Supersedes older ones."""
+        seq = self._sequencer.next()
+        self._colorize_requested.emit(ColorizeRequest(seq, os.fspath(path), model, int(render_size),
+                                                      float(saturation), max_side))
+        return seq
+
+    def save(self, request: SaveRequest) -> None:
+        self._save_requested.emit(request)
+
+    def cancel(self) -> None:
+        """Drop every pending colorize request (a save still completes)."""
+        self._sequencer.invalidate()
+
+    def stop(self) -> None:
+        """Skip what is queued, let the running job end, and wait for the thread."""
+        self._sequencer.invalidate()
+        if self._running:
+            self._thread.quit()
+            self._thread.wait()
+            self._running = False
+
+    @Slot(object)
+    def _on_photo_loaded(self, loaded: PhotoLoaded) -> None:
+        if self._sequencer.is_current(loaded.seq):
+            self.photo_loaded.emit(loaded)
+
+    @Slot(object)
+    def _on_finished(self, result: ColorizeResult) -> None:
+        if self._sequencer.is_current(result.seq):
+            self.finished.emit(result)
