@@ -1,0 +1,267 @@
+"""Batch colorizing: plan input -> output paths for files and folders, then run them.
+
+The CLI and the GUI's batch export share this code. It knows nothing of models or
+torch: run_batch takes a `colorize_fn(photo) -> RGB array` the caller binds.
+
+Output layout. The folder tree is mirrored under the output folder: a single folder
+input maps its contents straight into it; with several inputs, paths are taken
+relative to the deepest folder holding them all, so each folder keeps its name:
+
+    colorize photos/ -o OUT            photos/a/b.jpg  -> OUT/a/b.jpg
+    colorize 2019/ 2020/ -o OUT        2019/x.jpg      -> OUT/2019/x.jpg
+                                       2020/x.jpg      -> OUT/2020/x.jpg
+    colorize a.jpg b/c.jpg -o OUT      a.jpg -> OUT/a.jpg, b/c.jpg -> OUT/b/c.jpg
+
+Distinct inputs thus never share an output path, except when a format change makes
+two names meet (x.jpg and x.tif both to PNG): those get the source extension in the
+name (x_jpg.png, x_tif.png). An output path that is an input path is refused:
+originals are never overwritten.
+
+Resuming. An output that already exists is skipped unless overwrite is asked, so
+running the same batch again after an interruption does only what is left. Files
+are written atomically (imageio.save_photo), so an interrupted file leaves nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from colorizer_app.core.imageio import READ_EXTENSIONS, ImageReadError, Photo, load_photo, save_photo
+
+# --format value -> output extension; "same" keeps the input's own extension.
+FORMAT_EXTENSIONS: dict[str, str | None] = {"jpg": ".jpg", "png": ".png", "tiff": ".tif", "same": None}
+
+
+class ItemStatus(str, enum.Enum):
+    """What happened to one file of a batch."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One photo to colorize: where it is read from and where it is written."""
+
+    source: Path
+    output: Path
+
+
+@dataclass
+class BatchReport:
+    """The outcome of run_batch."""
+
+    total: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    cancelled: bool = False
+    elapsed: float = 0.0
+
+    @property
+    def processed(self) -> int:
+        """Files handled so far, whatever the outcome."""
+        return self.done + self.skipped + len(self.failed)
+
+
+ColorizeFn = Callable[[Photo], np.ndarray]
+ProgressFn = Callable[[int, int, BatchItem, ItemStatus], None]
+
+
+# ------------------------------------------------------------------------ planning
+
+
+def plan_batch(
+    inputs: Iterable[Path | str],
+    output_dir: Path | str,
+    fmt: str = "same",
+    recursive: bool = True,
+    suffix: str = "",
+) -> list[BatchItem]:
+    """Turn files and folders into (source, output) pairs; see the module docstring.
+
+    Raises FileNotFoundError for a missing input, ValueError for an unknown format
+    or when an output would replace an input.
+    """
+    if fmt not in FORMAT_EXTENSIONS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMAT_EXTENSIONS)}")
+    inputs = [Path(os.path.abspath(p)) for p in inputs]
+    output_dir = Path(os.path.abspath(output_dir))
+    for path in inputs:
+        if not path.exists():
+            raise FileNotFoundError(f"no such file or folder: {path}")
+    base = _common_base(inputs)
+    sources = _collect_sources(inputs, output_dir, recursive)
+    items = [BatchItem(src, _output_path(src, base, output_dir, fmt, suffix)) for src in sources]
+    items = [item for item in items if not _is_earlier_output(item, suffix)]
+    items = _separate_collisions(items)
+    _refuse_overwriting_inputs(items, suffix)
+    return items
+
+
+def _common_base(inputs: list[Path]) -> Path:
+    """The folder the output tree mirrors: a lone folder input itself, otherwise the
+    deepest folder holding all inputs, so each input folder keeps its own name."""
+    if len(inputs) == 1 and inputs[0].is_dir():
+        return inputs[0]
+    try:
+        return Path(os.path.commonpath([p.parent for p in inputs]))
+    except ValueError:  # Windows: different drives have no common folder
+        raise ValueError("inputs are on different drives; colorize each drive separately") from None
+
+
+def _collect_sources(inputs: list[Path], output_dir: Path, recursive: bool) -> list[Path]:
+    """Input files plus the photos found in input folders, each once, in a stable order."""
+    seen: set[Path] = set()
+    sources = []
+    for path in inputs:
+        found = _walk(path, output_dir, recursive) if path.is_dir() else [path]
+        for src in found:
+            key = src.resolve()
+            if key not in seen:
+                seen.add(key)
+                sources.append(src)
+    return sources
+
+
+def _walk(folder: Path, output_dir: Path, recursive: bool) -> list[Path]:
+    """Photos in a folder (sorted), skipping hidden entries and the output folder.
+
+    The output folder is skipped when it lies inside the folder, so a second run
+    does not colorize the first run's results. Hidden names include save_photo's
+    temporary files.
+    """
+    photos = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames
+                             if not d.startswith(".") and (here / d) != output_dir)
+        if not recursive:
+            dirnames.clear()
+        photos.extend(here / name for name in sorted(filenames)
+                      if not name.startswith(".") and Path(name).suffix.lower() in READ_EXTENSIONS)
+    return photos
+
+
+def _output_path(src: Path, base: Path, output_dir: Path, fmt: str, suffix: str) -> Path:
+    """Mirror src's place under base into output_dir, with suffix and new extension."""
+    relative = src.relative_to(base)
+    extension = FORMAT_EXTENSIONS[fmt] or src.suffix
+    return output_dir / relative.parent / f"{src.stem}{suffix}{extension}"
+
+
+def _is_earlier_output(item: BatchItem, suffix: str) -> bool:
+    """With a suffix and output next to the input, x_color.jpg is a past result, not a photo."""
+    return bool(suffix) and item.output.parent == item.source.parent and item.source.stem.endswith(suffix)
+
+
+def _separate_collisions(items: list[BatchItem]) -> list[BatchItem]:
+    """Rename outputs that two sources would share, e.g. x.jpg and x.tif -> x.png."""
+    groups: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(_path_key(item.output), []).append(i)
+    renamed = list(items)
+    for indices in groups.values():
+        if len(indices) < 2:
+            continue
+        for i in indices:
+            src, out = items[i].source, items[i].output
+            tag = src.suffix.lstrip(".").lower()
+            renamed[i] = BatchItem(src, out.with_name(f"{out.stem}_{tag}{out.suffix}"))
+    keys = [_path_key(item.output) for item in renamed]
+    if len(set(keys)) != len(keys):
+        clash = next(item.output for item, key in zip(renamed, keys) if keys.count(key) > 1)
+        raise ValueError(f"several photos would be saved as {clash}; rename one of them")
+    return renamed
+
+
+def _path_key(path: Path) -> str:
+    """Compare paths as a case-insensitive file system (Windows, macOS) would."""
+    return os.path.normcase(str(path)).casefold()
+
+
+def _refuse_overwriting_inputs(items: list[BatchItem], suffix: str) -> None:
+    """ValueError if any output path is an original photo.
+
+    That is an input of this batch, or, when writing next to the inputs without a
+    suffix, any file already there (b.png -> b.jpg must not replace a b.jpg original;
+    with a suffix, an existing b_color.jpg is an earlier result and is skipped).
+    """
+    sources = {_path_key(item.source.resolve()) for item in items}
+    for item in items:
+        in_place = item.output.parent == item.source.parent
+        if (_path_key(item.output.resolve()) in sources
+                or (in_place and not suffix and item.output.exists())):
+            raise ValueError(
+                f"the output {item.output} would replace an original photo; choose another "
+                "output folder, a suffix or another format")
+
+
+# ------------------------------------------------------------------------- running
+
+
+def run_batch(
+    items: list[BatchItem],
+    colorize_fn: ColorizeFn,
+    *,
+    overwrite: bool = False,
+    on_progress: ProgressFn | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> BatchReport:
+    """Colorize each item; a failure is recorded and the batch goes on.
+
+    should_cancel is asked before each file; a cancelled batch stops between files,
+    so no output is left half-written. on_progress(done, total, item, status) is
+    called after each file.
+    """
+    report = BatchReport(total=len(items))
+    start = time.monotonic()
+    for index, item in enumerate(items):
+        if should_cancel is not None and should_cancel():
+            report.cancelled = True
+            break
+        status = _run_one(item, colorize_fn, overwrite, report)
+        report.elapsed = time.monotonic() - start
+        if on_progress is not None:
+            on_progress(index + 1, len(items), item, status)
+    report.elapsed = time.monotonic() - start
+    return report
+
+
+def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
+             report: BatchReport) -> ItemStatus:
+    """Skip, colorize and save, or record the failure of one item."""
+    if not overwrite and item.output.exists():
+        report.skipped += 1
+        return ItemStatus.SKIPPED
+    try:
+        photo = load_photo(item.source)
+        colored = colorize_fn(photo)
+        if colored.shape[:2] != photo.pixels.shape[:2]:
+            raise ValueError(f"colorizing returned {colored.shape[1]}×{colored.shape[0]} pixels "
+                             f"for a {photo.pixels.shape[1]}×{photo.pixels.shape[0]} photo")
+        item.output.parent.mkdir(parents=True, exist_ok=True)
+        save_photo(item.output, colored, alpha=photo.alpha, exif=photo.exif,
+                   icc_profile=photo.icc_profile, overwrite=overwrite)
+    except ImageReadError as e:
+        report.failed.append((item.source, e.reason))
+        return ItemStatus.FAILED
+    except FileExistsError:
+        report.skipped += 1  # appeared while we worked (another run?): leave it alone
+        return ItemStatus.SKIPPED
+    except MemoryError:
+        report.failed.append((item.source, "not enough memory for this photo"))
+        return ItemStatus.FAILED
+    except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch
+        report.failed.append((item.source, f"{type(e).__name__}: {e}"))
+        return ItemStatus.FAILED
+    report.done += 1
+    return ItemStatus.DONE

@@ -1,0 +1,273 @@
+"""Tests for colorizer_app.core.batch: planning output paths and running a batch."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorizer_app.core import batch as batch_mod
+from colorizer_app.core.batch import BatchItem, ItemStatus, plan_batch, run_batch
+from colorizer_app.core.imageio import Photo, load_photo
+
+TREE_PHOTOS = ["a.jpg", "b.png", "sub/c.tif", "sub/deeper/broken.jpg", "sub/deeper/d.webp"]
+GOOD_PHOTOS = [p for p in TREE_PHOTOS if "broken" not in p]
+
+
+def sepia(photo: Photo) -> np.ndarray:
+    """A deterministic stand-in for the network: gray -> warm RGB, same dtype."""
+    gray = photo.pixels if photo.pixels.ndim == 2 else photo.pixels.mean(axis=2)
+    scale = np.array([1.0, 0.85, 0.65])
+    return (gray[..., None] * scale).round().astype(photo.pixels.dtype)
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    """sha256 of every file under folder, by relative path."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def relative_outputs(items: list[BatchItem], out: Path) -> list[str]:
+    """Output paths relative to out, as posix strings, sorted."""
+    return sorted(item.output.relative_to(out).as_posix() for item in items)
+
+
+def files_under(folder: Path) -> list[str]:
+    """Every file under folder (hidden ones included), relative and sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+# ------------------------------------------------------------------------ planning
+
+
+def test_plan_mirrors_a_folder_tree(photo_tree, tmp_path):
+    out = tmp_path / "OUT"
+    items = plan_batch([photo_tree], out)
+    assert relative_outputs(items, out) == TREE_PHOTOS  # notes.txt is not a photo
+    for item in items:
+        assert item.output == out / item.source.relative_to(photo_tree)
+
+
+def test_plan_format_and_suffix(photo_tree, tmp_path):
+    out = tmp_path / "OUT"
+    items = plan_batch([photo_tree], out, fmt="png", suffix="_color")
+    assert relative_outputs(items, out) == [
+        "a_color.png", "b_color.png", "sub/c_color.png",
+        "sub/deeper/broken_color.png", "sub/deeper/d_color.png"]
+    tiffs = plan_batch([photo_tree], out, fmt="tiff")
+    assert {item.output.suffix for item in tiffs} == {".tif"}
+
+
+def test_plan_not_recursive(photo_tree, tmp_path):
+    out = tmp_path / "OUT"
+    assert relative_outputs(plan_batch([photo_tree], out, recursive=False), out) == ["a.jpg", "b.png"]
+
+
+def test_plan_several_inputs_keep_their_folder_names(tmp_path, gradient):
+    for year in ("2019", "2020"):
+        (tmp_path / year / "scans").mkdir(parents=True)
+        Image.fromarray(gradient(8, 8, 1)).save(tmp_path / year / "scans" / "x.png")
+    loose = tmp_path / "2020" / "loose.png"
+    Image.fromarray(gradient(8, 8, 1)).save(loose)
+    out = tmp_path / "OUT"
+
+    items = plan_batch([tmp_path / "2019" / "scans", tmp_path / "2020" / "scans", loose], out)
+
+    assert relative_outputs(items, out) == ["2019/scans/x.png", "2020/loose.png", "2020/scans/x.png"]
+
+
+def test_plan_single_file_and_duplicates(photo_tree, tmp_path):
+    out = tmp_path / "OUT"
+    assert relative_outputs(plan_batch([photo_tree / "sub" / "c.tif"], out), out) == ["c.tif"]
+    # The same photo given twice (directly and through its folder) is done once.
+    items = plan_batch([photo_tree / "sub", photo_tree / "sub" / "c.tif"], out)
+    assert relative_outputs(items, out) == ["sub/c.tif", "sub/deeper/broken.jpg", "sub/deeper/d.webp"]
+
+
+def test_plan_separates_names_a_format_change_would_merge(tmp_path, gradient):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(gradient(8, 8, 1)).save(folder / "x.jpg")
+    Image.fromarray(gradient(8, 8, 1)).save(folder / "x.tif")
+    Image.fromarray(gradient(8, 8, 1)).save(folder / "y.tif")
+    out = tmp_path / "OUT"
+    assert relative_outputs(plan_batch([folder], out, fmt="png"), out) == ["x_jpg.png", "x_tif.png", "y.png"]
+
+
+def test_plan_never_targets_an_original(photo_tree):
+    with pytest.raises(ValueError, match="would replace an original"):
+        plan_batch([photo_tree], photo_tree)
+    with pytest.raises(ValueError, match="would replace an original"):
+        plan_batch([photo_tree / "a.jpg"], photo_tree, fmt="jpg")
+    # b.png would become b.jpg next to it: fine, as no b.jpg exists...
+    assert len(plan_batch([photo_tree / "b.png"], photo_tree, fmt="jpg")) == 1
+    (photo_tree / "b.jpg").write_bytes(b"")  # ...but an original b.jpg is never replaced
+    with pytest.raises(ValueError, match="b.jpg would replace an original"):
+        plan_batch([photo_tree / "b.png"], photo_tree, fmt="jpg")
+
+
+def test_plan_in_place_with_suffix_does_not_pick_up_its_results(photo_tree, tmp_path):
+    items = plan_batch([photo_tree], photo_tree, suffix="_color")
+    assert all(item.output.parent == item.source.parent for item in items)
+    run_batch(items, sepia)
+    again = plan_batch([photo_tree], photo_tree, suffix="_color")
+    assert [item.source for item in again] == [item.source for item in items]
+
+
+def test_plan_skips_an_output_folder_inside_the_input(photo_tree):
+    out = photo_tree / "colorized"
+    first = plan_batch([photo_tree], out)
+    run_batch(first, sepia)
+    assert plan_batch([photo_tree], out) == first
+
+
+def test_plan_errors(photo_tree, tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope"):
+        plan_batch([tmp_path / "nope"], tmp_path / "OUT")
+    with pytest.raises(ValueError, match="unknown format 'gif'"):
+        plan_batch([photo_tree], tmp_path / "OUT", fmt="gif")
+
+
+# ------------------------------------------------------------------------- running
+
+
+def test_batch_colorizes_tree_reports_broken_file_and_leaves_inputs_alone(photo_tree, tmp_path):
+    before = hashes(photo_tree)
+    out = tmp_path / "OUT"
+    items = plan_batch([photo_tree], out)
+    progress = []
+
+    report = run_batch(items, sepia, on_progress=lambda *args: progress.append(args))
+
+    assert hashes(photo_tree) == before
+    assert files_under(out) == GOOD_PHOTOS  # no temp files, nothing for broken.jpg
+    assert (report.total, report.done, report.skipped, report.cancelled) == (5, 4, 0, False)
+    [(failed_path, reason)] = report.failed
+    assert failed_path == photo_tree / "sub" / "deeper" / "broken.jpg"
+    assert "truncated" in reason  # it starts like a JPEG, then stops making sense
+    assert [(done, total, item.source.name, status) for done, total, item, status in progress] == [
+        (1, 5, "a.jpg", ItemStatus.DONE), (2, 5, "b.png", ItemStatus.DONE),
+        (3, 5, "c.tif", ItemStatus.DONE), (4, 5, "broken.jpg", ItemStatus.FAILED),
+        (5, 5, "d.webp", ItemStatus.DONE)]
+    assert report.elapsed > 0
+
+    for name in GOOD_PHOTOS:
+        source, result = load_photo(photo_tree / name), load_photo(out / name)
+        assert result.pixels.shape == source.pixels.shape[:2] + (3,)
+        assert result.pixels.dtype == source.pixels.dtype  # 16-bit TIFF stays 16-bit
+        assert (result.alpha is None) == (source.alpha is None)  # WebP keeps alpha
+    warm = load_photo(out / "b.png").pixels.astype(int)
+    assert (warm[..., 0] >= warm[..., 2]).all() and (warm[..., 0] - warm[..., 2]).max() > 20
+
+
+def test_second_run_skips_everything_done(photo_tree, tmp_path):
+    out = tmp_path / "OUT"
+    items = plan_batch([photo_tree], out)
+    run_batch(items, sepia)
+    written = hashes(out)
+    calls = []
+
+    def counting(photo):
+        calls.append(photo.path)
+        return sepia(photo)
+
+    report = run_batch(plan_batch([photo_tree], out), counting)
+
+    assert (report.done, report.skipped, len(report.failed)) == (0, 4, 1)
+    assert calls == []  # broken.jpg fails on load, before colorizing
+    assert hashes(out) == written
+
+
+def test_overwrite_redoes_everything(photo_tree, tmp_path):
+    out = tmp_path / "OUT"
+    items = plan_batch([photo_tree], out)
+    run_batch(items, sepia)
+    report = run_batch(items, lambda photo: 255 - sepia(photo) if photo.bit_depth == 8 else sepia(photo),
+                       overwrite=True)
+    assert (report.done, report.skipped) == (4, 0)
+    assert load_photo(out / "b.png").pixels[..., 2].min() > 40  # inverted now
+
+
+@pytest.mark.parametrize("stop_after", [0, 1, 3])
+def test_cancel_leaves_exactly_the_finished_files(photo_tree, tmp_path, stop_after):
+    out = tmp_path / "OUT"
+    items = plan_batch([photo_tree], out)
+    finished = []
+
+    report = run_batch(items, sepia,
+                       on_progress=lambda done, total, item, status: finished.append(item),
+                       should_cancel=lambda: len(finished) >= stop_after)
+
+    assert report.cancelled
+    assert report.processed == stop_after
+    expected = [item.output.relative_to(out).as_posix() for item in finished
+                if item.source.name != "broken.jpg"]
+    written = files_under(out) if out.exists() else []
+    assert written == sorted(expected)
+    assert len(written) == report.done == stop_after  # broken.jpg is 4th: not reached
+
+
+def test_interrupt_during_a_file_leaves_no_partial_output(photo_tree, tmp_path, monkeypatch):
+    out = tmp_path / "OUT"
+    items = plan_batch([photo_tree], out)
+    real_save = batch_mod.save_photo
+
+    def interrupted_save(path, pixels, **kwargs):
+        if path.name == "b.png":
+            # Ctrl-C while the encoder writes: save_photo must clean up after itself.
+            monkeypatch.setattr("colorizer_app.core.imageio._encode", _encode_then_interrupt)
+        return real_save(path, pixels, **kwargs)
+
+    monkeypatch.setattr(batch_mod, "save_photo", interrupted_save)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(items, sepia)
+    assert files_under(out) == ["a.jpg"]
+
+
+def _encode_then_interrupt(f, *args):
+    f.write(b"\x89PNG half a file")
+    raise KeyboardInterrupt
+
+
+def test_colorize_and_save_errors_are_recorded_and_the_batch_goes_on(photo_tree, tmp_path):
+    out = tmp_path / "OUT"
+    items = plan_batch([photo_tree], out)
+
+    def flaky(photo):
+        if photo.path.name == "a.jpg":
+            raise RuntimeError("CUDA out of memory")
+        if photo.path.name == "b.png":
+            return np.zeros((2, 2, 3), np.uint8)  # wrong size: save refuses the alpha/shape
+        return sepia(photo)
+
+    report = run_batch(items, flaky)
+
+    reasons = {path.name: reason for path, reason in report.failed}
+    assert set(reasons) == {"a.jpg", "b.png", "broken.jpg"}
+    assert reasons["a.jpg"] == "RuntimeError: CUDA out of memory"
+    assert "2×2 pixels for a 28×20 photo" in reasons["b.png"]
+    assert report.done == 2
+    assert files_under(out) == ["sub/c.tif", "sub/deeper/d.webp"]
+
+
+def test_batch_with_the_real_pipeline_and_model(photo_tree, tmp_path, tiny_model_json):
+    from colorizer_app.core.modelfile import load_model
+    from colorizer_app.core.pipeline import colorize
+
+    model = load_model(tiny_model_json, device="cpu")
+    out = tmp_path / "OUT"
+    before = hashes(photo_tree)
+
+    report = run_batch(plan_batch([photo_tree], out, fmt="png"),
+                       lambda photo: colorize(photo.pixels, model, render_size=64))
+
+    assert (report.done, len(report.failed)) == (4, 1)
+    assert hashes(photo_tree) == before
+    assert files_under(out) == ["a.png", "b.png", "sub/c.png", "sub/deeper/d.png"]
+    result = load_photo(out / "sub" / "c.png")
+    assert result.pixels.shape == (18, 22, 3) and result.pixels.dtype == np.uint16
+    chroma = np.ptp(load_photo(out / "a.png").pixels.astype(int), axis=2)
+    assert chroma.max() > 0  # the network added some color to a gray photo
