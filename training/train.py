@@ -374,25 +374,22 @@ def main(cfg: TrainConfig) -> Path | None:
 
 
 def export_run(out_dir: Path, cfg: TrainConfig, train_set, val_set, origin, elapsed, iters, device, amp_dtype) -> Path:
-    """Copy the run's best model into the models folder with what a person needs to know."""
-    best = out_dir / "best.json"
-    model = load_model(best, device="cpu")
-    meta = {
-        "description": f"Trained on {cfg.data}",
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "metrics": model.meta.get("metrics", {}),
-        "training": {
-            "command": " ".join(sys.argv),
-            "data": cfg.data, "val": cfg.val or f"{cfg.val_fraction:.0%} of data",
-            "photos": len(train_set), "val_photos": len(val_set),
-            "groups": sorted(set(train_set.groups)),
-            "loss": cfg.loss, "origin": origin, "iterations": iters, "seconds": round(elapsed),
-            "hardware": _hardware(device), "amp": str(amp_dtype),
-            "settings": {k: v for k, v in asdict(cfg).items() if k not in ("out_dir", "export_dir")},
-        },
+    """Record how the run's best model was made in its JSON, then export it under cfg.name."""
+    from training.export import export_model
+
+    training = {
+        "command": " ".join(sys.argv),
+        "data": cfg.data, "val": cfg.val or f"{cfg.val_fraction:.0%} of data",
+        "photos": len(train_set), "val_photos": len(val_set),
+        "groups": sorted(set(train_set.groups)),
+        "loss": cfg.loss, "origin": origin, "iterations": iters, "seconds": round(elapsed),
+        "hardware": _hardware(device), "amp": str(amp_dtype),
+        "settings": {k: v for k, v in asdict(cfg).items() if k not in ("out_dir", "export_dir")},
     }
+    meta = {"description": f"Trained on {Path(cfg.data).name or cfg.data} ({cfg.loss} loss)",
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "training": training}
     export_dir = Path(cfg.export_dir) if cfg.export_dir else paths.user_models_dir()
-    return save_model(model.net, export_dir / f"{cfg.name}.json", meta)
+    return export_model(out_dir / "best.json", cfg.name, export_dir, extra_meta=meta)
 
 
 def _time_left(cfg, it, iters_per_epoch, elapsed, prog, it_per_s) -> float:

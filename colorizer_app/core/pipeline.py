@@ -37,9 +37,14 @@ class Hint:
     b: float
 
 
-def render_shape(height: int, width: int, render_size: int, multiple: int) -> tuple[int, int]:
-    """The network's input size: short side ≈ render_size, both sides multiples of `multiple`."""
-    scale = render_size / min(height, width)
+def render_shape(height: int, width: int, render_size: int, multiple: int, min_size: int = 64) -> tuple[int, int]:
+    """The network's input size: short side ≈ render_size, both sides multiples of `multiple`.
+
+    A photo smaller than render_size is not blown up (that would only cost time
+    and shift the scale the network was trained at), except to min_size.
+    """
+    short = max(min_size, min(render_size, min(height, width)))
+    scale = short / min(height, width)
     rh = max(multiple, int(round(height * scale / multiple)) * multiple)
     rw = max(multiple, int(round(width * scale / multiple)) * multiple)
     return rh, rw

@@ -1,0 +1,176 @@
+"""The training module on tiny generated photos: learns, resumes, exports, evaluates, runs DDP."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from colorizer_app.core.catalog import ModelCatalog
+from colorizer_app.core.pipeline import colorize
+from training.cli import main as training_main
+from training.config import make_config
+from training.train import main as train_main
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_color_photos(folder: Path, count: int, size: int = 80, seed: int = 0) -> Path:
+    """Photos with a learnable rule: blue sky on top, green ground below, a red disc."""
+    rng = np.random.default_rng(seed)
+    for sub in ("sky", "fields"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        img = np.zeros((size, size + 16, 3), np.uint8)
+        horizon = int(rng.integers(size // 3, 2 * size // 3))
+        img[:horizon] = (70, 130, 220)
+        img[horizon:] = (60, 150, 50)
+        cv2.circle(img, (int(rng.integers(10, size)), int(rng.integers(10, size - 10))), 8, (200, 40, 40), -1)
+        img = np.clip(img + rng.normal(0, 6, img.shape), 0, 255).astype(np.uint8)
+        sub = "sky" if i % 3 else "fields"
+        cv2.imwrite(str(folder / sub / f"photo{i:03d}.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    (folder / "sky" / "broken.jpg").write_bytes(b"not a jpeg at all")
+    gray = np.full((size, size, 3), 128, np.uint8)
+    cv2.imwrite(str(folder / "sky" / "gray.png"), gray)
+    return folder
+
+
+def tiny(tmp_path, data, **overrides):
+    values = dict(data=str(data), name="tiny", out_dir=str(tmp_path / "run"), export_dir=str(tmp_path / "models"),
+                  init="scratch", threads=1, amp=False)
+    values.update(overrides)
+    return make_config("tiny", **values)
+
+
+def read_log(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    return write_color_photos(tmp_path_factory.mktemp("photos"), 24)
+
+
+def test_a_few_steps_lower_the_loss(tmp_path, photos):
+    for loss in ("classification", "l1"):
+        cfg = tiny(tmp_path / loss, photos, loss=loss, max_iters=30, eval_interval=30, ckpt_interval=30,
+                   lr=3e-3, warmup_iters=1, export=False, batch_size=8, crop=64)
+        train_main(cfg)
+        steps = [e["loss"] for e in read_log(tmp_path / loss / "run") if e["event"] == "step"]
+        assert np.mean(steps[-5:]) < 0.8 * np.mean(steps[:5]), (loss, steps)
+
+
+def test_data_skips_broken_and_gray_photos(tmp_path, photos):
+    train_main(tiny(tmp_path, photos, export=False))
+    data = next(e for e in read_log(tmp_path / "run") if e["event"] == "data")
+    assert data["skipped_broken"] == 1 and data["skipped_gray"] == 1
+    assert data["train"] + data["val"] == 24
+
+
+def test_export_catalog_colorize(tmp_path, photos):
+    exported = train_main(tiny(tmp_path, photos))
+    assert exported == tmp_path / "models" / "tiny.json"
+    meta = json.loads(exported.read_text())
+    assert meta["training"]["photos"] > 0 and "auc" in meta["metrics"]
+    assert (tmp_path / "run" / "previews" / "latest.png").is_file()
+    catalog = ModelCatalog(bundled_dir=tmp_path / "none", user_dir=tmp_path / "models")
+    entry = catalog.find("tiny")
+    assert entry.usable and entry.origin == "user"
+    gray = cv2.imread(str(next(photos.glob("sky/photo*.png"))), cv2.IMREAD_GRAYSCALE)
+    out = colorize(gray, catalog.load("tiny", device="cpu"), render_size=64)
+    assert out.shape == (*gray.shape, 3)
+
+
+def test_killed_run_resumes_at_its_checkpoint(tmp_path, photos):
+    """Kill a real training process after a checkpoint; the next run picks up there and finishes."""
+    run = tmp_path / "run"
+    base = [sys.executable, "-m", "training", "train", "--preset", "tiny", "--data", str(photos), "--name", "k",
+            "--out-dir", str(run), "--export-dir", str(tmp_path / "models"), "--init", "scratch",
+            "--ckpt-interval", "5", "--eval-interval", "1000", "--threads", "1", "--no-amp"]
+    cmd = base + ["--max-iters", "400"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not (run / "ckpt.pt").exists() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    import torch
+
+    saved_iter = torch.load(run / "ckpt.pt", weights_only=False)["iter_num"]
+    assert 0 < saved_iter < 400
+    resumed = subprocess.run(base + ["--max-iters", str(saved_iter + 6)], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    events = [json.loads(line) for line in resumed.stdout.splitlines() if line.startswith("{")]
+    resume = next(e for e in events if e["event"] == "resume")
+    assert resume["iter"] == saved_iter
+    steps = [e["iter"] for e in events if e["event"] == "step"]
+    assert steps[0] == saved_iter + 1 and steps[-1] == saved_iter + 6
+
+
+def test_resume_continues_the_same_batches(tmp_path, photos, monkeypatch):
+    """A run that crashes after a checkpoint and is resumed gives the same losses as one that never stopped."""
+    settings = dict(max_iters=6, ckpt_interval=3, eval_interval=100, export=False)
+    train_main(tiny(tmp_path / "a", photos, **settings))
+
+    from training import data as data_mod
+
+    real_next, calls = data_mod.BatchSampler.next, []
+
+    def crash_on_fourth_batch(self):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt("simulated crash")
+        return real_next(self)
+
+    monkeypatch.setattr(data_mod.BatchSampler, "next", crash_on_fourth_batch)
+    with pytest.raises(KeyboardInterrupt):
+        train_main(tiny(tmp_path / "b", photos, **settings))
+    monkeypatch.setattr(data_mod.BatchSampler, "next", real_next)
+    train_main(tiny(tmp_path / "b", photos, **settings))
+
+    a = [e["loss"] for e in read_log(tmp_path / "a" / "run") if e["event"] == "step"]
+    b = [e["loss"] for e in read_log(tmp_path / "b" / "run") if e["event"] == "step"]
+    assert len(a) == 6 and len(b) == 6
+    assert b == pytest.approx(a, rel=1e-4)
+
+
+def test_empty_folder_fails_clearly(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit, match="too few usable photos"):
+        train_main(tiny(tmp_path, tmp_path / "empty"))
+
+
+def test_evaluate_prints_the_metrics_table(tmp_path, photos, capsys, tiny_model_json):
+    code = training_main(["evaluate", "--model", str(tiny_model_json), "--data", str(photos / "sky"),
+                          "--limit", "4", "--gray-baseline", "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "psnr" in out and "auc" in out and "colorfulness_gap" in out
+    assert "gray input" in out and "tiny-test" in out
+
+
+def test_ddp_two_processes_on_cpu(tmp_path, photos):
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+           "-m", "training", "train", "--preset", "tiny", "--data", str(photos), "--name", "ddp",
+           "--out-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "models"), "--init", "scratch",
+           "--max-iters", "4", "--threads", "1", "--no-amp", "--device", "cpu"]
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    start = next(e for e in events if e["event"] == "start")
+    assert start["world"] == 2
+    assert sum(e["event"] == "start" for e in events) == 1, "only the master process logs"
+    assert (tmp_path / "models" / "ddp.json").is_file()
