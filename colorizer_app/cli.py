@@ -1,0 +1,287 @@
+"""The `colorizer` command line: start the app, colorize files and folders, list models.
+
+    colorizer                                   start the desktop app
+    colorizer colorize INPUT... -o OUTDIR       colorize photos and folders
+    colorizer models                            list the models and whether they work
+
+Exit codes: 0 all went well; 1 some photos failed (or nothing could run);
+2 usage errors (bad option, unknown model, missing input); 130 stopped by Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from colorizer_app import __version__
+from colorizer_app.core.batch import FORMAT_EXTENSIONS, BatchItem, BatchReport, ItemStatus, plan_batch, run_batch
+from colorizer_app.core.catalog import ModelCatalog, ModelEntry
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+class UsageError(Exception):
+    """A problem with what was asked for: reported, exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        return _start_gui()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a usage error argparse reported
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
+    try:
+        return args.run(args)
+    except UsageError as e:
+        print(f"colorizer: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:  # before the batch started, or a second Ctrl-C
+        print("\nInterrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser with its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="colorizer", description="Bring color to black-and-white photographs. "
+        "Run without arguments to start the desktop app.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    colorize = commands.add_parser(
+        "colorize", help="colorize photos and folders into an output folder",
+        description="Colorize photos. Folders are searched (recursively) for JPEG, PNG, "
+        "TIFF, BMP and WebP files, and their tree is mirrored under OUTDIR. Photos whose "
+        "output exists are skipped, so running the same command again resumes.")
+    colorize.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="photo files and folders")
+    colorize.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR",
+                          help="folder for the colorized photos (created if needed)")
+    colorize.add_argument("--model", metavar="NAME", help="model to use (see `colorizer models`; "
+                          "default: the bundled default model)")
+    colorize.add_argument("--render-size", type=_positive_int, metavar="N",
+                          help="short side, in pixels, at which color is predicted "
+                          "(default: the model's own, usually 512)")
+    colorize.add_argument("--saturation", type=_non_negative_float, default=1.0, metavar="F",
+                          help="scale the predicted color: 0 gray, 1 as predicted (default), >1 more")
+    colorize.add_argument("--format", choices=list(FORMAT_EXTENSIONS), default="same",
+                          help="output format; 'same' keeps each photo's own (default)")
+    colorize.add_argument("--suffix", default="", help="add this to each output name, e.g. _color")
+    colorize.add_argument("--no-recursive", dest="recursive", action="store_false",
+                          help="do not look into subfolders of input folders")
+    colorize.add_argument("--overwrite", action="store_true",
+                          help="replace outputs that already exist (never the input photos)")
+    colorize.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                          help="where the network runs (default: a CUDA GPU if there is one)")
+    colorize.set_defaults(run=run_colorize)
+
+    models = commands.add_parser("models", help="list the models and whether each can be used")
+    models.set_defaults(run=run_models)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    """argparse type: a float of at least 0."""
+    value = float(text)
+    if not value >= 0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
+# -------------------------------------------------------------------------- gui
+
+
+def _start_gui() -> int:
+    """Start the desktop app; a clear message if PySide6 is not installed."""
+    try:
+        from colorizer_app.gui.app import main as gui_main
+    except ImportError as e:
+        if (e.name or "").split(".")[0] in ("PySide6", "shiboken6"):
+            print("The desktop app needs PySide6, which is not installed.\n"
+                  "Install it with:  pip install PySide6-Essentials\n"
+                  "The command line works without it: colorizer --help", file=sys.stderr)
+        else:
+            print(f"Cannot start the desktop app: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    return gui_main()
+
+
+# --------------------------------------------------------------------- colorize
+
+
+def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) -> int:
+    """The `colorize` command."""
+    try:
+        items = plan_batch(args.inputs, args.output, fmt=args.format,
+                           recursive=args.recursive, suffix=args.suffix)
+    except (FileNotFoundError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    if not items:
+        print("No photos found (looked for .jpg, .jpeg, .png, .tif, .tiff, .bmp, .webp).",
+              file=sys.stderr)
+        return EXIT_FAILED
+    catalog = catalog or ModelCatalog()
+    entry = _choose_model(catalog, args.model)
+    model = _load_model(entry, args.device)
+    render_size = args.render_size or model.render_size
+    print(f"Colorizing {len(items)} photo(s) with {entry.name} at render size {render_size} "
+          f"on {model.device}.", file=sys.stderr)
+
+    from colorizer_app.core.pipeline import colorize
+
+    def colorize_photo(photo):
+        return colorize(photo.pixels, model, render_size=render_size, saturation=args.saturation)
+
+    with _ctrl_c_stops_after_current_file() as interrupted:
+        report = _run_with_progress(items, colorize_photo, args.overwrite, interrupted)
+    _print_summary(report, args.output)
+    if report.cancelled:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _choose_model(catalog: ModelCatalog, name: str | None) -> ModelEntry:
+    """The named catalog entry, or the default; UsageError naming the choices."""
+    if name is None:
+        entry = catalog.default()
+        if entry is None:
+            raise UsageError("no usable model is installed; reinstall Colorizer or train one "
+                             "(`colorizer models` shows what was found)")
+        return entry
+    entries = catalog.entries()
+    try:
+        entry = catalog.find(name)
+    except KeyError:
+        known = ", ".join(e.name for e in entries if e.usable) or "none"
+        raise UsageError(f"unknown model {name!r}; available: {known}") from None
+    if not entry.usable:
+        raise UsageError(f"model {name!r} cannot be used: {entry.reason}")
+    return entry
+
+
+def _load_model(entry: ModelEntry, device_name: str):
+    """Select the device and load the model; UsageError with the reason if either fails."""
+    from colorizer_app.core.device import select_device
+    from colorizer_app.core.modelfile import ModelFileError, load_model
+
+    try:
+        device = select_device(device_name)
+    except RuntimeError as e:
+        raise UsageError(str(e)) from None
+    try:
+        return load_model(entry.json_path, device=device)
+    except ModelFileError as e:
+        raise UsageError(f"model {entry.name!r} could not be loaded: {e}") from None
+
+
+def _run_with_progress(items: list[BatchItem], colorize_photo, overwrite: bool,
+                       interrupted: list[bool]) -> BatchReport:
+    """run_batch with a tqdm bar on stderr (hidden when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    with tqdm(total=len(items), unit="photo", file=sys.stderr, disable=None,
+              dynamic_ncols=True) as bar:
+        def on_progress(done: int, total: int, item: BatchItem, status: ItemStatus) -> None:
+            bar.update(1)
+            bar.set_postfix_str(f"{status.value}: {item.source.name}", refresh=False)
+
+        return run_batch(items, colorize_photo, overwrite=overwrite,
+                         on_progress=on_progress, should_cancel=lambda: interrupted[0])
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops_after_current_file() -> Iterator[list[bool]]:
+    """While active, the first Ctrl-C sets a flag the batch checks between files;
+    a second one interrupts at once (save_photo still leaves no partial file)."""
+    interrupted = [False]
+
+    def handler(signum, frame):
+        if interrupted[0]:
+            raise KeyboardInterrupt
+        interrupted[0] = True
+        print("\nStopping after the current photo (Ctrl-C again to stop now)...", file=sys.stderr)
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave Ctrl-C alone
+        yield interrupted
+        return
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _print_summary(report: BatchReport, output_dir: Path) -> None:
+    """Counts, then each failed photo with its reason."""
+    print(f"Done: {report.done}, skipped (already there): {report.skipped}, "
+          f"failed: {len(report.failed)} (of {report.total}) in {report.elapsed:.1f} s. "
+          f"Output: {output_dir}")
+    if report.cancelled:
+        left = report.total - report.processed
+        print(f"Stopped by Ctrl-C with {left} photo(s) left; run the same command again to resume.")
+    if report.failed:
+        print("Failed:")
+        for path, reason in report.failed:
+            print(f"  {path}: {reason}")
+
+
+# ----------------------------------------------------------------------- models
+
+
+def run_models(args: argparse.Namespace, catalog: ModelCatalog | None = None) -> int:
+    """The `models` command: a table of the catalog."""
+    catalog = catalog or ModelCatalog()
+    entries = catalog.entries()
+    if not entries:
+        print(f"No models found in {catalog.bundled_dir} or {catalog.user_dir}.")
+        return EXIT_FAILED
+    default = catalog.default()
+    rows = [("NAME", "ORIGIN", "RENDER", "METRIC", "STATUS")]
+    for entry in entries:
+        name = entry.name + (" *" if default is not None and entry == default else "")
+        render = str(entry.meta.get("render_size", "")) if entry.usable else ""
+        status = "usable" if entry.usable else f"unusable: {entry.reason}"
+        rows.append((name, entry.origin, render, _key_metric(entry.meta), status))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    if default is not None:
+        print("\n* the default model (used when --model is not given)")
+    return EXIT_OK
+
+
+# Preferred metrics, in order, as the training module writes them.
+_METRICS = (("auc", "AuC {:.3f}"), ("psnr", "PSNR {:.2f} dB"), ("val_loss", "val loss {:.4f}"))
+
+
+def _key_metric(meta: dict) -> str:
+    """One metric from the model's JSON, or "" if it has none."""
+    metrics = meta.get("metrics") or {}
+    if not isinstance(metrics, dict):
+        return ""
+    for key, template in _METRICS:
+        if isinstance(metrics.get(key), (int, float)):
+            return template.format(metrics[key])
+    for key, value in metrics.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return f"{key} {value:.4g}"
+    return ""

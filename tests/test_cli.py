@@ -1,0 +1,212 @@
+"""Tests for the command line, in-process through main() and once as a real process."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorizer_app import __version__
+from colorizer_app.cli import main
+from colorizer_app.core import paths
+from colorizer_app.core.imageio import load_photo
+
+MODEL = "tiny-test"
+
+
+def _gray(height: int, width: int, dtype=np.uint8) -> np.ndarray:
+    """A gray gradient with a bright square, so the network has something to see."""
+    peak = np.iinfo(dtype).max
+    y, x = np.mgrid[0:height, 0:width]
+    gray = (x + y) / (height + width) * 0.6 + 0.2
+    gray[height // 4: height // 2, width // 4: width // 2] = 0.9
+    return (gray * peak).round().astype(dtype)
+
+
+@pytest.fixture
+def installed_model(tiny_model_json) -> Path:
+    """The tiny test model copied into the (per-test) user models folder."""
+    folder = paths.user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in (tiny_model_json, tiny_model_json.with_suffix(".safetensors")):
+        shutil.copy(source, folder / source.name)
+    return folder / tiny_model_json.name
+
+
+@pytest.fixture
+def album(tmp_path) -> Path:
+    """album/ with a.jpg, old/b.png (16-bit), old/1931/c.tif and old/1931/broken.jpg."""
+    root = tmp_path / "album"
+    (root / "old" / "1931").mkdir(parents=True)
+    Image.fromarray(_gray(40, 56)).save(root / "a.jpg", quality=95)
+    Image.fromarray(_gray(36, 30, np.uint16)).save(root / "old" / "b.png")
+    Image.fromarray(_gray(32, 48)).save(root / "old" / "1931" / "c.tif")
+    (root / "old" / "1931" / "broken.jpg").write_bytes(b"not a photo at all")
+    return root
+
+
+def _colorize_args(*inputs: Path, out: Path, extra: tuple[str, ...] = ()) -> list[str]:
+    """`colorize INPUTS -o OUT` with the tiny model, small render size, on the CPU."""
+    return ["colorize", *map(str, inputs), "-o", str(out), "--model", MODEL,
+            "--render-size", "64", "--device", "cpu", *extra]
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"colorizer {__version__}"
+
+
+def test_no_arguments_starts_the_gui(monkeypatch):
+    calls = []
+    fake = types.ModuleType("colorizer_app.gui.app")
+    fake.main = lambda argv=None: calls.append(argv) or 7
+    monkeypatch.setitem(sys.modules, "colorizer_app.gui.app", fake)
+    assert main([]) == 7
+    assert calls == [None]
+
+
+def test_no_pyside6_gives_a_clear_message(monkeypatch, capsys):
+    real_import = builtins.__import__
+
+    def no_pyside(name, *args, **kwargs):
+        if name.startswith("colorizer_app.gui"):
+            raise ModuleNotFoundError("No module named 'PySide6'", name="PySide6")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "colorizer_app.gui.app", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_pyside)
+    assert main([]) == 1
+    err = capsys.readouterr().err
+    assert "needs PySide6" in err and "pip install PySide6-Essentials" in err
+
+
+def test_models_table(installed_model, capsys):
+    broken = installed_model.with_name("broken.json")
+    broken.write_text("{ this is not json")
+    (installed_model.parent / "old.pth").write_bytes(b"pickle")
+
+    assert main(["models"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[0].split()
+    assert header == ["NAME", "ORIGIN", "RENDER", "METRIC", "STATUS"]
+    row = next(line for line in lines if line.startswith(MODEL))
+    cells = [cell for cell in row.split() if cell != "*"]  # "*" marks the default model
+    assert cells == [MODEL, "user", "128", "usable"]
+    broken_row = next(line for line in lines if line.startswith("broken"))
+    assert "unusable:" in broken_row
+    pth_row = next(line for line in lines if line.startswith("old"))
+    assert "unusable:" in pth_row and "pickle" in pth_row
+
+
+def test_colorize_folder_mirrors_tree_and_reports_the_broken_file(installed_model, album, tmp_path, capsys):
+    out = tmp_path / "OUT"
+    before = {p: p.read_bytes() for p in album.rglob("*") if p.is_file()}
+
+    assert main(_colorize_args(album, out=out)) == 1  # one photo failed
+
+    stdout = capsys.readouterr().out
+    assert "Done: 3, skipped (already there): 0, failed: 1 (of 4)" in stdout
+    broken = album / "old" / "1931" / "broken.jpg"
+    assert f"  {broken}: not an image" in stdout
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "a.jpg", "old/1931/c.tif", "old/b.png"]
+    b = load_photo(out / "old" / "b.png")
+    assert b.pixels.shape == (36, 30, 3) and b.pixels.dtype == np.uint16
+    assert {p: p.read_bytes() for p in album.rglob("*") if p.is_file()} == before
+
+    assert main(_colorize_args(album, out=out)) == 1  # second run: skips, broken fails again
+    assert "Done: 0, skipped (already there): 3, failed: 1" in capsys.readouterr().out
+
+
+def test_colorize_success_exit_code_and_options(installed_model, album, tmp_path, capsys):
+    out = tmp_path / "OUT"
+    args = _colorize_args(album / "a.jpg", album / "old" / "b.png", out=out,
+                          extra=("--format", "png", "--suffix", "_color", "--saturation", "0"))
+    assert main(args) == 0
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "a_color.png", "old", "old/b_color.png"]
+    gray = load_photo(out / "a_color.png").pixels.astype(int)
+    assert np.ptp(gray, axis=2).max() <= 1  # saturation 0: no color, only rounding
+    assert main(args + ["--overwrite"]) == 0
+    assert "Done: 2, skipped (already there): 0, failed: 0" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--model", "no-such-model"], f"unknown model 'no-such-model'; available: {MODEL}"),
+    (["--render-size", "0"], "must be at least 1"),
+    (["--format", "gif"], "invalid choice"),
+])
+def test_usage_errors_exit_2(installed_model, album, tmp_path, capsys, extra, message):
+    args = ["colorize", str(album), "-o", str(tmp_path / "OUT"), *extra]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "OUT").exists()
+
+
+def test_missing_input_and_output_over_originals_exit_2(installed_model, album, capsys):
+    assert main(_colorize_args(album / "nope.jpg", out=album)) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert main(_colorize_args(album, out=album)) == 2
+    assert "would replace an original photo" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs os.kill with SIGINT")
+def test_ctrl_c_stops_after_the_current_photo(installed_model, album, tmp_path, monkeypatch, capsys):
+    from colorizer_app.core import pipeline
+
+    real_colorize = pipeline.colorize
+    calls = []
+
+    def colorize_then_ctrl_c(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # as if the user pressed Ctrl-C now
+        return real_colorize(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "colorize", colorize_then_ctrl_c)
+    out = tmp_path / "OUT"
+
+    assert main(_colorize_args(album, out=out)) == 130
+
+    assert len(calls) == 1
+    assert [p.name for p in out.rglob("*") if p.is_file()] == ["a.jpg"]  # finished, nothing partial
+    stdout = capsys.readouterr().out
+    assert "Done: 1, skipped (already there): 0, failed: 0 (of 4)" in stdout
+    assert "Stopped by Ctrl-C with 3 photo(s) left" in stdout
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_cuda_asked_without_a_gpu(installed_model, album, tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    args = _colorize_args(album, out=tmp_path / "OUT")
+    args[args.index("cpu")] = "cuda"
+    assert main(args) == 2
+    assert "CUDA" in capsys.readouterr().err
+
+
+def test_python_dash_m_in_a_real_process(installed_model, album, tmp_path):
+    out = tmp_path / "OUT"
+    result = subprocess.run(
+        [sys.executable, "-m", "colorizer_app", *_colorize_args(album / "old", out=out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "COLORIZER_DATA_DIR": str(paths.user_models_dir().parent)})
+    assert result.returncode == 1, result.stderr  # broken.jpg
+    assert "Done: 2, skipped (already there): 0, failed: 1 (of 3)" in result.stdout
+    assert "broken.jpg: not an image" in result.stdout
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "1931/c.tif", "b.png"]
+    color = load_photo(out / "1931" / "c.tif").pixels
+    assert color.shape == (32, 48, 3) and color.dtype == np.uint8
