@@ -9,6 +9,22 @@ from PIL import Image
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# The offscreen platform cannot pass a window's minimum size on to a window
+# system and says so on every layout change; that is no fault of the app.
+_OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Add the offscreen-platform noise to each GUI test's ignored Qt messages
+    (pytest-qt reads only the closest qt_log_ignore mark, so extend that one)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here not in Path(str(item.fspath)).parents:
+            continue
+        mark = item.get_closest_marker("qt_log_ignore")
+        patterns = (*mark.args, _OFFSCREEN_NOISE) if mark else (_OFFSCREEN_NOISE,)
+        item.add_marker(pytest.mark.qt_log_ignore(*patterns), append=False)
+
 
 def make_photo(path: Path, width: int = 96, height: int = 64, mode: str = "L", seed: int = 0) -> Path:
     """Write a small gray (or RGB) photo-like image: gradients, a disc, some texture."""
@@ -24,6 +40,12 @@ def make_photo(path: Path, width: int = 96, height: int = 64, mode: str = "L", s
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
     return path
+
+
+@pytest.fixture
+def photo_factory():
+    """``make_photo`` as a fixture, for tests that need photos of their own."""
+    return make_photo
 
 
 @pytest.fixture

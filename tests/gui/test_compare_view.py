@@ -1,0 +1,132 @@
+"""The before/after view, driven with real mouse, wheel and key events."""
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, QSize, Qt
+from PySide6.QtGui import QColor, QPixmap, QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from colorizer_app.gui.compare_view import CompareView, ViewMode
+
+pytestmark = pytest.mark.gui
+
+ORIGINAL = QColor(100, 100, 100)
+COLORIZED = QColor(200, 40, 40)
+
+
+@pytest.fixture
+def view(qtbot):
+    widget = CompareView()
+    qtbot.add_widget(widget)
+    widget.resize(400, 300)
+    widget.show()
+    qtbot.wait_exposed(widget)
+    original, colorized = QPixmap(800, 600), QPixmap(800, 600)
+    original.fill(ORIGINAL)
+    colorized.fill(COLORIZED)
+    widget.set_original(original)
+    widget.set_colorized(colorized)
+    return widget
+
+
+def color_at(widget, x, y) -> QColor:
+    return widget.grab().toImage().pixelColor(x, y)
+
+
+def test_drag_the_divider(qtbot, view):
+    assert view.divider == 0.5
+    start = QPoint(round(view.divider_x()), 150)
+    with qtbot.wait_signal(view.divider_changed):
+        QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+        QTest.mouseMove(view, QPoint(150, 150))
+        QTest.mouseMove(view, QPoint(100, 160))
+        QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(100, 160))
+    assert view.divider == pytest.approx(100 / 400)
+    # Left of the divider is the original, right of it the colorized photo.
+    assert color_at(view, 60, 200) == ORIGINAL
+    assert color_at(view, 140, 200) == COLORIZED
+
+
+def test_a_drag_away_from_the_divider_does_not_move_it(view):
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(50, 150))
+    QTest.mouseMove(view, QPoint(20, 150))
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(20, 150))
+    assert view.divider == 0.5
+
+
+def test_divider_is_a_qt_property_and_clamped(view):
+    view.setProperty("divider", 2.0)
+    assert view.property("divider") == 1.0
+    view.set_divider(-1)
+    assert view.divider == 0.0
+
+
+def test_side_by_side_shows_both_at_the_same_zoom(view):
+    view.set_mode(ViewMode.SIDE_BY_SIDE)
+    assert color_at(view, 100, 150) == ORIGINAL
+    assert color_at(view, 300, 150) == COLORIZED
+    # Half the width each: fit scale follows the pane, not the whole widget.
+    assert view.transform.viewport_size[0] == pytest.approx((400 - 4) / 2)
+
+
+@pytest.mark.parametrize("mode", list(ViewMode))
+def test_hold_to_see_the_original(view, mode):
+    view.set_mode(mode)
+    view.setFocus()
+    QTest.keyPress(view, Qt.Key.Key_Space)
+    assert view.showing_original
+    assert color_at(view, 300, 150) == ORIGINAL
+    QTest.keyRelease(view, Qt.Key.Key_Space)
+    assert not view.showing_original
+
+
+def test_single_mode_mouse_hold_shows_the_original(view):
+    view.set_mode(ViewMode.SINGLE)
+    assert color_at(view, 200, 150) == COLORIZED
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(200, 150))
+    assert view.showing_original and color_at(view, 200, 150) == ORIGINAL
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(200, 150))
+    assert not view.showing_original
+
+
+def test_wheel_zoom_fit_and_actual_size(qtbot, view):
+    assert view.fit and view.zoom == pytest.approx(0.5 * view.devicePixelRatioF())
+    pos = QPointF(120, 100)
+    event = QWheelEvent(pos, view.mapToGlobal(pos), QPoint(), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    with qtbot.wait_signal(view.zoom_changed):
+        QApplication.sendEvent(view, event)
+    assert not view.fit and view.zoom == pytest.approx(0.6)
+    view.zoom_actual()
+    assert view.zoom == pytest.approx(1.0)
+    view.zoom_fit()
+    assert view.fit
+
+
+def test_pan_moves_both_halves_together(view):
+    view.set_mode(ViewMode.SIDE_BY_SIDE)
+    view.zoom_actual()
+    center = view.transform.center
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(100, 150))
+    QTest.mouseMove(view, QPoint(60, 120))
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(60, 120))
+    moved = view.transform.center
+    assert moved == pytest.approx((center[0] + 40, center[1] + 30))
+
+
+def test_same_source_size_keeps_zoom_new_size_fits(view):
+    view.zoom_actual()
+    view.set_original(QPixmap(400, 300), QSize(800, 600))  # preview of the same photo
+    assert not view.fit
+    view.set_original(QPixmap(100, 100))
+    assert view.fit
+
+
+def test_empty_view_paints_a_hint(qtbot):
+    widget = CompareView()
+    qtbot.add_widget(widget)
+    widget.resize(300, 200)
+    widget.clear("Nothing here")
+    assert not widget.has_photo()
+    assert widget.grab().size() == QSize(300, 200)

@@ -1,0 +1,278 @@
+"""The main window end to end: real photo files, a real model, the inference thread."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from colorizer_app.core.imageio import load_photo
+from colorizer_app.gui.compare_view import ViewMode
+from colorizer_app.gui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+TIMEOUT = 60_000
+
+
+def do_and_wait_for_result(qtbot, win, action, timeout=TIMEOUT):
+    """Run ``action`` and wait for the window to show a result; any worker error fails."""
+    with qtbot.assert_not_emitted(win.client.failed), \
+            qtbot.wait_signal(win.result_shown, timeout=timeout) as blocker:
+        action()
+    return blocker.args[0]
+
+
+def digest(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_window_shows_before_torch_is_imported(tmp_path):
+    """The window is built and shown without torch; the worker imports it later."""
+    script = textwrap.dedent("""
+        import sys
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from colorizer_app.gui.main_window import MainWindow
+        window = MainWindow()
+        window.show()
+        app.processEvents()
+        print("torch loaded at show:", "torch" in sys.modules)
+        window.close()
+    """)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", COLORIZER_DATA_DIR=str(tmp_path),
+               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                         cwd=Path(__file__).resolve().parents[2], timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "torch loaded at show: False" in out.stdout
+
+
+def test_open_folder_shows_thumbnails_and_colorizes_the_first_photo(qtbot, window, photo_folder):
+    result = do_and_wait_for_result(qtbot, window, lambda: window.open_folder(photo_folder))
+    grid = window.thumbnail_grid
+    assert grid.thumbnails.rowCount() == 3
+    assert result.path == str(photo_folder / "photo1.jpg")
+    assert result.colorized.size() == QSize(96, 64) and result.source_size == QSize(96, 64)
+    assert result.model == "tiny-test"
+    view = window.compare_view
+    assert view.has_photo() and view.has_result()
+    assert "tiny-test" in window.status.model_text
+    qtbot.wait_until(lambda: "starting" not in window.status.device_text, timeout=TIMEOUT)
+    assert "CPU" in window.status.device_text or "GPU" in window.status.device_text
+    # The colorized photo has color (the tiny model is untrained, but not gray).
+    image = result.colorized
+    colors = {image.pixelColor(x, y).getRgb()[:3] for x in range(0, 96, 8) for y in range(0, 64, 8)}
+    assert any(len(set(rgb)) > 1 for rgb in colors)
+    qtbot.wait_until(lambda: all(grid.thumbnails.loader.thumbnail(p) is not None
+                                 for p in grid.thumbnails.paths()), timeout=TIMEOUT)
+
+
+def test_keyboard_moves_to_the_next_photo(qtbot, window, photo_folder):
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(photo_folder))
+    grid = window.thumbnail_grid
+    grid.setFocus()
+    result = do_and_wait_for_result(qtbot, window, lambda: QTest.keyClick(grid, Qt.Key.Key_Right))
+    assert result.path == str(photo_folder / "photo2.png")
+    assert result.colorized.size() == QSize(80, 120)
+    result = do_and_wait_for_result(qtbot, window, lambda: QTest.keyClick(grid, Qt.Key.Key_End))
+    assert window.current_photo == result.path == str(photo_folder / "photo10.jpg")
+
+
+def test_open_a_single_photo(qtbot, window, photo_folder):
+    target = photo_folder / "photo10.jpg"
+    result = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(target))
+    assert result.path == str(target)
+    assert window.thumbnail_grid.current_path() == str(target)
+    assert window.current_folder == str(photo_folder)
+    assert window.windowTitle().startswith("photo10.jpg")
+
+
+def test_switch_models_recolorizes(qtbot, window, catalog, photo_folder, tiny_regression_model_json):
+    first = do_and_wait_for_result(qtbot, window, lambda: window.open_folder(photo_folder))
+    # A newly trained model appears, and a broken one, shown but disabled.
+    for file in (tiny_regression_model_json, tiny_regression_model_json.with_suffix(".safetensors")):
+        shutil.copy(file, catalog.user_dir / file.name)
+    (catalog.user_dir / "broken.json").write_text("{ not json")
+    with qtbot.wait_signal(window.models_refreshed, timeout=TIMEOUT):
+        window.refresh_models()
+    selector = window.model_selector
+    assert selector.names() == ["tiny-test", "broken", "tiny-regression"]  # bundled, then yours
+    assert not selector.is_usable("broken")
+    broken_tip = selector.model().item(1).toolTip()
+    assert "Cannot be used" in broken_tip and "broken.json" in broken_tip
+    assert selector.current_model() == "tiny-test"  # a refresh keeps the choice
+
+    second = do_and_wait_for_result(qtbot, window, lambda: window.select_model("tiny-regression"))
+    assert second.model == "tiny-regression" and second.path == first.path
+    assert second.colorized != first.colorized
+    assert "tiny-regression" in window.status.model_text
+    assert window.app_settings.model == "tiny-regression"
+    assert not window.select_model("broken")
+
+
+def test_tuning_recolorizes_with_the_new_values(qtbot, window, photo_folder):
+    first = do_and_wait_for_result(qtbot, window, lambda: window.open_folder(photo_folder))
+
+    def tune():
+        window.tune_panel.saturation = 0.0
+        window.tune_panel.render_size = 256
+
+    result = do_and_wait_for_result(qtbot, window, tune)
+    if result.render_size != 256 or result.saturation != 0.0:  # the throttle let the first change through
+        result = do_and_wait_for_result(qtbot, window, lambda: None)
+    assert (result.render_size, result.saturation) == (256, 0.0)
+    assert result.colorized != first.colorized
+    image = result.colorized  # saturation 0: gray again
+    for x, y in ((5, 5), (50, 30), (90, 60)):
+        r, g, b, _ = image.pixelColor(x, y).getRgb()
+        assert max(r, g, b) - min(r, g, b) <= 2
+    assert (window.app_settings.render_size, window.app_settings.saturation) == (256, 0.0)
+
+
+def test_latest_request_wins(qtbot, window, photo_folder):
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(photo_folder))
+    shown, started = [], []
+    window.result_shown.connect(shown.append)
+    window.client.busy.connect(lambda text: text and started.append(text))
+    client = window.client
+    path = window.current_photo
+    seqs = [client.colorize(path, "tiny-test", 256, s / 10, 1024) for s in range(6)]
+    with qtbot.wait_signal(window.result_shown, timeout=TIMEOUT,
+                           check_params_cb=lambda r: r.seq == seqs[-1]):
+        pass
+    qtbot.wait(100)
+    assert [r.seq for r in shown] == [seqs[-1]]
+    assert shown[0].saturation == 0.5
+    assert len(started) <= 2  # stale requests were skipped, at most the first had begun
+
+
+def test_save_writes_full_resolution_and_keeps_the_original(qtbot, window, tmp_path, photo_factory):
+    folder = tmp_path / "big"
+    original = photo_factory(folder / "scan.png", 256, 192)
+    before = digest(original)
+    window.resize(400, 300)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(original))
+
+    dialog = window.make_save_dialog()
+    assert Path(dialog.selectedFiles()[0]) == folder / "scan_color.png"
+    assert dialog.selectedNameFilter().startswith("PNG")
+    dialog.deleteLater()
+
+    out = folder / "scan_color.png"
+    with qtbot.assert_not_emitted(window.client.save_failed), \
+            qtbot.wait_signal(window.save_finished, timeout=TIMEOUT) as blocker:
+        assert window.save_to(out)
+    assert blocker.args == [str(out)]
+    saved = load_photo(out)
+    assert saved.pixels.shape == (192, 256, 3)
+    assert digest(original) == before
+    assert not [p for p in folder.iterdir() if p.name not in ("scan.png", "scan_color.png")]
+
+    # Never over the original, nor over an existing file unless the user confirmed.
+    assert not window.save_to(original)
+    assert "original" in window.status.currentMessage()
+    with qtbot.wait_signal(window.client.save_failed, timeout=TIMEOUT) as failed:
+        window.save_to(out)
+    assert "already exists" in failed.args[0]
+    assert digest(original) == before
+
+
+@pytest.mark.qt_log_ignore("JPEG", "Corrupt")
+def test_unreadable_photo_shows_a_message(qtbot, window, photo_folder):
+    broken = photo_folder / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    with qtbot.wait_signal(window.client.failed, timeout=TIMEOUT) as blocker:
+        window.open_photo(broken)
+    assert "broken.jpg" in blocker.args[0]
+    assert "broken.jpg" in window.status.currentMessage()
+    assert window.isVisible()
+    # The next photo still works.
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo_folder / "photo1.jpg"))
+
+
+def test_drop_a_folder_or_a_photo(qtbot, window, photo_folder):
+    def drop(path):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        pos = QPointF(300, 300)
+        enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(window, enter)
+        assert enter.isAccepted()
+        event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(window, event)
+
+    do_and_wait_for_result(qtbot, window, lambda: drop(photo_folder))
+    assert window.current_folder == str(photo_folder)
+    result = do_and_wait_for_result(qtbot, window, lambda: drop(photo_folder / "photo2.png"))
+    assert result.path == str(photo_folder / "photo2.png")
+
+
+def test_remembers_folder_model_tuning_and_geometry(qtbot, window, catalog, qsettings,
+                                                   thumbnail_loader, photo_folder, tmp_path):
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(photo_folder))
+    other = tmp_path / "other"
+    other.mkdir()
+    window.open_folder(other)
+    window.open_folder(photo_folder)
+    window.tune_panel.render_size = 768
+    window.tune_panel.saturation = 1.25
+    window.compare_view.set_mode(ViewMode.SIDE_BY_SIDE)
+    window._set_mode(ViewMode.SIDE_BY_SIDE)
+    window.resize(700, 500)
+    window.close()
+
+    again = MainWindow(catalog=catalog, settings=qsettings, thumbnail_loader=thumbnail_loader)
+    qtbot.add_widget(again)
+    with qtbot.wait_signal(again.models_refreshed, timeout=TIMEOUT):
+        again.show()
+        again.start()
+    assert again.current_folder == str(photo_folder)
+    assert again.recent_folders.items[:2] == [str(photo_folder), str(other)]
+    assert (again.tune_panel.render_size, again.tune_panel.saturation) == (768, 1.25)
+    assert again.compare_view.mode == ViewMode.SIDE_BY_SIDE
+    assert again.size() == QSize(700, 500)
+    assert again.model_selector.current_model() == "tiny-test"
+    again.close()
+
+
+def test_settings_action_waits_for_the_settings_dialog(window):
+    from colorizer_app.gui.main_window import _settings_dialog_available
+
+    assert window._settings_act.isEnabled() == _settings_dialog_available()
+
+
+def test_event_loop_keeps_running_during_inference(qtbot, window, tmp_path, photo_factory):
+    """Responsiveness probe: a 10 ms timer keeps firing while a photo is colorized.
+
+    Inference runs on the worker's own thread; stall sizes are measured by
+    bench/gui_responsiveness.py, not asserted here.
+    """
+    photo = photo_factory(tmp_path / "large" / "large.png", 1600, 1200)
+    window._full_res_act.setChecked(True)
+    ticks = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(window.client.latest))
+    busy = []
+    window.client.busy.connect(busy.append)
+    timer.start()
+    result = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+    timer.stop()
+    assert result.full_resolution and result.colorized.size() == QSize(1600, 1200)
+    assert window.client.worker.thread() is window.client.worker_thread
+    assert window.client.worker_thread is not QApplication.instance().thread()
+    assert busy[0].startswith("Colorizing")
+    assert len(ticks) >= 3  # the GUI thread kept handling timer events meanwhile

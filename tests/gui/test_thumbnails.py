@@ -1,0 +1,114 @@
+"""Thumbnails: made on the pool, cached on disk, asked for only for visible rows."""
+
+import os
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+
+from colorizer_app.gui.browser import ThumbnailGrid
+from colorizer_app.gui.thumbnails import THUMBNAIL_SIDE, ThumbnailLoader, ThumbnailStore, make_thumbnail
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def grid(qtbot, thumbnail_loader):
+    widget = ThumbnailGrid(loader=thumbnail_loader)
+    qtbot.add_widget(widget)
+    widget.resize(420, 360)
+    widget.show()
+    qtbot.wait_exposed(widget)
+    return widget
+
+
+def test_thumbnail_is_small_upright_and_cached_on_disk(qapp, tmp_path, photo_factory):
+    photo = photo_factory(tmp_path / "big.jpg", 640, 320)
+    image = make_thumbnail(photo)
+    assert max(image.width(), image.height()) == THUMBNAIL_SIDE
+    assert image.width() == 2 * image.height()
+    store = ThumbnailStore(tmp_path / "cache")
+    key = store.key(photo)
+    store.write(key, image)
+    assert store.file_for(key).is_file()
+    assert store.read(key).size() == image.size()
+    os.utime(photo, ns=(1, 1))  # the photo changed: a new key, the old entry is not used
+    assert store.key(photo) != key
+
+
+# Qt's JPEG reader logs what is wrong with a damaged file; that is expected here.
+@pytest.mark.qt_log_ignore("JPEG", "Corrupt")
+def test_broken_file_raises(qapp, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
+    with pytest.raises(OSError):
+        make_thumbnail(broken)
+
+
+def test_open_a_folder_and_see_its_thumbnails(qtbot, grid, photo_folder):
+    grid.set_folder(str(photo_folder))
+    model = grid.thumbnails
+    assert [model.index(r).data() for r in range(model.rowCount())] == \
+        ["photo1.jpg", "photo2.png", "photo10.jpg"]
+
+    def all_ready():
+        for row in range(model.rowCount()):
+            path = model.path_at(row)
+            assert model.loader.thumbnail(path) is not None, path
+
+    qtbot.wait_until(all_ready, timeout=10000)
+    icon = model.index(1).data(Qt.ItemDataRole.DecorationRole)
+    assert (icon.width(), icon.height()) == (80, 120)  # small photos are not enlarged
+
+
+@pytest.mark.qt_log_ignore("JPEG", "Corrupt")
+def test_broken_photo_gets_a_marked_tile_and_a_reason(qtbot, grid, photo_folder):
+    (photo_folder / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
+    grid.set_folder(str(photo_folder))
+    model = grid.thumbnails
+    row = model.row_of(str(photo_folder / "broken.jpg"))
+    qtbot.wait_until(lambda: model.loader.error(model.path_at(row)) is not None, timeout=10000)
+    assert "broken.jpg" in model.index(row).data(Qt.ItemDataRole.ToolTipRole)
+    assert model.index(row).data(Qt.ItemDataRole.DecorationRole) is not None
+
+
+def test_two_thousand_photos_only_visible_ones_are_requested(qtbot, grid, tmp_path, photo_factory):
+    """A big folder lists at once and asks for a screenful of thumbnails, not 2,000."""
+    folder = tmp_path / "many"
+    first = photo_factory(folder / "photo0000.jpg", 64, 48)
+    for i in range(1, 2000):
+        shutil.copyfile(first, folder / f"photo{i:04d}.jpg")
+    grid.set_folder(str(folder))
+    assert grid.thumbnails.rowCount() == 2000
+    qtbot.wait(50)  # let the view paint
+    loader = grid.thumbnails.loader
+    first_screen = loader.requests_made
+    assert 0 < first_screen < 100
+
+    # Jump to the end: the rows there are asked for, the ones in between are not.
+    grid.scrollToBottom()
+    qtbot.wait(50)
+    assert loader.requests_made - first_screen < 100
+    last = grid.thumbnails.path_at(1999)
+    qtbot.wait_until(lambda: loader.thumbnail(last) is not None, timeout=10000)
+
+
+def test_scrolled_away_rows_are_taken_out_of_the_queue(qtbot, qapp, tmp_path, photo_factory):
+    folder = tmp_path / "queue"
+    photos = [str(photo_factory(folder / f"p{i}.jpg", 32, 32, seed=i)) for i in range(30)]
+    loader = ThumbnailLoader(store=ThumbnailStore(tmp_path / "cache"), max_threads=1)
+    done = []
+    loader.ready.connect(done.append)
+    for p in photos:
+        loader.request(p)
+    loader.discard(photos)  # the one or two already started finish; the rest never run
+    loader.shutdown()
+    qtbot.wait(50)  # deliver the finished jobs' signals
+    assert not any(loader.is_pending(p) for p in photos)
+    assert 0 < len(done) < 10
+    # A discarded row that comes back into view is asked for again.
+    assert loader.thumbnail(photos[-1]) is None and loader.is_pending(photos[-1])
+    with qtbot.wait_signal(loader.ready):
+        pass
+    assert loader.thumbnail(photos[-1]) is not None
+    loader.shutdown()
