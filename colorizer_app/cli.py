@@ -20,6 +20,7 @@ from typing import Iterator, Sequence
 from colorizer_app import __version__
 from colorizer_app.core.batch import FORMAT_EXTENSIONS, BatchItem, BatchReport, ItemStatus, plan_batch, run_batch
 from colorizer_app.core.catalog import ModelCatalog, ModelEntry
+from colorizer_app.core.imageio import READ_EXTENSIONS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -135,8 +136,7 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
     except (FileNotFoundError, ValueError) as e:
         raise UsageError(str(e)) from None
     if not items:
-        print("No photos found (looked for .jpg, .jpeg, .png, .tif, .tiff, .bmp, .webp).",
-              file=sys.stderr)
+        print(f"No photos found (looked for {', '.join(sorted(READ_EXTENSIONS))}).", file=sys.stderr)
         return EXIT_FAILED
     catalog = catalog or ModelCatalog()
     entry = _choose_model(catalog, args.model)

@@ -153,6 +153,13 @@ def test_usage_errors_exit_2(installed_model, album, tmp_path, capsys, extra, me
     assert not (tmp_path / "OUT").exists()
 
 
+def test_folder_without_photos_exits_1(installed_model, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no photos here")
+    assert main(_colorize_args(tmp_path / "empty", out=tmp_path / "OUT")) == 1
+    assert "No photos found" in capsys.readouterr().err
+
+
 def test_missing_input_and_output_over_originals_exit_2(installed_model, album, capsys):
     assert main(_colorize_args(album / "nope.jpg", out=album)) == 2
     assert "no such file or folder" in capsys.readouterr().err

@@ -61,6 +61,7 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 WRITE_FORMATS: dict[str, str] = {
     ".jpg": "JPEG",
     ".jpeg": "JPEG",
+    ".jpe": "JPEG",
     ".png": "PNG",
     ".tif": "TIFF",
     ".tiff": "TIFF",
@@ -612,6 +613,9 @@ def _create_temp(path: Path) -> tuple[Path, int]:
             return temp, os.open(temp, flags, 0o666)
         except FileExistsError:
             continue
+        except PermissionError:  # say which folder, not which temp name
+            raise PermissionError(errno.EACCES, f"no permission to write in {path.parent}",
+                                  str(path.parent)) from None
 
 
 def _publish(temp: Path, path: Path, overwrite: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
 
 import cv2
@@ -114,7 +115,6 @@ def _write_16bit_color(path, mode, gradient, make_exif, srgb_icc, add_png_chunk)
     bgr = rgb[..., ::-1] if alpha is None else np.dstack([rgb[..., ::-1], alpha])
     assert cv2.imwrite(str(path), np.ascontiguousarray(bgr))
     if path.suffix == ".png":
-        import zlib
         add_png_chunk(path, b"eXIf", make_exif()[6:])
         add_png_chunk(path, b"iCCP", b"icc\x00\x00" + zlib.compress(srgb_icc))
         return Written(path, rgb, alpha, True, srgb_icc)
