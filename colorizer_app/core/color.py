@@ -45,8 +45,8 @@ def luminance(pixels: np.ndarray) -> np.ndarray:
 
 def lab_to_rgb(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """(H, W) L and (H, W, 2) ab -> (H, W, 3) float32 RGB, not clipped."""
-    lab = cv2.merge([L.astype(np.float32), ab[..., 0].astype(np.float32), ab[..., 1].astype(np.float32)])
-    return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+    a, b = cv2.split(np.ascontiguousarray(ab, dtype=np.float32))
+    return cv2.cvtColor(cv2.merge([L.astype(np.float32, copy=False), a, b]), cv2.COLOR_Lab2RGB)
 
 
 # D65 white and the XYZ -> linear sRGB matrix, as OpenCV uses them.
@@ -79,8 +79,8 @@ def fit_to_gamut(L: np.ndarray, ab: np.ndarray, rgb: np.ndarray, steps: int = 10
     conversion can be out of gamut; those few are tested exactly and bisected
     on their chroma scale. Updates and returns rgb (float32 0..1).
     """
-    edge = ((rgb <= 1e-6) | (rgb >= 1 - 1e-6)).any(axis=-1)
-    cand = np.nonzero(edge)
+    inside = cv2.inRange(rgb, (1e-6,) * 3, (1 - 1e-6,) * 3)  # 255 where every channel is off the edges
+    cand = np.nonzero(inside == 0)
     if cand[0].size == 0:
         return rgb
     lab = np.stack([L[cand], ab[cand][:, 0], ab[cand][:, 1]], axis=-1).astype(np.float32)

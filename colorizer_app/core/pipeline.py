@@ -9,6 +9,7 @@ luminance, so a 24 MP scan keeps every detail and costs about what a 512 px
 image costs. Full-resolution work is done in strips of rows to bound memory.
 """
 
+import contextlib
 from dataclasses import dataclass
 
 import cv2
@@ -62,51 +63,70 @@ def _rasterize_hints(hints: list[Hint], shape: tuple[int, int]):
     return hint_ab, mask
 
 
-def predict_ab_small(L: np.ndarray, model, render_size: int, hints: list[Hint] | None = None):
+def _no_timer(stage: str):
+    return contextlib.nullcontext()
+
+
+def predict_ab_small(L: np.ndarray, model, render_size: int, hints: list[Hint] | None = None, timer=_no_timer):
     """Run the network; return (ab at 1/4 render size, L resized to the same size)."""
     H, W = L.shape
     rh, rw = render_shape(H, W, render_size, model.size_multiple)
-    interp = cv2.INTER_AREA if rh < H else cv2.INTER_LINEAR
-    L_render = cv2.resize(L, (rw, rh), interpolation=interp)
+    with timer("resize"):
+        interp = cv2.INTER_AREA if rh < H else cv2.INTER_LINEAR
+        L_render = cv2.resize(L, (rw, rh), interpolation=interp)
     hint_ab = mask = None
     if hints:
         hint_ab, mask = _rasterize_hints(hints, (rh, rw))
-    ab_small = model.predict_ab(L_render, hint_ab, mask)  # (rh/4, rw/4, 2)
+    with timer("network"):
+        ab_small = model.predict_ab(L_render, hint_ab, mask)  # (rh/4, rw/4, 2)
     sh, sw = ab_small.shape[:2]
     L_small = cv2.resize(L_render, (sw, sh), interpolation=cv2.INTER_AREA)
     return ab_small, L_small
 
 
 def colorize(pixels: np.ndarray, model, render_size: int = DEFAULT_RENDER_SIZE, saturation: float = 1.0,
-             hints: list[Hint] | None = None) -> np.ndarray:
+             hints: list[Hint] | None = None, timer=_no_timer) -> np.ndarray:
     """Colorize a gray or RGB photo (uint8 or uint16; alpha removed by the caller).
 
     Returns (H, W, 3) RGB of the input's dtype. The result's L* equals the
     input's (up to rounding to the output's integer levels). Deterministic.
+    `timer(stage)` returns a context manager around each stage (bench/ uses it).
     """
     if pixels.ndim not in (2, 3) or pixels.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"expected a gray or RGB uint8/uint16 image, got {pixels.dtype} {pixels.shape}")
     if min(pixels.shape[:2]) < 1:
         raise ValueError("the image is empty")
-    L = luminance(pixels)
+    with timer("L"):
+        L = luminance(pixels)
     H, W = L.shape
-    ab_small, L_small = predict_ab_small(L, model, render_size, hints)
-    coeffs = guided_coefficients(L_small / 100.0, ab_small)  # (h, w, 4): A_a, A_b, B_a, B_b
+    ab_small, L_small = predict_ab_small(L, model, render_size, hints, timer)
+    with timer("upsample"):
+        coeffs = guided_coefficients(L_small / 100.0, ab_small)  # (h, w, 4): A_a, A_b, B_a, B_b
+        slope, offset = np.ascontiguousarray(coeffs[..., :2]), np.ascontiguousarray(coeffs[..., 2:])
 
     out = np.empty((H, W, 3), pixels.dtype)
-    peak = max_value(pixels.dtype)
     rows = max(1, STRIP_PIXELS // W)
     for y0 in range(0, H, rows):
         y1 = min(H, y0 + rows)
-        c = resize_rows(coeffs, (H, W), y0, y1)
         Ls = L[y0:y1]
-        guide = Ls * np.float32(0.01)
-        ab = c[..., 0:2] * guide[..., None] + c[..., 2:4]
-        if saturation != 1.0:
-            ab *= np.float32(saturation)
-        rgb = fit_to_gamut(Ls, ab, lab_to_rgb(Ls, ab))
-        rgb *= np.float32(peak)
-        rgb += np.float32(0.5)
-        np.clip(rgb, 0, peak, out=rgb)
-        out[y0:y1] = rgb.astype(pixels.dtype)
+        with timer("upsample"):
+            # ab = A * L/100 + B, with A and B upsampled: contiguous in-place ops only
+            ab = resize_rows(slope, (H, W), y0, y1)
+            ab *= (Ls * np.float32(0.01))[..., None]
+            ab += resize_rows(offset, (H, W), y0, y1)
+            if saturation != 1.0:
+                ab *= np.float32(saturation)
+        with timer("merge"):
+            rgb = fit_to_gamut(Ls, ab, lab_to_rgb(Ls, ab))
+            out[y0:y1] = to_integer(rgb, pixels.dtype)
     return out
+
+
+def to_integer(rgb: np.ndarray, dtype) -> np.ndarray:
+    """float 0..1 -> uint8/uint16, rounded to nearest."""
+    if dtype == np.uint8:
+        return cv2.convertScaleAbs(rgb, alpha=255.0)  # saturating, rounding; rgb is never negative
+    rgb *= np.float32(max_value(dtype))
+    rgb += np.float32(0.5)
+    np.clip(rgb, 0, max_value(dtype), out=rgb)
+    return rgb.astype(dtype)
