@@ -78,6 +78,7 @@ _ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
 _METADATA_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP"}
 
 _ORIENTATION_TAG = 0x0112
+_INTEROP_IFD = 0xA005
 # TIFF tags that describe how pixels are stored, not the photo. They are never taken
 # from an EXIF block or copied into one: the encoder writes its own.
 _LAYOUT_TAGS = frozenset({
@@ -302,10 +303,7 @@ def _tiff_metadata_as_exif(img: Image.Image) -> bytes | None:
     source = img.getexif()
     exif = Image.Exif()
     for tag in _TIFF_METADATA_TAGS & set(source):
-        if tag in TiffTags.TAGS_V2_GROUPS:
-            exif[tag] = source.get_ifd(tag)
-        else:
-            exif[tag] = source[tag]
+        exif[tag] = _sub_ifd(source, tag) if tag in TiffTags.TAGS_V2_GROUPS else source[tag]
     return exif.tobytes() if len(exif) else None
 
 
@@ -555,8 +553,7 @@ def _write_tiff(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
 
     ifd = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
     if exif is not None:
-        for tag in exif:  # EXIF lives in a TIFF's own IFD, its sub-IFDs as dicts
-            ifd[tag] = exif.get_ifd(tag) if tag in TiffTags.TAGS_V2_GROUPS else exif[tag]
+        _merge_exif_into_ifd(exif, ifd)
     ifd[256] = width
     ifd[257] = height
     ifd[258] = (bits,) * channels
@@ -577,6 +574,27 @@ def _write_tiff(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
     ifd.save(f)  # header + IFD + tag data; strips follow directly
     for strip in strips:
         f.write(strip)
+
+
+def _merge_exif_into_ifd(exif: Image.Exif, ifd: TiffImagePlugin.ImageFileDirectory_v2) -> None:
+    """EXIF lives in a TIFF's own IFD; sub-IFDs go in as dicts so they get written."""
+    for tag in exif:
+        ifd[tag] = _sub_ifd(exif, tag) if tag in TiffTags.TAGS_V2_GROUPS else exif[tag]
+
+
+def _sub_ifd(exif: Image.Exif, tag: int) -> dict:
+    """A sub-IFD (Exif, GPS) as a dict, with the Interop IFD nested in it as a dict.
+
+    Left as integers, these would be stale offsets into the file they came from.
+    """
+    sub = dict(exif.get_ifd(tag))
+    if _INTEROP_IFD in sub and not isinstance(sub[_INTEROP_IFD], dict):
+        interop = exif.get_ifd(_INTEROP_IFD)
+        if interop:
+            sub[_INTEROP_IFD] = dict(interop)
+        else:
+            del sub[_INTEROP_IFD]
+    return sub
 
 
 # ------------------------------------------------------------------ atomic write
