@@ -79,6 +79,7 @@ _METADATA_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP"}
 
 _ORIENTATION_TAG = 0x0112
 _INTEROP_IFD = 0xA005
+_INTEROP_TAGS = frozenset({0x0001, 0x0002, 0x1000, 0x1001, 0x1002})
 # TIFF tags that describe how pixels are stored, not the photo. They are never taken
 # from an EXIF block or copied into one: the encoder writes its own.
 _LAYOUT_TAGS = frozenset({
@@ -199,6 +200,8 @@ def _decode(img: Image.Image, path: Path) -> Photo:
     if fmt is None:
         raise ImageReadError(path, f"{img.format} files are not supported "
                                    "(use JPEG, PNG, TIFF, BMP or WebP)")
+    # A TIFF's EXIF sub-IFDs are read from the open file, which load() closes.
+    tiff_exif = _tiff_metadata_as_exif(img) if img.format == "TIFF" else None
     if _has_16bit_color(img, path):
         # Pillow opens 16-bit gray+alpha PNG as RGBA: ask the header what it is.
         gray = img.format == "PNG" and _png_header(path)[1] == _PNG_GRAY_ALPHA
@@ -206,7 +209,7 @@ def _decode(img: Image.Image, path: Path) -> Photo:
     else:
         img.load()
         pixels, alpha = _pillow_arrays(img, path)
-    exif = _read_exif(img)
+    exif = tiff_exif if img.format == "TIFF" else _read_exif(img)  # PNG: eXIf may follow IDAT
     icc = img.info.get("icc_profile") or None
     if icc is not None and not _icc_fits(icc, pixels):
         icc = None
@@ -288,9 +291,7 @@ def _pillow_arrays(img: Image.Image, path: Path) -> tuple[np.ndarray, np.ndarray
 
 
 def _read_exif(img: Image.Image) -> bytes | None:
-    """The EXIF block with the b"Exif\\0\\0" prefix, or None."""
-    if img.format == "TIFF":
-        return _tiff_metadata_as_exif(img)
+    """The EXIF block with the b"Exif\\0\\0" prefix, or None (not for TIFF)."""
     raw = img.info.get("exif")
     if raw:
         return raw if raw.startswith(b"Exif\x00\x00") else b"Exif\x00\x00" + raw
@@ -303,7 +304,14 @@ def _tiff_metadata_as_exif(img: Image.Image) -> bytes | None:
     source = img.getexif()
     exif = Image.Exif()
     for tag in _TIFF_METADATA_TAGS & set(source):
-        exif[tag] = _sub_ifd(source, tag) if tag in TiffTags.TAGS_V2_GROUPS else source[tag]
+        if tag in TiffTags.TAGS_V2_GROUPS:
+            sub = dict(source.get_ifd(tag))
+            # Pillow's own TIFF writer leaves the Interop pointer stale, and what it
+            # points at can look valid: the Interop IFD of a TIFF is not trusted.
+            sub.pop(_INTEROP_IFD, None)
+            exif[tag] = sub
+        else:
+            exif[tag] = source[tag]
     return exif.tobytes() if len(exif) else None
 
 
@@ -589,10 +597,12 @@ def _sub_ifd(exif: Image.Exif, tag: int) -> dict:
     """
     sub = dict(exif.get_ifd(tag))
     if _INTEROP_IFD in sub and not isinstance(sub[_INTEROP_IFD], dict):
-        interop = exif.get_ifd(_INTEROP_IFD)
-        if interop:
-            sub[_INTEROP_IFD] = dict(interop)
-        else:
+        with warnings.catch_warnings():  # a bad pointer only costs us this small IFD
+            warnings.simplefilter("ignore")
+            interop = dict(exif.get_ifd(_INTEROP_IFD))
+        if interop and set(interop) <= _INTEROP_TAGS:
+            sub[_INTEROP_IFD] = interop
+        else:  # missing, or junk read from a stale offset (Pillow's own TIFF writer)
             del sub[_INTEROP_IFD]
     return sub
 

@@ -34,11 +34,13 @@ def _icc_with_space(icc: bytes, space: bytes) -> bytes:
 
 
 def _make_exif(orientation: int = 1, artist: str = ARTIST) -> bytes:
-    """An EXIF block with Orientation, Artist and a DateTimeOriginal in the sub-IFD."""
+    """An EXIF block with Orientation, Artist, and entries in the Exif, Interop and GPS IFDs."""
     exif = Image.Exif()
     exif[0x0112] = orientation
     exif[0x013B] = artist
     exif.get_ifd(0x8769)[0x9003] = "1931:05:04 12:00:00"
+    exif.get_ifd(0x8769)[0xA005] = {0x0001: "R98"}  # Interop IFD, nested in the Exif IFD
+    exif.get_ifd(0x8825)[0x0001] = "N"  # GPSLatitudeRef
     return exif.tobytes()
 
 
@@ -46,7 +48,8 @@ def _read_exif(path: Path) -> Image.Exif:
     """The EXIF Pillow finds in a file (TIFF: its own tags)."""
     with Image.open(path) as img:
         exif = img.getexif()
-        exif.get_ifd(0x8769)  # load the sub-IFD before the file closes
+        for ifd in (0x8769, 0xA005, 0x8825):
+            exif.get_ifd(ifd)  # load the sub-IFDs before the file closes
         return exif
 
 
