@@ -15,9 +15,9 @@ import importlib.util
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import (
-    QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence, QPixmap,
+    QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPixmap,
 )
 from PySide6.QtWidgets import (
     QApplication, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSizePolicy, QSplitter,
@@ -85,7 +85,8 @@ class MainWindow(QMainWindow):
         self._models_known = False
         self._device_text = ""
         self._started = False
-        self._dialogs: list[QWidget] = []  # keep non-modal dialogs alive
+        self._batch_dialog = None
+        self._device_preference = "auto"
 
         self.setWindowTitle("Colorizer")
         self.setAcceptDrops(True)
@@ -430,6 +431,7 @@ class MainWindow(QMainWindow):
 
     def set_device_preference(self, preference: str) -> None:
         """'auto', 'cpu' or 'cuda:N' (for the settings dialog)."""
+        self._device_preference = preference
         self._client.set_device_preference(preference)
         self._request_colorize()
 
@@ -669,13 +671,41 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _batch_export(self) -> None:
+        self.open_batch_dialog().show()
+
+    def open_batch_dialog(self):
+        """The batch export dialog, made once and kept while it is open (non-modal:
+        browsing goes on while a folder exports). Its progress shows in the status bar."""
         from colorizer_app.gui.batch_dialog import BatchDialog
 
+        if self._batch_dialog is not None:
+            self._batch_dialog.raise_()
+            return self._batch_dialog
         dialog = BatchDialog(self, source=self._folder, model=self._models.current_model(),
                              render_size=self._tune.render_size, saturation=self._tune.saturation,
-                             catalog=self._catalog, settings=self._settings)
+                             catalog=self._catalog, settings=self._settings,
+                             device=self._device_preference)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        dialog.progress.connect(self._on_batch_progress)
+        dialog.batch_finished.connect(self._on_batch_finished)
+        dialog.destroyed.connect(self._on_batch_dialog_gone)
+        self._batch_dialog = dialog
+        return dialog
+
+    @Slot(int, int)
+    def _on_batch_progress(self, done: int, total: int) -> None:
+        self._status.set_job(f"Exporting {done} / {total}", done, total)
+
+    @Slot(object)
+    def _on_batch_finished(self, report) -> None:
+        self._status.clear_job()
+        failed = f", {len(report.failed)} failed" if report.failed else ""
+        what = "Export cancelled" if report.cancelled else "Export finished"
+        self._status.show_info(f"{what}: {report.done} colorized{failed}", 10000)
+
+    @Slot()
+    def _on_batch_dialog_gone(self) -> None:
+        self._batch_dialog = None
 
     @Slot()
     def _open_settings(self) -> None:
@@ -752,6 +782,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_settings()
         self._recolorize.cancel()
+        if self._batch_dialog is not None:
+            self._batch_dialog.stop_and_wait()  # at most the photo being colorized
         self._client.stop()
         self._grid.thumbnails.loader.shutdown()
         super().closeEvent(event)

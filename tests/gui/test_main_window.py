@@ -1,7 +1,6 @@
 """The main window end to end: real photo files, a real model, the inference thread."""
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -9,7 +8,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent

@@ -1,0 +1,461 @@
+"""Batch export: colorize a whole folder into another, with progress, cancel, summary.
+
+The work is core.batch (plan_batch/run_batch, shared with the CLI) on a worker
+thread of the dialog's own, so the main window stays usable meanwhile. Cancel is
+checked between photos and files are written atomically: a cancelled batch
+leaves no partial file.
+"""
+
+import dataclasses
+import os
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+    QLineEdit, QPlainTextEdit, QProgressBar, QSizePolicy, QToolButton, QVBoxLayout,
+    QWidget,
+)
+
+# (label, core.batch format key)
+EXPORT_FORMATS = (
+    ("JPEG", "jpg"),
+    ("PNG (16-bit kept)", "png"),
+    ("TIFF (16-bit kept)", "tiff"),
+    ("Same as original", "same"),
+)
+
+
+class EtaEstimator:
+    """Time left from the photos colorized so far; skipped ones cost ~nothing and
+    are left out of the rate. Plain Python, tested without Qt."""
+
+    def __init__(self) -> None:
+        self._worked = 0
+        self._work_seconds = 0.0
+        self._last_elapsed = 0.0
+
+    def update(self, elapsed: float, skipped: bool) -> None:
+        """Record one finished photo at ``elapsed`` seconds since the start."""
+        step = max(0.0, elapsed - self._last_elapsed)
+        self._last_elapsed = elapsed
+        if not skipped:
+            self._worked += 1
+            self._work_seconds += step
+
+    def seconds_left(self, remaining: int) -> float | None:
+        if self._worked == 0:
+            return None
+        return self._work_seconds / self._worked * max(0, remaining)
+
+
+def format_duration(seconds: float | None) -> str:
+    """'about 40 s', 'about 3 min', 'about 1 h 5 min'; '' when unknown."""
+    if seconds is None:
+        return ""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"about {max(seconds, 1)} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min"
+    return f"about {minutes // 60} h {minutes % 60} min"
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchJob:
+    source: str
+    output: str
+    fmt: str = "jpg"
+    recursive: bool = True
+    skip_existing: bool = True
+    model: str = ""
+    render_size: int = 512
+    saturation: float = 1.0
+    device: str = "auto"
+
+
+class BatchWorker(QObject):
+    """Runs one batch on the dialog's thread (after ``moveToThread``; ``run`` is
+    connected to the thread's ``started``).
+
+    ``cancel()`` is called from the GUI thread while ``run`` is busy; it only sets
+    a flag that run_batch checks between photos.
+
+    Signals:
+        planned(int): the number of photos found.
+        progress(int, int, str, str, float): done, total, file name, status
+            ("done"/"skipped"/"failed"), seconds since the start.
+        finished(object): core.batch.BatchReport.
+        failed(str): the batch could not start (bad folder, no model, ...).
+    """
+
+    planned = Signal(int)
+    progress = Signal(int, int, str, str, float)
+    finished = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, job: BatchJob, catalog=None) -> None:
+        super().__init__()
+        self._job = job
+        self._catalog = catalog
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @Slot()
+    def run(self) -> None:
+        job = self._job
+        try:
+            from colorizer_app.core.batch import plan_batch, run_batch
+
+            items = plan_batch([job.source], job.output, fmt=job.fmt, recursive=job.recursive)
+            self.planned.emit(len(items))
+            if not items:
+                raise ValueError(f"no photos found in {job.source}")
+            colorize_fn = self._colorize_fn(job)
+        except Exception as exc:  # the batch did not start: say why
+            self.failed.emit(str(exc) or type(exc).__name__)
+            return
+        start = time.monotonic()
+
+        def on_progress(done, total, item, status) -> None:
+            self.progress.emit(done, total, item.source.name, str(status.value),
+                               time.monotonic() - start)
+
+        try:
+            report = run_batch(items, colorize_fn, overwrite=not job.skip_existing,
+                               on_progress=on_progress, should_cancel=self._cancel.is_set)
+        except Exception as exc:
+            self.failed.emit(str(exc) or type(exc).__name__)
+            return
+        self.finished.emit(report)
+
+    def _colorize_fn(self, job: BatchJob):
+        from colorizer_app.core.device import select_device
+        from colorizer_app.core.pipeline import colorize
+
+        catalog = self._catalog
+        if catalog is None:
+            from colorizer_app.core.catalog import ModelCatalog
+
+            catalog = ModelCatalog()
+        model = catalog.load(job.model or None, device=select_device(job.device))
+
+        def colorize_photo(photo):
+            return colorize(photo.pixels, model, render_size=job.render_size, saturation=job.saturation)
+
+        return colorize_photo
+
+
+def summarize(report, output: str) -> str:
+    """The end-of-batch text: counts, then each failed file with its reason."""
+    lines = []
+    if report.cancelled:
+        lines.append(f"Cancelled after {report.processed} of {report.total} photos.")
+    lines.append(f"Colorized {report.done} photo{'s' if report.done != 1 else ''} into {output}.")
+    if report.skipped:
+        lines.append(f"Skipped {report.skipped} already exported.")
+    if report.failed:
+        lines.append(f"{len(report.failed)} failed:")
+        lines.extend(f"  {Path(path).name}: {reason}" for path, reason in report.failed)
+    return "\n".join(lines)
+
+
+class BatchDialog(QDialog):
+    """Pick folders and format, start, watch progress, cancel, read the summary.
+
+    Collaborators with defaults: ``catalog`` (core ModelCatalog), ``settings``
+    (AppSettings, for the last output folder and format).
+
+    Signals:
+        progress(int, int): done, total (the main window mirrors it in its status bar).
+        batch_finished(object): the BatchReport, also when cancelled.
+    """
+
+    progress = Signal(int, int)
+    batch_finished = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, source: str = "", model: str = "",
+                 render_size: int = 512, saturation: float = 1.0, catalog=None, settings=None,
+                 device: str = "auto") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Batch Export")
+        self.setMinimumWidth(560)
+        self._catalog = catalog
+        self._settings = settings
+        self._model_name = model
+        self._render_size = render_size
+        self._saturation = saturation
+        self._device = device
+        self._thread: QThread | None = None
+        self._worker: BatchWorker | None = None
+        self._report = None
+        self._eta = EtaEstimator()
+        self._close_when_done = False
+        self._output_folder = ""
+        self._create_widgets(source)
+        self._update_buttons()
+
+    # Construction --------------------------------------------------------------
+    def _create_widgets(self, source: str) -> None:
+        self._source_edit = QLineEdit(source, self)
+        self._output_edit = QLineEdit(self._default_output(source), self)
+        self._format_combo = QComboBox(self)
+        for label, key in EXPORT_FORMATS:
+            self._format_combo.addItem(label, key)
+        saved_format = self._settings.export_format if self._settings is not None else "jpg"
+        self._format_combo.setCurrentIndex(max(0, self._format_combo.findData(saved_format)))
+        self._recursive_check = QCheckBox("Include &subfolders (their tree is mirrored)", self)
+        self._recursive_check.setChecked(True)
+        self._skip_check = QCheckBox("S&kip photos already exported (resume an earlier export)", self)
+        self._skip_check.setChecked(True)
+        settings_label = QLabel(
+            f"Model <b>{self._model_name or '—'}</b>, render size {self._render_size} px, "
+            f"saturation {self._saturation:.2f}", self)
+        settings_label.setTextFormat(Qt.TextFormat.RichText)
+
+        form = QFormLayout()
+        form.addRow("&Photos from:", self._folder_row(self._source_edit, "Folder to Export"))
+        form.addRow("&Save into:", self._folder_row(self._output_edit, "Output Folder"))
+        form.addRow("&Format:", self._format_combo)
+        form.addRow("", self._recursive_check)
+        form.addRow("", self._skip_check)
+        form.addRow("Colorize with:", settings_label)
+
+        self._progress_bar = QProgressBar(self)
+        self._progress_bar.setFormat("%v / %m")
+        self._progress_bar.setRange(0, 1)
+        self._progress_bar.setValue(0)
+        self._progress_label = QLabel(" ", self)
+        self._progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._summary = QPlainTextEdit(self)
+        self._summary.setReadOnly(True)
+        self._summary.setPlaceholderText("A summary appears here when the export ends.")
+        self._summary.setMaximumHeight(140)
+
+        self._buttons = QDialogButtonBox(self)
+        self._start_button = self._buttons.addButton("&Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        self._cancel_button = self._buttons.addButton("Cancel", QDialogButtonBox.ButtonRole.RejectRole)
+        self._close_button = self._buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self._start_button.clicked.connect(self.start)
+        self._cancel_button.clicked.connect(self.cancel)
+        self._close_button.clicked.connect(self.close)
+        self._start_button.setDefault(True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addSpacing(8)
+        layout.addWidget(self._progress_bar)
+        layout.addWidget(self._progress_label)
+        layout.addWidget(self._summary)
+        layout.addWidget(self._buttons)
+
+    def _folder_row(self, edit: QLineEdit, title: str) -> QWidget:
+        row = QWidget(self)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(edit, 1)
+        browse = QToolButton(row)
+        browse.setText("Browse…")
+        browse.clicked.connect(lambda: self._browse(edit, title))
+        layout.addWidget(browse)
+        return row
+
+    def _default_output(self, source: str) -> str:
+        saved = self._settings.export_folder if self._settings is not None else ""
+        if saved and Path(saved).is_dir() and Path(saved) != Path(source):
+            return saved
+        return str(Path(source) / "colorized") if source else ""
+
+    # Public API ------------------------------------------------------------------
+    @property
+    def worker(self) -> BatchWorker | None:
+        """The running batch's worker (None before Export)."""
+        return self._worker
+
+    @property
+    def report(self):
+        return self._report
+
+    @property
+    def summary_text(self) -> str:
+        return self._summary.toPlainText()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def set_options(self, source: str | None = None, output: str | None = None,
+                    fmt: str | None = None, recursive: bool | None = None,
+                    skip_existing: bool | None = None) -> None:
+        """Fill in the form (for callers and tests; the person uses the widgets)."""
+        if source is not None:
+            self._source_edit.setText(os.fspath(source))
+        if output is not None:
+            self._output_edit.setText(os.fspath(output))
+        if fmt is not None:
+            index = self._format_combo.findData(fmt)
+            assert index >= 0, fmt
+            self._format_combo.setCurrentIndex(index)
+        if recursive is not None:
+            self._recursive_check.setChecked(recursive)
+        if skip_existing is not None:
+            self._skip_check.setChecked(skip_existing)
+
+    def job(self) -> BatchJob:
+        return BatchJob(
+            source=self._source_edit.text().strip(), output=self._output_edit.text().strip(),
+            fmt=self._format_combo.currentData(), recursive=self._recursive_check.isChecked(),
+            skip_existing=self._skip_check.isChecked(), model=self._model_name,
+            render_size=self._render_size, saturation=self._saturation, device=self._device)
+
+    @Slot()
+    def start(self) -> bool:
+        """Start the export on a worker thread; False (with a message) if the form is wrong."""
+        if self.running:
+            return False
+        job = self.job()
+        problem = self._check(job)
+        if problem:
+            self._summary.setPlainText(problem)
+            return False
+        if self._settings is not None:
+            self._settings.export_folder = job.output
+            self._settings.export_format = job.fmt
+        self._report = None
+        self._eta = EtaEstimator()
+        self._output_folder = job.output
+        self._summary.clear()
+        self._progress_bar.setRange(0, 0)  # busy until the plan is made
+        self._progress_label.setText("Looking for photos…")
+
+        self._thread = QThread(self)
+        self._thread.setObjectName("batch-export")
+        self._worker = BatchWorker(job, self._catalog)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._worker.planned.connect(self._on_planned)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+        self._thread.start()
+        self._update_buttons()
+        return True
+
+    @Slot()
+    def cancel(self) -> None:
+        """Stop after the photo being colorized now; nothing half-written remains."""
+        if self.running and self._worker is not None:
+            self._worker.cancel()
+            self._progress_label.setText("Cancelling after the current photo…")
+            self._cancel_button.setEnabled(False)
+        else:
+            self.reject()
+
+    def stop_and_wait(self) -> None:
+        """Cancel and wait for the worker thread (the app is quitting)."""
+        if self._worker is not None and self.running:
+            self._worker.cancel()
+        self._finish_thread()
+
+    # Slots ------------------------------------------------------------------------
+    @Slot(int)
+    def _on_planned(self, total: int) -> None:
+        self._progress_bar.setRange(0, max(total, 1))
+        self._progress_bar.setValue(0)
+        self._progress_label.setText(f"{total} photo{'s' if total != 1 else ''} to export")
+        self.progress.emit(0, total)
+
+    @Slot(int, int, str, str, float)
+    def _on_progress(self, done: int, total: int, name: str, status: str, elapsed: float) -> None:
+        self._eta.update(elapsed, skipped=status == "skipped")
+        self._progress_bar.setRange(0, max(total, 1))
+        self._progress_bar.setValue(done)
+        left = format_duration(self._eta.seconds_left(total - done)) if done < total else ""
+        parts = [f"{done} of {total}", f"{left} left" if left else "", f"{name}: {status}"]
+        if not (self._worker is not None and self._worker.cancelled):
+            self._progress_label.setText(" · ".join(p for p in parts if p))
+        self.progress.emit(done, total)
+
+    @Slot(object)
+    def _on_finished(self, report) -> None:
+        self._report = report
+        self._finish_thread()
+        self._summary.setPlainText(summarize(report, self._output_folder))
+        self._progress_label.setText("Cancelled." if report.cancelled else
+                                     f"Finished in {format_duration(report.elapsed).replace('about ', '')}.")
+        self._update_buttons()
+        self.batch_finished.emit(report)
+        if self._close_when_done:
+            self.accept()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._finish_thread()
+        self._progress_bar.setRange(0, 1)
+        self._progress_bar.setValue(0)
+        self._progress_label.setText("The export did not start.")
+        self._summary.setPlainText(message)
+        self._update_buttons()
+        if self._close_when_done:
+            self.reject()
+
+    # Helpers ----------------------------------------------------------------------
+    def _finish_thread(self) -> None:
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait()
+            self._thread = None
+            self._worker = None
+
+    def _check(self, job: BatchJob) -> str:
+        if not job.model:
+            return "No usable model is selected."
+        if not job.source or not Path(job.source).is_dir():
+            return f"Choose a folder of photos (not found: {job.source or 'nothing chosen'})."
+        if not job.output:
+            return "Choose an output folder."
+        if os.path.abspath(job.output) == os.path.abspath(job.source):
+            return "Choose an output folder other than the photos' own folder: originals are never replaced."
+        return ""
+
+    def _browse(self, edit: QLineEdit, title: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, title, edit.text() or str(Path.home()))
+        if folder:
+            edit.setText(folder)
+
+    def _update_buttons(self) -> None:
+        running = self.running
+        self._start_button.setEnabled(not running)
+        self._cancel_button.setEnabled(running)
+        self._cancel_button.setVisible(running)
+        self._close_button.setVisible(not running)
+        for widget in (self._source_edit, self._output_edit, self._format_combo,
+                       self._recursive_check, self._skip_check):
+            widget.setEnabled(not running)
+
+    def reject(self) -> None:
+        """Esc or closing while running cancels first and closes when the batch stops."""
+        if self.running:
+            self._close_when_done = True
+            self.cancel()
+            return
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.running:
+            self._close_when_done = True
+            self.cancel()
+            event.ignore()
+            return
+        super().closeEvent(event)

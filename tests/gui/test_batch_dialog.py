@@ -1,0 +1,119 @@
+"""Batch export from the dialog: real photos, a broken one, the real model, cancel."""
+
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from colorizer_app.core.imageio import load_photo
+from colorizer_app.gui.batch_dialog import BatchDialog, EtaEstimator, format_duration
+
+TIMEOUT = 120_000
+
+
+def test_eta_leaves_skipped_photos_out_of_the_rate():
+    eta = EtaEstimator()
+    assert eta.seconds_left(10) is None
+    eta.update(0.01, skipped=True)
+    eta.update(2.01, skipped=False)
+    eta.update(4.01, skipped=False)
+    assert eta.seconds_left(5) == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (None, ""), (0.2, "about 1 s"), (42, "about 42 s"), (150, "about 2 min"), (3900, "about 1 h 5 min"),
+])
+def test_format_duration(seconds, text):
+    assert format_duration(seconds) == text
+
+
+@pytest.fixture
+def dialog(qtbot, catalog):
+    widget = BatchDialog(model="tiny-test", render_size=256, catalog=catalog)
+    qtbot.add_widget(widget)
+    widget.show()
+    yield widget
+    widget.stop_and_wait()
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.mark.gui
+def test_export_with_a_broken_file_lists_it_in_the_summary(qtbot, dialog, tmp_path, photo_factory):
+    source = tmp_path / "album"
+    photo_factory(source / "a.jpg", seed=1)
+    photo_factory(source / "b.png", 70, 50, seed=2)
+    photo_factory(source / "sub" / "c.jpg", seed=3)
+    (source / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a whole jpeg")
+    output = tmp_path / "out"
+    dialog.set_options(source=source, output=output, fmt="png", recursive=True)
+    progress = []
+    dialog.progress.connect(lambda done, total: progress.append((done, total)))
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
+        QTest.mouseClick(dialog._start_button, Qt.MouseButton.LeftButton)
+    report = blocker.args[0]
+    assert (report.total, report.done, len(report.failed), report.cancelled) == (4, 3, 1, False)
+    assert files_under(output) == ["a.png", "b.png", "sub/c.png"]
+    assert load_photo(output / "b.png").pixels.shape == (50, 70, 3)
+    assert progress[-1] == (4, 4)
+    summary = dialog.summary_text
+    assert "broken.jpg" in summary and "1 failed" in summary
+    assert "Colorized 3 photos" in summary
+
+    # A second run skips everything already there.
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
+        dialog.start()
+    assert (blocker.args[0].done, blocker.args[0].skipped) == (0, 3)
+
+
+@pytest.mark.gui
+def test_cancel_halfway_leaves_no_partial_file(qtbot, dialog, tmp_path, photo_factory):
+    source = tmp_path / "many"
+    for i in range(6):
+        photo_factory(source / f"p{i}.jpg", 128, 96, seed=i)
+    output = tmp_path / "out"
+    dialog.set_options(source=source, output=output, fmt="jpg")
+    dialog.start()
+    # Hold the worker after its second photo until Cancel has been clicked, so the
+    # test does not depend on how fast photos are colorized.
+    reached, go_on = threading.Event(), threading.Event()
+
+    def hold(done, total, name, status, elapsed):
+        if done == 2:
+            reached.set()
+            go_on.wait(30)
+
+    dialog.worker.progress.connect(hold, Qt.ConnectionType.DirectConnection)
+    qtbot.wait_until(reached.is_set, timeout=TIMEOUT)
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
+        QTest.mouseClick(dialog._cancel_button, Qt.MouseButton.LeftButton)
+        go_on.set()
+    report = blocker.args[0]
+    assert report.cancelled and report.done == 2
+    assert files_under(output) == ["p0.jpg", "p1.jpg"]  # no temp or partial files
+    assert "Cancelled after 2 of 6" in dialog.summary_text
+    assert dialog.isVisible()
+
+
+@pytest.mark.gui
+def test_refuses_to_export_into_the_photos_own_folder(dialog, photo_folder):
+    dialog.set_options(source=photo_folder, output=photo_folder)
+    assert not dialog.start()
+    assert "originals are never replaced" in dialog.summary_text
+
+
+@pytest.mark.gui
+def test_window_opens_the_dialog_and_shows_progress(qtbot, window, photo_folder, tmp_path):
+    window.open_folder(photo_folder)
+    dialog = window.open_batch_dialog()
+    assert dialog.job().source == str(photo_folder)
+    assert dialog.job().model == "tiny-test"
+    dialog.set_options(output=tmp_path / "exported")
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT):
+        assert dialog.start()
+    assert "Export finished: 3 colorized" in window.status.currentMessage()
+    assert window.open_batch_dialog() is dialog
