@@ -43,6 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--gray-baseline", action="store_true", help="also score the gray input itself")
     ev.add_argument("--device", default="auto")
 
+    gr = sub.add_parser("grid", help="a comparison image: gray | each model | original, a photo per row")
+    gr.add_argument("--model", action="append", required=True)
+    gr.add_argument("--data", required=True, help="a folder of photos (color or black-and-white)")
+    gr.add_argument("--out", required=True, help="output image (.jpg or .png)")
+    gr.add_argument("--limit", type=int, default=8)
+    gr.add_argument("--names", default="", help="comma-separated file names to pick from the folder")
+    gr.add_argument("--height", type=int, default=192, help="row height in pixels")
+    gr.add_argument("--render-size", type=int, default=None)
+    gr.add_argument("--device", default="auto")
+
     ex = sub.add_parser("export", help="export a run's best model into the models folder")
     ex.add_argument("--run", required=True, help="the run folder (has best.json)")
     ex.add_argument("--name", required=True)
@@ -68,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         from training.evaluate import evaluate_cli
 
         return evaluate_cli(args)
+    if args.command == "grid":
+        from training.grid import grid_cli
+
+        return grid_cli(args)
     if args.command == "export":
         from training.export import export_cli
 

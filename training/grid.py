@@ -1,0 +1,77 @@
+"""`python -m training grid`: a comparison image, one photo per row.
+
+Columns: the gray input, each model's result (through the app's own
+pipeline), and the original file (the truth for a color photo; the scan
+itself, often sepia, for an old one).
+"""
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from colorizer_app.core.color import lab_to_rgb, luminance
+from colorizer_app.core.device import select_device
+from colorizer_app.core.modelfile import ModelFileError
+from colorizer_app.core.pipeline import colorize
+from training.data import find_photos
+from training.evaluate import resolve_model
+
+
+def gray_of(rgb: np.ndarray) -> np.ndarray:
+    L = luminance(rgb)
+    return np.clip(lab_to_rgb(L, np.zeros((*L.shape, 2), np.float32)) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def label(tile: np.ndarray, text: str) -> np.ndarray:
+    out = tile.copy()
+    cv2.putText(out, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(out, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def make_grid(photos: list[Path], models, height: int, render_size: int | None) -> np.ndarray:
+    rows = []
+    for path in photos:
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            continue
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        scale = height / rgb.shape[0]
+        rgb = cv2.resize(rgb, (max(1, round(rgb.shape[1] * scale)), height), interpolation=cv2.INTER_AREA)
+        tiles = [gray_of(rgb)]
+        for model in models:
+            size = render_size or min(model.render_size, min(rgb.shape[:2]))
+            tiles.append(colorize(tiles[0], model, render_size=size))
+        tiles.append(rgb)
+        if not rows:
+            names = ["gray input", *[m.name for m in models], "original"]
+            tiles = [label(t, n) for t, n in zip(tiles, names)]
+        row = np.concatenate(tiles, axis=1)
+        rows.append(row)
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+    return np.concatenate(rows, axis=0)
+
+
+def grid_cli(args) -> int:
+    photos = find_photos(Path(args.data))
+    if args.names:
+        wanted = set(args.names.split(","))
+        photos = [p for p in photos if p.name in wanted]
+    photos = photos[: args.limit] if args.limit else photos
+    if not photos:
+        print(f"error: no photos found in {args.data}", file=sys.stderr)
+        return 1
+    device = select_device(args.device)
+    try:
+        models = [resolve_model(m, device) for m in args.model]
+    except (KeyError, ModelFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    grid = make_grid(photos, models, args.height, args.render_size)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(args.out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
+    print(args.out)
+    return 0
