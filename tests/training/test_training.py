@@ -179,9 +179,9 @@ def test_ddp_two_processes_on_cpu(tmp_path, photos):
 def test_grid_writes_a_comparison_image(tmp_path, photos, tiny_model_json, tiny_regression_model_json):
     out = tmp_path / "grid.png"
     code = training_main(["grid", "--model", str(tiny_model_json), "--model", str(tiny_regression_model_json),
-                          "--data", str(photos / "sky"), "--limit", "3", "--height", "64", "--out", str(out),
+                          "--data", str(photos / "sky"), "--limit", "4", "--height", "64", "--out", str(out),
                           "--device", "cpu"])
     assert code == 0
     grid = cv2.imread(str(out))
-    assert grid.shape[0] == 3 * 64  # one row per readable photo
+    assert grid.shape[0] == 3 * 64  # one row per readable photo: of the first 4, broken.jpg is skipped
     assert grid.shape[1] == 4 * 80  # gray | two models | original, at 80 px wide each
