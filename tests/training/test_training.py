@@ -184,4 +184,4 @@ def test_grid_writes_a_comparison_image(tmp_path, photos, tiny_model_json, tiny_
     assert code == 0
     grid = cv2.imread(str(out))
     assert grid.shape[0] == 3 * 64  # one row per readable photo: of the first 4, broken.jpg is skipped
-    assert grid.shape[1] == 4 * 80  # gray | two models | original, at 80 px wide each
+    assert grid.shape[1] == 4 * round(96 * 64 / 80)  # gray, two models, original: 96x80 photos scaled to 64 high
