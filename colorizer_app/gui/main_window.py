@@ -602,6 +602,8 @@ class MainWindow(QMainWindow):
         self.models_refreshed.emit(entries)
         if first and self._models.current_model() == before:
             self._request_colorize()  # set_entries emitted nothing, but a photo may be waiting
+        if first and not self._photo and self._models.current_model():
+            self._client.prepare(self._models.current_model())  # ready before the first photo
         self._update_actions()
 
     @Slot(object)

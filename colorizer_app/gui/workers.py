@@ -138,12 +138,27 @@ class ColorizeWorker(QObject):
     # Slots (worker thread) ------------------------------------------------------
     @Slot()
     def start(self) -> None:
-        """List the models, then import torch and pick the device."""
+        """List the models, then import torch and the pipeline and pick the device,
+        so the first photo does not wait for those imports."""
         self.list_models()
         try:
-            self._ensure_device()
+            import colorizer_app.core.imageio  # noqa: F401 - warm-up (cv2, PIL)
+            import colorizer_app.core.pipeline  # noqa: F401
+
+            self._ensure_device()  # torch; emits device_ready
         except Exception as exc:  # no torch, broken CUDA: tell, don't crash
             self.failed.emit(f"Cannot start the colorizer: {exc}")
+
+    @Slot(str)
+    def prepare(self, model: str) -> None:
+        """Load ``model`` ahead of the first photo; errors wait until it is used."""
+        self.busy.emit(f"Loading model {model}…")
+        try:
+            self._model(model)
+        except Exception:
+            pass
+        finally:
+            self.busy.emit("")
 
     @Slot()
     def list_models(self) -> None:
@@ -356,6 +371,7 @@ class InferenceClient(QObject):
     # Requests travel to the worker thread as queued signals.
     _start_requested = Signal()
     _list_requested = Signal()
+    _prepare_requested = Signal(str)
     _colorize_requested = Signal(object)
     _save_requested = Signal(object)
     _device_requested = Signal(str)
@@ -372,6 +388,7 @@ class InferenceClient(QObject):
 
         self._start_requested.connect(self._worker.start)
         self._list_requested.connect(self._worker.list_models)
+        self._prepare_requested.connect(self._worker.prepare)
         self._colorize_requested.connect(self._worker.colorize)
         self._save_requested.connect(self._worker.save)
         self._device_requested.connect(self._worker.set_device_preference)
@@ -410,6 +427,10 @@ class InferenceClient(QObject):
 
     def set_device_preference(self, preference: str) -> None:
         self._device_requested.emit(preference)
+
+    def prepare(self, model: str) -> None:
+        """Load a model in the background before it is needed."""
+        self._prepare_requested.emit(model)
 
     def colorize(self, path: str, model: str, render_size: int = 512, saturation: float = 1.0,
                  max_side: int | None = None) -> int:
