@@ -235,6 +235,7 @@ class BatchDialog(QDialog):
         self._progress_bar.setFormat("%v / %m")
         self._progress_bar.setRange(0, 1)
         self._progress_bar.setValue(0)
+        self._progress_bar.setTextVisible(False)  # until there is a count to show
         self._progress_label = QLabel(" ", self)
         self._progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._summary = QPlainTextEdit(self)
@@ -371,6 +372,7 @@ class BatchDialog(QDialog):
     # Slots ------------------------------------------------------------------------
     @Slot(int)
     def _on_planned(self, total: int) -> None:
+        self._progress_bar.setTextVisible(True)
         self._progress_bar.setRange(0, max(total, 1))
         self._progress_bar.setValue(0)
         self._progress_label.setText(f"{total} photo{'s' if total != 1 else ''} to export")

@@ -2,8 +2,15 @@
 
 import os
 
-from PySide6.QtCore import QDir, QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QAbstractItemView, QFileSystemModel, QListView, QTreeView, QWidget
+from PySide6.QtCore import (
+    QDir, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt,
+    QTimer, Signal, Slot,
+)
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView, QFileSystemModel, QListView, QStyle, QStyledItemDelegate,
+    QStyleOptionViewItem, QTreeView, QWidget,
+)
 
 from colorizer_app.gui.thumbnails import PATH_ROLE, THUMBNAIL_SIDE, ThumbnailLoader, ThumbnailModel
 
@@ -51,10 +58,61 @@ class FolderTree(QTreeView):
         # The model fills in asynchronously; scroll once the rows exist.
         QTimer.singleShot(0, lambda: self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter))
 
+    def reveal(self, folder: str) -> None:
+        """Expand the tree down to ``folder`` and scroll to it, without selecting it."""
+        index = self._fs.index(os.path.abspath(folder))
+        if index.isValid():
+            self.expand(index)
+            QTimer.singleShot(0, lambda: self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop))
+
     @Slot(QModelIndex, QModelIndex)
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         if not self._quiet and current.isValid():
             self.folder_selected.emit(self._fs.filePath(current))
+
+
+_CELL = QSize(THUMBNAIL_SIDE + 20, THUMBNAIL_SIDE + 34)
+
+
+class ThumbnailDelegate(QStyledItemDelegate):
+    """A tile: the thumbnail centered in a square, the file name under it (elided in
+    the middle, so "…_0013.jpg" stays readable), a rounded highlight when selected."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return _CELL
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        tile = QRectF(option.rect.adjusted(3, 3, -3, -3))
+        palette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected or option.state & QStyle.StateFlag.State_MouseOver:
+            color = QColor(palette.color(QPalette.ColorRole.Highlight))
+            color.setAlpha(220 if selected else 60)
+            path = QPainterPath()
+            path.addRoundedRect(tile, 6, 6)
+            painter.fillPath(path, color)
+        image_box = QRect(option.rect.left() + (option.rect.width() - THUMBNAIL_SIDE) // 2,
+                          option.rect.top() + 8, THUMBNAIL_SIDE, THUMBNAIL_SIDE)
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        if pixmap is not None and not pixmap.isNull():
+            size = pixmap.size().scaled(image_box.size(), Qt.AspectRatioMode.KeepAspectRatio) \
+                if pixmap.width() > image_box.width() or pixmap.height() > image_box.height() \
+                else pixmap.size()
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(image_box.center())
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawPixmap(target, pixmap)
+        text_rect = QRect(option.rect.left() + 6, image_box.bottom() + 4,
+                          option.rect.width() - 12, option.fontMetrics.height())
+        name = option.fontMetrics.elidedText(str(index.data(Qt.ItemDataRole.DisplayRole) or ""),
+                                             Qt.TextElideMode.ElideMiddle, text_rect.width())
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.setPen(palette.color(role))
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
+        painter.restore()
 
 
 class ThumbnailGrid(QListView):
@@ -75,8 +133,11 @@ class ThumbnailGrid(QListView):
         self._model = ThumbnailModel(self, loader)
         self.setModel(self._model)
         self.setViewMode(QListView.ViewMode.IconMode)
+        self.setItemDelegate(ThumbnailDelegate(self))
         self.setIconSize(QSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE))
-        self.setGridSize(QSize(THUMBNAIL_SIDE + 16, THUMBNAIL_SIDE + 30))
+        self.setGridSize(_CELL)
+        self.setSpacing(0)
+        self.setMouseTracking(True)  # hover highlight
         self.setUniformItemSizes(True)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)

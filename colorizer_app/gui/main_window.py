@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import (
-    QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPixmap,
+    QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPalette, QPixmap,
 )
 from PySide6.QtWidgets import (
     QApplication, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSizePolicy, QSplitter,
@@ -232,15 +232,12 @@ class MainWindow(QMainWindow):
         bar.setMovable(False)
         bar.setIconSize(QSize(18, 18))
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        bar.addAction(self._open_folder_act)
-        recent = QToolButton(self)
-        recent.setMenu(self._recent_menu)
-        recent.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        recent.setText("Recent")
-        recent.setToolTip("Open a recent folder")
-        recent.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView))
-        recent.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        bar.addWidget(recent)
+        open_button = QToolButton(self)  # click: open a folder; arrow: recent folders
+        open_button.setDefaultAction(self._open_folder_act)
+        open_button.setMenu(self._recent_menu)
+        open_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        open_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addWidget(open_button)
         bar.addAction(self._save_act)
         bar.addAction(self._export_act)
         bar.addSeparator()
@@ -257,11 +254,13 @@ class MainWindow(QMainWindow):
         view_bar.addSeparator()
         view_bar.addAction(self._fit_act)
         view_bar.addAction(self._actual_act)
-        self._zoom_label = QLabel(self)
-        self._zoom_label.setMinimumWidth(48)
-        self._zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        view_bar.addWidget(self._zoom_label)
         view_bar.addAction(self._full_res_act)
+        self._zoom_label = QLabel(self)  # read-out, not a button: dimmer, after the buttons
+        self._zoom_label.setMinimumWidth(80)
+        self._zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._zoom_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self._zoom_label.setToolTip("Zoom: 100% shows one photo pixel per screen pixel")
+        view_bar.addWidget(self._zoom_label)
         spacer = QWidget(self)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         view_bar.addWidget(spacer)
@@ -382,6 +381,8 @@ class MainWindow(QMainWindow):
         last = self._settings.last_folder
         if not self._folder and last and Path(last).is_dir():
             self.open_folder(last)
+        elif not self._folder:
+            self._tree.reveal(str(Path.home()))  # somewhere familiar to start from
 
     def open_folder(self, folder: str | os.PathLike) -> bool:
         """Show ``folder``'s photos; the first becomes current. False if not a folder."""
@@ -735,7 +736,7 @@ class MainWindow(QMainWindow):
 
     @Slot(float)
     def _on_zoom_changed(self, zoom: float) -> None:
-        self._zoom_label.setText(f"{zoom * 100:.0f}%")
+        self._zoom_label.setText(f"Zoom {zoom * 100:.0f}%")
 
     def _update_actions(self) -> None:
         has_photo = bool(self._photo)

@@ -1,7 +1,7 @@
 """Render size and saturation controls."""
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QSpinBox, QWidget
 
 from colorizer_app.gui.settings import (
     RENDER_SIZE_DEFAULT, RENDER_SIZE_MAX, RENDER_SIZE_MIN, SATURATION_DEFAULT, SATURATION_MAX,
@@ -56,6 +56,7 @@ class TunePanel(QWidget):
         layout.addWidget(saturation_label)
         layout.addWidget(self._saturation)
         layout.addWidget(self._saturation_label)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
 
         self._render.valueChanged.connect(self._on_changed)
         self._saturation.valueChanged.connect(self._on_changed)

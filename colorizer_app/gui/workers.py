@@ -12,6 +12,7 @@ The worker sends QImages; only GUI slots make QPixmaps.
 """
 
 import dataclasses
+import importlib
 import os
 import threading
 import time
@@ -142,9 +143,8 @@ class ColorizeWorker(QObject):
         so the first photo does not wait for those imports."""
         self.list_models()
         try:
-            import colorizer_app.core.imageio  # noqa: F401 - warm-up (cv2, PIL)
-            import colorizer_app.core.pipeline  # noqa: F401
-
+            importlib.import_module("colorizer_app.core.imageio")  # warm-up: cv2, PIL
+            importlib.import_module("colorizer_app.core.pipeline")
             self._ensure_device()  # torch; emits device_ready
         except Exception as exc:  # no torch, broken CUDA: tell, don't crash
             self.failed.emit(f"Cannot start the colorizer: {exc}")

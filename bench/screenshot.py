@@ -1,0 +1,115 @@
+"""Screenshot of the real main window with one photo colorized, slider in the middle.
+
+    Xvfb :99 -screen 0 1400x900x24 &
+    DISPLAY=:99 python bench/screenshot.py PHOTO OUT.png [--model-json M.json] [--size 1400x900]
+
+Opens PHOTO (and so its folder, with thumbnails) in the window as a person would,
+waits for the colorized preview and the visible thumbnails, puts the divider in
+the middle and grabs the window. Uses the bundled default model unless a model
+file is given. Settings and the thumbnail cache go to a temporary folder, so the
+user's own are left alone. Without DISPLAY it renders offscreen (same widgets,
+no window-system fonts).
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+
+def wait_until(app: QApplication, condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        loop = QEventLoop()
+        QTimer.singleShot(20, loop.quit)
+        loop.exec()
+    return True
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("photo", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--model-json", type=Path, help="model file (default: the bundled default model)")
+    ap.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
+    ap.add_argument("--render-size", type=int, default=512)
+    ap.add_argument("--timeout", type=float, default=300.0)
+    args = ap.parse_args()
+    width, height = (int(v) for v in args.size.lower().split("x"))
+
+    work = Path(tempfile.mkdtemp(prefix="colorizer-screenshot-"))
+    os.environ.setdefault("COLORIZER_DATA_DIR", str(work / "data"))
+
+    from colorizer_app.core.catalog import ModelCatalog
+    from colorizer_app.gui.app import apply_style
+    from colorizer_app.gui.settings import APP_NAME, ORG_NAME
+
+    catalog = (ModelCatalog(bundled_dir=args.model_json.parent, user_dir=work / "user_models")
+               if args.model_json else ModelCatalog())
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    apply_style(app)
+
+    from colorizer_app.gui.main_window import MainWindow
+
+    window = MainWindow(catalog=catalog,
+                        settings=QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))
+    window.tune_panel.render_size = args.render_size
+    window.resize(width, height)
+    window.move(0, 0)
+    window.show()
+    window.start()
+    results = []
+    window.result_shown.connect(results.append)
+    errors = []
+    window.client.failed.connect(errors.append)
+    if args.model_json:
+        wait_until(app, lambda: window.model_selector.current_model(), args.timeout)
+        window.select_model(args.model_json.stem)
+    window.open_photo(args.photo.resolve())
+    if not wait_until(app, lambda: results or errors, args.timeout):
+        print("timed out waiting for the colorized photo", file=sys.stderr)
+        return 1
+    if errors:
+        print(f"colorizing failed: {errors[0]}", file=sys.stderr)
+        return 1
+    grid = window.thumbnail_grid
+    first, last = grid.visible_rows()
+    loader = grid.thumbnails.loader
+    wait_until(app, lambda: all(loader.thumbnail(grid.thumbnails.path_at(r)) is not None
+                                or loader.error(grid.thumbnails.path_at(r))
+                                for r in range(first, last + 1)), 30)
+    window.compare_view.set_divider(0.5)
+    wait_until(app, lambda: False, 0.3)  # let the last paints land
+
+    screen = window.screen()
+    if app.platformName() == "xcb" and screen is not None:
+        pixmap = screen.grabWindow(window.winId())  # what the window system shows
+    else:
+        pixmap = window.grab()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if not pixmap.save(str(args.out)):
+        print(f"could not write {args.out}", file=sys.stderr)
+        return 1
+    print(f"{args.out}: {pixmap.width()}x{pixmap.height()}, {window.status.model_text}, "
+          f"{window.status.device_text}, platform {app.platformName()}")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

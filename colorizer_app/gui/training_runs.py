@@ -1,0 +1,192 @@
+"""Training runs on disk: what the app records when it starts one, and the list of past runs.
+
+A run folder (``paths.user_runs_dir() / NAME`` by default) is the training module's:
+ckpt.pt, best.json, previews/, log.jsonl. The app adds two files when it starts a
+run: launch.json (the command, the process id, where this start's log and stderr
+begin, whether the person asked it to stop) and stderr.log (the process's
+human-readable output, appended on every start). Runs started from a terminal
+have neither; they are listed too, from their log.
+"""
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from colorizer_app.gui.training_command import args_from_config
+from colorizer_app.gui.training_events import RunHistory, read_events
+from colorizer_app.gui.training_pids import process_alive
+
+LAUNCH_FILE = "launch.json"
+STDERR_FILE = "stderr.log"
+LOG_FILE = "log.jsonl"
+CKPT_FILE = "ckpt.pt"
+
+
+@dataclass
+class LaunchRecord:
+    args: list[str]  # the training module's arguments (after "-m training")
+    pid: int = 0
+    started: float = 0.0
+    log_offset: int = 0  # log.jsonl's size when this start began: its events follow
+    stderr_offset: int = 0
+    stop_requested: bool = False
+
+    def write(self, run_dir: Path) -> None:
+        path = Path(run_dir) / LAUNCH_FILE
+        tmp = path.with_name(f".{LAUNCH_FILE}.tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def read(cls, run_dir: Path) -> "LaunchRecord | None":
+        try:
+            data = json.loads((Path(run_dir) / LAUNCH_FILE).read_text(encoding="utf-8"))
+            return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+
+@dataclass
+class RunInfo:
+    """One run folder, as the past-runs list shows it."""
+
+    name: str
+    folder: Path
+    status: str  # "running", "finished", "failed", "stopped"
+    started: float = 0.0
+    data: str = ""
+    metrics: dict = field(default_factory=dict)  # the best checkpoint's validation metrics
+    model: str = ""  # the exported model's JSON path
+    error: str = ""
+    has_checkpoint: bool = False
+    launch: LaunchRecord | None = None
+
+    @property
+    def resumable(self) -> bool:
+        """A run that did not finish, and whose command is known, can go on."""
+        return self.status in ("stopped", "failed") and bool(self.resume_args())
+
+    def resume_args(self) -> list[str]:
+        """The training module's arguments to continue this run (from its checkpoint)."""
+        if self.launch and self.launch.args:
+            return list(self.launch.args)
+        history = RunHistory().add_all(read_events(self.folder / LOG_FILE))
+        if not history.config:
+            return []
+        config = dict(history.config)
+        config["out_dir"] = str(self.folder)  # the folder may have moved
+        return args_from_config(config)
+
+    def metrics_text(self) -> str:
+        m = self.metrics
+        if "auc" not in m:
+            return ""
+        return f"AuC {m['auc']:.3f}, PSNR {m.get('psnr', 0):.2f} dB, colorfulness gap {m.get('colorfulness_gap', 0):+.0%}"
+
+
+def read_run(folder: Path) -> RunInfo:
+    folder = Path(folder)
+    launch = LaunchRecord.read(folder)
+    log = folder / LOG_FILE
+    history = RunHistory().add_all(read_events(log))
+    started = (launch.started if launch else 0.0) or history.started or _mtime(folder)
+    data = history.config.get("data", "") or _arg(launch.args if launch else [], "--data")
+    info = RunInfo(folder.name, folder, "", started, data, history.best or _best_metrics(folder),
+                   history.exported, "", (folder / CKPT_FILE).exists(), launch)
+    if launch and process_alive(launch.pid, marker="training"):
+        info.status = "running"
+    elif launch:
+        latest = RunHistory().add_all(read_events(log, launch.log_offset))
+        info.status, info.error = outcome(latest, launch.stop_requested)
+    else:
+        info.status, info.error = outcome(history, None)
+    return info
+
+
+def outcome(history: RunHistory, stop_requested: bool | None) -> tuple[str, str]:
+    """(status, why) of an ended start of a run, from its events: "finished", "failed"
+    or "stopped". ``stop_requested`` None: started elsewhere, so an end without a last
+    word is taken for a stop."""
+    exports = history.config.get("export", True)
+    if history.ended == "exported" or (history.ended == "finished" and not exports):
+        return "finished", ""
+    if history.ended == "error":
+        return "failed", history.error
+    if history.ended == "finished":
+        return "failed", "the run ended but its model was not exported"
+    if stop_requested or stop_requested is None:
+        return "stopped", ""
+    return "failed", "the training process ended unexpectedly"
+
+
+def list_runs(runs_dir: Path) -> list[RunInfo]:
+    """Every run folder under ``runs_dir``, newest first."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    runs = [read_run(p) for p in runs_dir.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and _looks_like_run(p)]
+    return sorted(runs, key=lambda r: r.started, reverse=True)
+
+
+def delete_run(folder: Path, runs_dir: Path) -> None:
+    """Remove a run folder (never an exported model, which lives elsewhere).
+    Refuses a running run and anything outside ``runs_dir``."""
+    folder, runs_dir = Path(folder).resolve(), Path(runs_dir).resolve()
+    if folder.parent != runs_dir:
+        raise ValueError(f"{folder} is not a run folder in {runs_dir}")
+    launch = LaunchRecord.read(folder)
+    if launch and process_alive(launch.pid, marker="training"):
+        raise RuntimeError(f"{folder.name} is still running: stop it first")
+    shutil.rmtree(folder)
+
+
+def stderr_tail(run_dir: Path, offset: int = 0, lines: int = 12) -> str:
+    """The last ``lines`` lines the process wrote to stderr since ``offset``."""
+    try:
+        with open(Path(run_dir) / STDERR_FILE, "rb") as f:
+            f.seek(max(0, offset))
+            f.seek(max(f.tell(), os.fstat(f.fileno()).st_size - 64 * 1024))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def file_size(path: Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
+
+
+def format_when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else ""
+
+
+def _looks_like_run(folder: Path) -> bool:
+    return any((folder / name).exists() for name in (LOG_FILE, LAUNCH_FILE, CKPT_FILE))
+
+
+def _best_metrics(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "best.json").read_text(encoding="utf-8")).get("metrics") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _arg(args: list[str], flag: str) -> str:
+    try:
+        return args[args.index(flag) + 1]
+    except (ValueError, IndexError):
+        return ""
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
