@@ -3,6 +3,7 @@
     colorizer                                   start the desktop app
     colorizer colorize INPUT... -o OUTDIR       colorize photos and folders
     colorizer models                            list the models and whether they work
+    colorizer self-test                         check this installation works (also --self-test)
 
 Exit codes: 0 all went well; 1 some photos failed (or nothing could run);
 2 usage errors (bad option, unknown model, missing input); 130 stopped by Ctrl-C.
@@ -37,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         return _start_gui()
+    if argv[0] in ("self-test", "--self-test"):  # the bundle's smoke check: colorizer_app/selftest.py
+        from colorizer_app.selftest import main as self_test
+
+        return self_test(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
