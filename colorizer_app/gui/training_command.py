@@ -27,16 +27,17 @@ class TrainRequest:
     extra_args: tuple[str, ...] = ()  # more flags, last so they win (tests pass --preset tiny)
 
 
-def training_command(args: list[str]) -> tuple[str, list[str]]:
-    """(program, arguments) that run ``python -m training`` with ``args``.
+def training_command(args: list[str], stderr_file: str) -> tuple[str, list[str]]:
+    """(program, arguments) that run ``python -m training`` with ``args``, its stderr
+    appended to ``stderr_file`` (through the small training_launch module).
 
     The one place that knows how to start the training module. From source or an
     installed package, the interpreter running the app runs it. In a frozen
     (PyInstaller) bundle ``sys.executable`` is the app itself, not a Python: the
     bundle must adapt this function (ship a training executable, or let the app's
-    entry point run ``training.cli.main`` when started with ``-m training``).
+    entry point call ``training_launch.main`` when started with its arguments).
     """
-    return sys.executable, ["-m", "training", *args]
+    return sys.executable, ["-m", "colorizer_app.gui.training_launch", stderr_file, *args]
 
 
 def project_root() -> Path:
