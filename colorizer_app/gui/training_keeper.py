@@ -71,6 +71,7 @@ class RunKeeper(QObject):
         process.ended.disconnect(self._on_ended)
         self._window.removeEventFilter(self)
         process.setParent(None)
+        self.setParent(None)  # find() no longer sees it
         self.deleteLater()
         return process
 

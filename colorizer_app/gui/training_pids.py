@@ -59,18 +59,22 @@ def process_paused(pid: int) -> bool:
 def pause(pid: int) -> None:
     """Suspend the process (POSIX only). Raises ProcessLookupError if it is gone."""
     assert CAN_PAUSE, "pausing needs SIGSTOP (POSIX)"
+    assert pid > 0, "never signal a process group"
     os.kill(pid, signal.SIGSTOP)
 
 
 def resume(pid: int) -> None:
     """Let a suspended process go on (POSIX only)."""
     assert CAN_PAUSE, "pausing needs SIGSTOP (POSIX)"
+    assert pid > 0, "never signal a process group"
     os.kill(pid, signal.SIGCONT)
 
 
 def terminate(pid: int) -> None:
     """Ask the process to end (SIGTERM; TerminateProcess on Windows). A paused
     process is continued too, so it can act on the signal. Gone already: no error."""
+    if pid <= 0:  # 0 and negative ids name process groups: ours included
+        return
     try:
         os.kill(pid, signal.SIGTERM)
         if CAN_PAUSE:
@@ -81,6 +85,8 @@ def terminate(pid: int) -> None:
 
 def kill(pid: int) -> None:
     """End the process now (SIGKILL; TerminateProcess on Windows). Gone already: no error."""
+    if pid <= 0:
+        return
     try:
         os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
     except (ProcessLookupError, PermissionError, OSError):

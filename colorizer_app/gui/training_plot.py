@@ -33,17 +33,13 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """Round tick values covering [lo, hi] (1, 2, 2.5 or 5 times a power of ten apart)."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return []
-    if hi <= lo:
+    if hi - lo <= 1e-12 * max(1.0, abs(lo), abs(hi)):  # flat (or float noise): one tick
         return [lo]
     raw = (hi - lo) / max(1, count)
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.ceil(lo / step - 1e-9) * step
-    ticks, value = [], first
-    while value <= hi + step * 1e-9:
-        ticks.append(round(value, 12))
-        value += step
-    return ticks
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
+    first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+    return [round(k * step, 12) for k in range(first, min(last, first + 4 * count) + 1)]
 
 
 def tick_labels(ticks: Sequence[float], percent: bool = False) -> list[str]:
@@ -137,7 +133,9 @@ class CurvePlot(QWidget):
         if x_hi <= x_lo:
             x_hi = x_lo + 1
         y_lo, y_hi = min(ys), max(ys)
-        pad = (y_hi - y_lo) * 0.08 or abs(y_hi) * 0.1 or 1.0
+        span = y_hi - y_lo
+        flat = span <= 1e-9 * max(1.0, abs(y_hi))  # equal values, or equal but for float noise
+        pad = (abs(y_hi) * 0.1 or 1.0) if flat else span * 0.08
         y_lo, y_hi = y_lo - pad, y_hi + pad
         y_ticks = nice_ticks(y_lo, y_hi, max(2, int((self.height() - 3 * line_h) / (2.2 * line_h))))
         x_ticks = [t for t in nice_ticks(x_lo, x_hi, max(2, self.width() // 90)) if t == int(t)]  # iterations

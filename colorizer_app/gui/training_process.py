@@ -33,7 +33,7 @@ from colorizer_app.gui import training_pids as pids
 from colorizer_app.gui.training_command import project_root, training_command
 from colorizer_app.gui.training_events import JsonLineParser, RunHistory
 from colorizer_app.gui.training_runs import (
-    LOG_FILE, STDERR_FILE, LaunchRecord, file_size, outcome, stderr_tail,
+    LOG_FILE, STDERR_FILE, LaunchRecord, explain_failure, file_size, outcome, stderr_tail,
 )
 
 PROCESS_MARKER = "training"  # in the command line of every run we start
@@ -238,6 +238,7 @@ class TrainingProcess(QObject):
         self._timer.stop()
         status, why = outcome(self._latest, self._launch.stop_requested if self._launch else False)
         if status == "failed":
+            why = explain_failure(why)
             tail = stderr_tail(self._run_dir, self._launch.stderr_offset if self._launch else 0)
             self._message = why + (f"\n\n{tail}" if tail and tail.strip() not in why else "")
         self._set_state(status)

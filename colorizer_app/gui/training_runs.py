@@ -10,6 +10,7 @@ have neither; they are listed too, from their log.
 
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -120,6 +121,15 @@ def outcome(history: RunHistory, stop_requested: bool | None) -> tuple[str, str]
     if stop_requested or stop_requested is None:
         return "stopped", ""
     return "failed", "the training process ended unexpectedly"
+
+
+def explain_failure(message: str) -> str:
+    """The message, with a hint when the person can fix the cause."""
+    gray = re.search(r"and (\d+) grayscale", message)
+    if "too few usable photos" in message and gray and int(gray.group(1)) > 0:
+        return (message + "\nTraining learns color from color photos: black-and-white ones are left out. "
+                "Choose a folder of color photos like the ones you want to colorize.")
+    return message
 
 
 def list_runs(runs_dir: Path) -> list[RunInfo]:

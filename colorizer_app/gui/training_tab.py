@@ -361,6 +361,7 @@ class TrainingTab(QWidget):
         self._set_process(process)
         ok = process.start(train_args(request))
         self.refresh_runs(select=process.name)
+        self._update_check()
         return ok
 
     def resume_run(self, name: str) -> bool:
@@ -372,6 +373,7 @@ class TrainingTab(QWidget):
         self._set_process(process)
         ok = process.start(info.resume_args())
         self.refresh_runs(select=name)
+        self._update_check()
         return ok
 
     def stop(self) -> None:
@@ -568,6 +570,7 @@ class TrainingTab(QWidget):
 
     @Slot(str)
     def _on_state_changed(self, state: str) -> None:
+        self._update_check()
         self._update_run_buttons()
 
     @Slot(str, str)

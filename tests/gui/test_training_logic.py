@@ -343,6 +343,11 @@ def test_nice_ticks(lo, hi, expected):
     assert nice_ticks(lo, hi, 5) == pytest.approx(expected)
 
 
+def test_ticks_of_values_equal_but_for_float_noise_are_one_tick():
+    assert nice_ticks(0.5636657310637417, 0.5636657310637418) == [0.5636657310637417]
+    assert len(nice_ticks(1e9, 1e9 + 1e-3, 5)) <= 21
+
+
 def test_tick_labels_tell_close_ticks_apart():
     assert tick_labels([0.564, 0.565, 0.566]) == ["0.564", "0.565", "0.566"]
     assert tick_labels([0.0, 0.25, 0.5]) == ["0.00", "0.25", "0.50"]
