@@ -11,7 +11,7 @@ which the window connects) its model list when a run exports a model.
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, QThread, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QSettings, Qt, QThreadPool, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
@@ -72,16 +72,28 @@ def cuda_devices() -> list[tuple[str, str]]:
     return [(f"cuda:{i}", f"GPU {i}: {torch.cuda.get_device_name(i)}") for i in range(torch.cuda.device_count())]
 
 
-class _ProbeWorker(QObject):
+class _ProbeDone(QObject):
     found = Signal(list)
 
-    @Slot()
+
+class _ProbeJob(QRunnable):
+    """Asks torch for GPUs on the global thread pool (torch's first import takes
+    seconds); the pool, not the tab, owns the thread, so closing the dialog
+    meanwhile leaves no thread behind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done = _ProbeDone()
+
     def run(self) -> None:
         try:
             devices = cuda_devices()
         except Exception:  # a broken CUDA install: offer the CPU, do not crash the dialog
             devices = []
-        self.found.emit(devices)
+        self.done.found.emit(devices)
+
+
+_found_devices: list | None = None  # GPUs do not come and go while the app runs: ask once
 
 
 class GeneralTab(QWidget):
@@ -212,27 +224,19 @@ class GeneralTab(QWidget):
         if output_format is not None:
             self._format_combo.setCurrentIndex(self._format_combo.findData(output_format))
 
-    def wait_for_devices(self) -> None:
-        """Wait for the GPU probe (before the tab goes; it cannot be interrupted)."""
-        thread = getattr(self, "_probe_thread", None)
-        if thread is not None and thread.isRunning():
-            thread.quit()
-            thread.wait()
-
     # Slots -------------------------------------------------------------------
     def _probe_devices(self) -> None:
-        self._probe_thread = QThread(self)
-        self._probe_thread.setObjectName("gpu-probe")
-        self._probe = _ProbeWorker()
-        self._probe.moveToThread(self._probe_thread)
-        self._probe_thread.started.connect(self._probe.run)
-        self._probe.found.connect(self._on_devices)
-        self._probe.found.connect(self._probe_thread.quit)
-        self._probe_thread.finished.connect(self._probe.deleteLater)
-        self._probe_thread.start()
+        if _found_devices is not None:
+            self._on_devices(_found_devices)
+            return
+        job = _ProbeJob()
+        job.done.found.connect(self._on_devices)
+        QThreadPool.globalInstance().start(job)
 
     @Slot(list)
     def _on_devices(self, devices: list) -> None:
+        global _found_devices
+        _found_devices = list(devices)
         combo = self._device_combo
         combo.blockSignals(True)
         current = combo.currentData()
@@ -340,7 +344,6 @@ class SettingsDialog(QDialog):
                 return
             self._training.release(choice, self.parentWidget())
         self._training.shutdown()
-        self._general.wait_for_devices()
         super().done(result)
 
     def _connect_host(self, host: QWidget | None) -> None:

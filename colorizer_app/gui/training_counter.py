@@ -1,29 +1,40 @@
-"""Counting the photos of a folder on a thread of its own (a NAS folder can take seconds).
+"""Counting the photos of a folder off the GUI thread (a NAS folder can take seconds).
 
 The newest request wins: an older count still walking stops at its next folder.
+Counts run on the global QThreadPool rather than a thread of the counter's own: a
+dialog can go at any moment (closed, or deleted with its parent) and no thread is
+then left to be destroyed while it runs; the pool waits for its jobs when the
+application ends, and a cancelled count ends at its next folder.
 """
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+import threading
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from colorizer_app.gui.training_form import count_photos
 
 
-class _CountWorker(QObject):
-    """Lives on the counter's thread; its slot runs there."""
+class _Done(QObject):
+    """A job's own sender: its signal reaches the counter on the GUI thread, or, if
+    the counter is gone, nobody (the connection went with it)."""
 
     counted = Signal(str, int, int)  # folder, count, request number
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.latest = 0  # written by the GUI thread: the newest request's number
 
-    @Slot(str, int)
-    def count(self, folder: str, seq: int) -> None:
-        if seq != self.latest:
-            return
-        count = count_photos(folder, cancelled=lambda: seq != self.latest)
-        if count is not None:
-            self.counted.emit(folder, count, seq)
+class _CountJob(QRunnable):
+    def __init__(self, folder: str, seq: int, latest: list[int], lock: threading.Lock) -> None:
+        super().__init__()
+        self.done = _Done()
+        self._folder, self._seq, self._latest, self._lock = folder, seq, latest, lock
+
+    def _cancelled(self) -> bool:
+        with self._lock:
+            return self._latest[0] != self._seq
+
+    def run(self) -> None:
+        count = count_photos(self._folder, cancelled=self._cancelled)
+        if count is not None and not self._cancelled():
+            self.done.counted.emit(self._folder, count, self._seq)
 
 
 class PhotoCounter(QObject):
@@ -34,33 +45,29 @@ class PhotoCounter(QObject):
     """
 
     counted = Signal(str, int)
-    _requested = Signal(str, int)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
-        self._seq = 0
-        self._thread = QThread()
-        self._thread.setObjectName("photo-counter")
-        self._worker = _CountWorker()
-        self._worker.moveToThread(self._thread)
-        self._requested.connect(self._worker.count)
-        self._worker.counted.connect(self._on_counted)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
+        self._pool = pool if pool is not None else QThreadPool.globalInstance()
+        self._lock = threading.Lock()
+        self._latest = [0]  # shared with the jobs: the newest request's number
 
     def count(self, folder: str) -> None:
-        self._seq += 1
-        self._worker.latest = self._seq
-        self._requested.emit(folder, self._seq)
+        with self._lock:
+            self._latest[0] += 1
+            seq = self._latest[0]
+        job = _CountJob(folder, seq, self._latest, self._lock)
+        job.done.counted.connect(self._on_counted)
+        self._pool.start(job)
 
     def stop(self) -> None:
-        """Cancel any count and wait for the thread (call before the owner goes)."""
-        if self._thread.isRunning():
-            self._worker.latest = -1
-            self._thread.quit()
-            self._thread.wait()
+        """Cancel any count (it ends at its next folder)."""
+        with self._lock:
+            self._latest[0] = -1
 
     @Slot(str, int, int)
     def _on_counted(self, folder: str, count: int, seq: int) -> None:
-        if seq == self._seq:
+        with self._lock:
+            current = self._latest[0]
+        if seq == current:
             self.counted.emit(folder, count)

@@ -84,7 +84,9 @@ class CurvePlot(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_series(self, series: Sequence[Series]) -> None:
-        self._series = list(series)
+        """Replace the data; points that are not finite numbers are left out."""
+        self._series = [Series(s.label, [(x, y) for x, y in s.points if math.isfinite(x) and math.isfinite(y)],
+                               s.color, s.width, s.markers, s.in_legend) for s in series]
         self.update()
 
     def set_title(self, title: str) -> None:

@@ -80,6 +80,8 @@ class TrainingTab(QWidget):
         self._count_timer.timeout.connect(self._count_photos)
 
         self._create_widgets()
+        self._on_val_mode(0)
+        self._on_schedule_mode(0)
         self._connect()
         self._fill_starting_models()
         self._restore_form()
@@ -237,8 +239,9 @@ class TrainingTab(QWidget):
         self._init_combo.currentIndexChanged.connect(self._on_init_changed)
         self._schedule_combo.currentIndexChanged.connect(self._on_schedule_mode)
         self._name_edit.textEdited.connect(self._on_name_edited)
+        self._schedule_spin.valueChanged.connect(self._on_schedule_value)
         for signal in (self._val_percent.valueChanged, self._val_edit.textChanged, self._loss_combo.currentIndexChanged,
-                       self._schedule_spin.valueChanged, self._crop_spin.valueChanged,
+                       self._crop_spin.valueChanged,
                        self._batch_spin.valueChanged, self._name_edit.textChanged):
             signal.connect(self._update_check)
         self._start_button.clicked.connect(self._start_from_form)
@@ -407,6 +410,15 @@ class TrainingTab(QWidget):
         tree.blockSignals(False)
         self._on_run_selected(tree.currentItem(), None)
 
+    def select_run(self, name: str) -> bool:
+        """Make ``name`` the current row of the list (the panel shows that run)."""
+        for row in range(self._runs_tree.topLevelItemCount()):
+            item = self._runs_tree.topLevelItem(row)
+            if item.data(0, Qt.ItemDataRole.UserRole) == name:
+                self._runs_tree.setCurrentItem(item)
+                return True
+        return False
+
     def adopt_running(self, window: QWidget | None) -> None:
         """Show a run that is still going: one a RunKeeper kept for ``window`` after an
         earlier dialog closed, else one found on disk (a detached run from before)."""
@@ -449,7 +461,7 @@ class TrainingTab(QWidget):
                 process.detach()
 
     def shutdown(self) -> None:
-        """Stop the photo counter thread (call before the tab goes)."""
+        """Cancel a photo count still going (the dialog closes)."""
         self._count_timer.stop()
         self._counter.stop()
 
@@ -537,11 +549,13 @@ class TrainingTab(QWidget):
     def _on_name_edited(self, text: str) -> None:
         self._name_edited = bool(text)
 
+    @Slot(float)
+    def _on_schedule_value(self, value: float) -> None:
+        self._schedule_values[self._schedule_combo.currentData()] = value
+        self._update_check()
+
     @Slot()
     def _update_check(self) -> None:
-        mode = self._schedule_combo.currentData()
-        if mode:
-            self._schedule_values[mode] = self._schedule_spin.value()
         check = self.check()
         lines = [f'<span style="color:{_ERROR_COLOR}">{_escape(e)}</span>' for e in check.errors]
         lines += [f'<span style="color:{_WARNING_COLOR}">{_escape(w)}</span>' for w in check.warnings]
@@ -675,8 +689,6 @@ class TrainingTab(QWidget):
 
     def _restore_form(self) -> None:
         s = self._settings
-        self._on_val_mode(0)
-        self._on_schedule_mode(0)
         if s is None:
             return
         for mode in _SCHEDULES:
