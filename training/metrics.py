@@ -2,7 +2,13 @@
 
 - PSNR on 8-bit RGB of the recolored photo vs the truth.
 - AuC: the fraction of pixels whose ab error is under a threshold, averaged
-  over thresholds 0..150 (Zhang et al.); 1.0 is perfect.
+  over thresholds 0..150 (Zhang et al.); 1.0 is perfect. Raw AuC rewards
+  gray: most pixels of most photos are low in chroma, so predicting none scores
+  well. Hence also
+- AuC rebalanced: the same with every pixel weighted by the inverse frequency
+  of its true color (ab bins of 10 over the measured set), so each color counts
+  equally; a model that leaves skies and leaves gray loses here (Zhang et al.'s
+  "rebal" column).
 - Colorfulness (Hasler and Süsstrunk 2003) of the result and of the truth; the
   gap is (result - truth) / truth: negative means too dull, positive too loud.
 """
@@ -25,6 +31,28 @@ def ab_error_cdf(pred_ab: np.ndarray, true_ab: np.ndarray) -> np.ndarray:
     return np.cumsum(hist) / err.size  # fraction with error <= each threshold
 
 
+def ab_error_histogram_by_color(pred_ab: np.ndarray, true_ab: np.ndarray) -> np.ndarray:
+    """(color bin, error threshold) pixel counts: true ab in bins of 10 over -120..120."""
+    err = np.sqrt(((pred_ab.astype(np.float32) - true_ab.astype(np.float32)) ** 2).sum(-1)).ravel()
+    cell = np.clip(((true_ab.reshape(-1, 2) + 120) // 10).astype(int), 0, COLOR_CELLS - 1)
+    color = cell[:, 0] * COLOR_CELLS + cell[:, 1]
+    thr = np.clip(np.ceil(err).astype(int), 0, len(AUC_THRESHOLDS))  # first threshold the error is <=
+    counts = np.zeros((COLOR_CELLS**2, len(AUC_THRESHOLDS) + 1), np.int64)
+    np.add.at(counts, (color, thr), 1)
+    return counts
+
+
+COLOR_CELLS = 24
+
+
+def rebalanced_auc(counts: np.ndarray) -> float:
+    """AuC with each true color weighted equally (only colors that occur count)."""
+    totals = counts.sum(1)
+    present = totals > 0
+    cdf = np.cumsum(counts[present], axis=1)[:, : len(AUC_THRESHOLDS)] / totals[present, None]
+    return float(cdf.mean())
+
+
 def colorfulness(rgb: np.ndarray) -> float:
     r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
     rg, yb = r - g, 0.5 * (r + g) - b
@@ -39,10 +67,13 @@ class MetricAccumulator:
     cdf: list = field(default_factory=list)
     cf_pred: list = field(default_factory=list)
     cf_true: list = field(default_factory=list)
+    by_color: np.ndarray | None = None
 
     def add(self, pred_rgb, true_rgb, pred_ab, true_ab) -> None:
         self.psnr.append(psnr(pred_rgb, true_rgb))
         self.cdf.append(ab_error_cdf(pred_ab, true_ab))
+        counts = ab_error_histogram_by_color(pred_ab, true_ab)
+        self.by_color = counts if self.by_color is None else self.by_color + counts
         self.cf_pred.append(colorfulness(pred_rgb))
         self.cf_true.append(colorfulness(true_rgb))
 
@@ -53,6 +84,7 @@ class MetricAccumulator:
             "photos": len(self.psnr),
             "psnr": float(np.mean(self.psnr)),
             "auc": float(np.mean(np.stack(self.cdf), axis=0).mean()),
+            "auc_rebalanced": rebalanced_auc(self.by_color),
             "colorfulness": cf_pred,
             "colorfulness_true": cf_true,
             "colorfulness_gap": (cf_pred - cf_true) / max(cf_true, 1e-6),
@@ -61,7 +93,7 @@ class MetricAccumulator:
 
 def format_table(rows: dict[str, dict]) -> str:
     """rows: label -> metrics dict. A plain text table."""
-    cols = ("psnr", "auc", "colorfulness", "colorfulness_gap", "photos")
+    cols = ("psnr", "auc", "auc_rebalanced", "colorfulness", "colorfulness_gap", "photos")
     head = f"{'':<22}" + "".join(f"{c:>18}" for c in cols)
     lines = [head, "-" * len(head)]
     for label, m in rows.items():

@@ -226,6 +226,8 @@ def main(cfg: TrainConfig) -> Path | None:
             out = model(L, hint_ab, hint_mask)
         if head == "classification":
             loss = criterion(out, ab_true)
+            if cfg.readout_l1_weight:
+                loss = loss + cfg.readout_l1_weight * ab_regression_loss(raw_model.readout(out), ab_true)
         else:
             loss = ab_regression_loss(out.float() * 110.0, ab_true, "huber" if cfg.loss == "huber" else "l1")
         return out, loss
