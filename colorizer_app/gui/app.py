@@ -47,12 +47,15 @@ def apply_style(app: QApplication) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Show the window first, then start the inference thread (which imports torch)."""
     argv = list(sys.argv if argv is None else [sys.argv[0], *argv])
-    app = QApplication.instance() or QApplication(argv)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv)
+        argv = app.arguments()  # Qt has taken out its own options (-platform, ...)
     # QSettings and platformdirs (core.paths) name the same folders from these.
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationDisplayName(APP_NAME)
-    args = _parse(app.arguments()[1:])
+    args = _parse(argv[1:])
     apply_style(app)
 
     from colorizer_app.gui.main_window import MainWindow

@@ -38,6 +38,7 @@ class FolderTree(QTreeView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._quiet = False
         self.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.clicked.connect(self._on_clicked)
 
     def current_folder(self) -> str:
         index = self.currentIndex()
@@ -67,8 +68,15 @@ class FolderTree(QTreeView):
 
     @Slot(QModelIndex, QModelIndex)
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        if not self._quiet and current.isValid():
+        # With no previous item, Qt is making the first row current on its own
+        # (focus in, rows arriving): that is no choice of the user's; a click is.
+        if not self._quiet and current.isValid() and previous.isValid():
             self.folder_selected.emit(self._fs.filePath(current))
+
+    @Slot(QModelIndex)
+    def _on_clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.folder_selected.emit(self._fs.filePath(index))
 
 
 _CELL = QSize(THUMBNAIL_SIDE + 20, THUMBNAIL_SIDE + 34)

@@ -377,6 +377,7 @@ class MainWindow(QMainWindow):
         if self._started:
             return
         self._started = True
+        self._grid.setFocus()  # arrow keys browse photos from the start
         self._client.start()
         last = self._settings.last_folder
         if not self._folder and last and Path(last).is_dir():

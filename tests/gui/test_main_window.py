@@ -274,3 +274,113 @@ def test_event_loop_keeps_running_during_inference(qtbot, window, tmp_path, phot
     assert window.client.worker_thread is not QApplication.instance().thread()
     assert any(text.startswith("Colorizing large.png") for text in busy)
     assert len(ticks) >= 3  # the GUI thread kept handling timer events meanwhile
+
+
+def test_recent_folders_menu_reopens_a_folder(qtbot, window, photo_folder, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(photo_folder))
+    window.open_folder(other)
+    window._fill_recent_menu()
+    actions = [a for a in window._recent_menu.actions() if a.text() == str(photo_folder)]
+    assert len(actions) == 1
+    do_and_wait_for_result(qtbot, window, actions[0].trigger)
+    assert window.current_folder == str(photo_folder)
+
+
+def test_save_keeps_exif(qtbot, window, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "exif"
+    folder.mkdir()
+    original = folder / "wedding.jpg"
+    exif = Image.Exif()
+    exif[0x010F] = "Old Camera Co."  # Make
+    exif[0x0132] = "1931:06:14 12:00:00"  # DateTime
+    Image.new("L", (120, 90), 128).save(original, exif=exif)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(original))
+    out = folder / "wedding_color.jpg"
+    with qtbot.wait_signal(window.save_finished, timeout=TIMEOUT):
+        window.save_to(out)
+    with Image.open(out) as saved:
+        assert saved.size == (120, 90) and saved.mode == "RGB"
+        assert saved.getexif().get(0x010F) == "Old Camera Co."
+
+
+def test_settings_action_opens_the_settings_dialog_when_it_exists(qtbot, window, monkeypatch):
+    """The contract for the settings dialog (another issue): SettingsDialog(parent);
+    an optional models_changed signal makes the window re-read the model list."""
+    import types
+
+    from PySide6.QtCore import Signal
+    from PySide6.QtWidgets import QDialog
+
+    import colorizer_app.gui.main_window as main_window
+
+    class SettingsDialog(QDialog):
+        models_changed = Signal()
+
+    opened = []
+    module = types.ModuleType(main_window.SETTINGS_DIALOG_MODULE)
+    module.SettingsDialog = lambda parent: opened.append(SettingsDialog(parent)) or opened[-1]
+    monkeypatch.setitem(sys.modules, main_window.SETTINGS_DIALOG_MODULE, module)
+    monkeypatch.setattr(main_window, "_settings_dialog_available", lambda: True)
+    window._update_actions()
+    assert window._settings_act.isEnabled()
+    window._settings_act.trigger()
+    assert opened and opened[0].parent() is window and opened[0].isVisible()
+    with qtbot.wait_signal(window.models_refreshed, timeout=TIMEOUT):
+        opened[0].models_changed.emit()
+    opened[0].close()
+
+
+def test_main_shows_the_window_and_opens_the_path_given(qtbot, qapp, photo_folder, tmp_path,
+                                                        user_data_dir, tiny_model_json):
+    import time
+
+    from PySide6.QtCore import QSettings, QStandardPaths
+
+    from colorizer_app.gui import app as gui_app
+
+    models = user_data_dir / "models"  # main() uses the real catalog: give it a model
+    models.mkdir(exist_ok=True)
+    for file in (tiny_model_json, tiny_model_json.with_suffix(".safetensors")):
+        shutil.copy(file, models / file.name)
+
+    # Keep the real user settings out of it; put the default location back after.
+    default_config = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    seen = {}
+    deadline = time.monotonic() + TIMEOUT / 1000
+
+    def check_and_quit():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if windows and (windows[0].current_result is not None or time.monotonic() > deadline):
+            seen["folder"] = windows[0].current_folder
+            seen["title"] = windows[0].windowTitle()
+            windows[0].close()
+        else:
+            QTimer.singleShot(50, check_and_quit)
+
+    QTimer.singleShot(0, check_and_quit)
+    try:
+        assert gui_app.main([str(photo_folder)]) == 0
+    finally:
+        QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, default_config)
+    assert seen["folder"] == str(photo_folder)
+    assert seen["title"].startswith("photo1.jpg")
+    assert QApplication.applicationName() == "Colorizer"
+
+
+def test_clicking_a_folder_in_the_tree_opens_it(qtbot, window, photo_folder, tmp_path, photo_factory):
+    other = tmp_path / "other"
+    photo_factory(other / "only.jpg")
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(photo_folder))
+    tree = window.folder_tree
+    index = tree.model().index(str(other))
+    tree.scrollTo(index)
+    qtbot.wait_until(lambda: not tree.visualRect(index).isEmpty(), timeout=TIMEOUT)
+    click = lambda: QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
+                                     Qt.KeyboardModifier.NoModifier, tree.visualRect(index).center())
+    result = do_and_wait_for_result(qtbot, window, click)
+    assert window.current_folder == str(other) and result.path == str(other / "only.jpg")
