@@ -79,7 +79,8 @@ def main() -> int:
     window.client.failed.connect(errors.append)
     if args.model_json:
         wait_until(app, lambda: window.model_selector.current_model(), args.timeout)
-        window.select_model(args.model_json.stem)
+        entry = next(e for e in catalog.entries() if e.json_path.resolve() == args.model_json.resolve())
+        window.select_model(entry.name)
     window.open_photo(args.photo.resolve())
     if not wait_until(app, lambda: results or errors, args.timeout):
         print("timed out waiting for the colorized photo", file=sys.stderr)

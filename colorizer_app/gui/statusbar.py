@@ -58,7 +58,6 @@ class StatusBar(QStatusBar):
         self._job_label.clear()
 
     def show_info(self, text: str, timeout_ms: int = 5000) -> None:
-        self.setStyleSheet("")
         self.showMessage(text, timeout_ms)
 
     def show_error(self, text: str) -> None:

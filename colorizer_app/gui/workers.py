@@ -18,8 +18,8 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, QThread, Signal, Slot
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QByteArray, QObject, QSize, QThread, Signal, Slot
+from PySide6.QtGui import QColorSpace, QImage
 
 from colorizer_app.gui.imageconv import array_to_qimage, scaled_size
 
@@ -211,7 +211,7 @@ class ColorizeWorker(QObject):
             self.finished.emit(ColorizeResult(
                 seq=request.seq, path=request.path, model=request.model,
                 render_size=request.render_size, saturation=request.saturation,
-                colorized=array_to_qimage(result), source_size=self._source_size(),
+                colorized=self._display_image(result), source_size=self._source_size(),
                 full_resolution=full,
                 seconds=time.perf_counter() - start))
         except Exception as exc:
@@ -312,9 +312,23 @@ class ColorizeWorker(QObject):
                 import cv2
 
                 pixels = cv2.resize(pixels, (new_w, new_h), interpolation=cv2.INTER_AREA)
-            cached = (pixels, array_to_qimage(pixels))
+            cached = (pixels, self._display_image(pixels))
             self._preview = {max_side: cached}
         return cached
+
+    def _display_image(self, pixels) -> QImage:
+        """A QImage for the screen. Pixels of a photo with an RGB ICC profile (an
+        Adobe RGB scan) are converted to sRGB for display, the original and the
+        colorized alike; the saved file keeps the profile instead."""
+        image = array_to_qimage(pixels)
+        icc = getattr(self._photo, "icc_profile", None)
+        if icc:
+            space = QColorSpace.fromIccProfile(QByteArray(icc))
+            srgb = QColorSpace(QColorSpace.NamedColorSpace.SRgb)
+            if space.isValid() and space.colorModel() == QColorSpace.ColorModel.Rgb and space != srgb:
+                image.setColorSpace(space)
+                image.convertToColorSpace(srgb)
+        return image
 
     def _source_size(self) -> QSize:
         height, width = self._photo.pixels.shape[:2]

@@ -384,3 +384,16 @@ def test_clicking_a_folder_in_the_tree_opens_it(qtbot, window, photo_folder, tmp
                                      Qt.KeyboardModifier.NoModifier, tree.visualRect(index).center())
     result = do_and_wait_for_result(qtbot, window, click)
     assert window.current_folder == str(other) and result.path == str(other / "only.jpg")
+
+
+def test_photo_with_a_wide_gamut_profile_is_shown_in_srgb(qtbot, window, tmp_path):
+    from PIL import Image
+    from PySide6.QtGui import QColorSpace
+
+    folder = tmp_path / "icc"
+    folder.mkdir()
+    adobe = bytes(QColorSpace(QColorSpace.NamedColorSpace.AdobeRgb).iccProfile())
+    Image.new("RGB", (64, 48), (40, 160, 40)).save(folder / "scan.png", icc_profile=adobe)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(folder / "scan.png"))
+    shown = window.compare_view.original_pixmap().toImage().pixelColor(10, 10)
+    assert shown.getRgb()[:3] != (40, 160, 40)  # converted from Adobe RGB for the screen
