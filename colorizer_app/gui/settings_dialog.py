@@ -90,7 +90,10 @@ class _ProbeJob(QRunnable):
             devices = cuda_devices()
         except Exception:  # a broken CUDA install: offer the CPU, do not crash the dialog
             devices = []
-        self.done.found.emit(devices)
+        try:
+            self.done.found.emit(devices)
+        except RuntimeError:  # the app is shutting down
+            pass
 
 
 _found_devices: list | None = None  # GPUs do not come and go while the app runs: ask once

@@ -34,7 +34,10 @@ class _CountJob(QRunnable):
     def run(self) -> None:
         count = count_photos(self._folder, cancelled=self._cancelled)
         if count is not None and not self._cancelled():
-            self.done.counted.emit(self._folder, count, self._seq)
+            try:
+                self.done.counted.emit(self._folder, count, self._seq)
+            except RuntimeError:  # the app is shutting down
+                pass
 
 
 class PhotoCounter(QObject):

@@ -192,7 +192,7 @@ class CurvePlot(QWidget):
         # Legend, right-aligned on the title line: a swatch, the label and the last value.
         x = self.width() - 8
         for series in reversed([s for s in self._series if s.in_legend and s.points]):
-            text = f"{series.label} {self._y_label(series.points[-1][1])}"
+            text = f"{series.label} {self._legend_value(series.points[-1][1])}"
             width = metrics.horizontalAdvance(text)
             x -= width
             painter.setPen(text_color)
@@ -200,6 +200,11 @@ class CurvePlot(QWidget):
             painter.setPen(QPen(series.color, 3))
             painter.drawLine(QPointF(x - 18, 4 + line_h / 2), QPointF(x - 6, 4 + line_h / 2))
             x -= 30
+
+    def _legend_value(self, value: float) -> str:
+        if self._percent:
+            return f"{value:+.1%}"
+        return format_value(value) if abs(value) >= 1000 else f"{value:#.3g}".rstrip(".")
 
     def _y_label(self, value: float) -> str:
         return f"{value:+.0%}" if self._percent else format_value(value)

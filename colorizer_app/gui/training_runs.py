@@ -81,11 +81,16 @@ class RunInfo:
         config["out_dir"] = str(self.folder)  # the folder may have moved
         return args_from_config(config)
 
-    def metrics_text(self) -> str:
-        m = self.metrics
-        if "auc" not in m:
-            return ""
-        return f"AuC {m['auc']:.3f}, PSNR {m.get('psnr', 0):.2f} dB, colorfulness gap {m.get('colorfulness_gap', 0):+.0%}"
+    def metrics_text(self, short: bool = False) -> str:
+        return metrics_text(self.metrics, short)
+
+
+def metrics_text(metrics: dict, short: bool = False) -> str:
+    """"AuC 0.610, PSNR 21.50 dB, colorfulness gap -20%" ("" without metrics); short: the first two."""
+    if "auc" not in metrics:
+        return ""
+    text = f"AuC {metrics['auc']:.3f}, PSNR {metrics.get('psnr', 0):.2f} dB"
+    return text if short else text + f", colorfulness gap {metrics.get('colorfulness_gap', 0):+.0%}"
 
 
 def read_run(folder: Path) -> RunInfo:

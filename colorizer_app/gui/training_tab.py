@@ -26,7 +26,7 @@ from colorizer_app.gui.training_form import (
 )
 from colorizer_app.gui.training_keeper import LEAVE, STOP, RunKeeper
 from colorizer_app.gui.training_process import TrainingProcess
-from colorizer_app.gui.training_runs import LOG_FILE, RunInfo, delete_run, format_when, list_runs
+from colorizer_app.gui.training_runs import LOG_FILE, RunInfo, delete_run, format_when, list_runs, metrics_text
 from colorizer_app.gui.training_view import RunView
 
 _COUNT_DELAY_MS = 300
@@ -185,7 +185,9 @@ class TrainingTab(QWidget):
         form_layout.addLayout(start_row)
 
         self._runs_tree = QTreeWidget(self)
-        self._runs_tree.setHeaderLabels(["Name", "Started", "Status", "Best validation", "Photos"])
+        self._runs_tree.setHeaderLabels(["Name", "Started", "Status", "Best checkpoint", "Photos"])
+        self._runs_tree.headerItem().setToolTip(3, "Validation metrics of the checkpoint with the lowest "
+                                                   "validation loss: the one a finished run exports")
         self._runs_tree.setRootIsDecorated(False)
         self._runs_tree.setUniformRowHeights(True)
         self._runs_tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -396,7 +398,7 @@ class TrainingTab(QWidget):
             if self._process is not None and info.name == self._process.name and self._process.active:
                 status = self._process.state
             item = QTreeWidgetItem([info.name, format_when(info.started), _STATUS_TEXT.get(status, status),
-                                    info.metrics_text().split(", colorfulness")[0], Path(info.data).name])
+                                    info.metrics_text(short=True), Path(info.data).name])
             item.setData(0, Qt.ItemDataRole.UserRole, info.name)
             tips = [f"Folder: {info.folder}", f"Photos: {info.data}" if info.data else "",
                     f"Best validation: {info.metrics_text()}" if info.metrics_text() else "",
@@ -454,6 +456,7 @@ class TrainingTab(QWidget):
             process.ended.disconnect(self._on_run_ended)
             process.model_exported.disconnect(self.model_exported)
             process.state_changed.disconnect(self._on_state_changed)
+            process.events_arrived.disconnect(self._on_events)
             self._process = None
             if window is not None:
                 RunKeeper(process, window)
@@ -556,12 +559,17 @@ class TrainingTab(QWidget):
 
     @Slot()
     def _update_check(self) -> None:
+        if self.active:  # the form describes the next run; no point checking it against this one
+            self._check_label.setText(_escape(f"Training {self._process.name}: one run at a time."))
+            self._start_button.setEnabled(False)
+            self._start_button.setToolTip("A run is going: one at a time")
+            return
         check = self.check()
         lines = [f'<span style="color:{_ERROR_COLOR}">{_escape(e)}</span>' for e in check.errors]
         lines += [f'<span style="color:{_WARNING_COLOR}">{_escape(w)}</span>' for w in check.warnings]
         self._check_label.setText("<br>".join(lines))
-        self._start_button.setEnabled(check.ok and not self.active)
-        self._start_button.setToolTip("A run is going: one at a time" if self.active else check.text())
+        self._start_button.setEnabled(check.ok)
+        self._start_button.setToolTip(check.text())
 
     @Slot()
     def _start_from_form(self) -> None:
@@ -578,6 +586,7 @@ class TrainingTab(QWidget):
         process.ended.connect(self._on_run_ended)
         process.model_exported.connect(self.model_exported)
         process.state_changed.connect(self._on_state_changed)
+        process.events_arrived.connect(self._on_events)
         self._view.follow(process)
         self._update_check()
         self.active_changed.emit(True)
@@ -586,6 +595,24 @@ class TrainingTab(QWidget):
     def _on_state_changed(self, state: str) -> None:
         self._update_check()
         self._update_run_buttons()
+        self._update_active_row()
+
+    @Slot(list)
+    def _on_events(self, events: list) -> None:
+        if any(e["event"] == "val" for e in events):
+            self._update_active_row()
+
+    def _update_active_row(self) -> None:
+        """The followed run's row: its state and best validation so far."""
+        process = self._process
+        if process is None:
+            return
+        for row in range(self._runs_tree.topLevelItemCount()):
+            item = self._runs_tree.topLevelItem(row)
+            if item.data(0, Qt.ItemDataRole.UserRole) == process.name:
+                item.setText(2, _STATUS_TEXT.get(process.state, process.state))
+                if process.history.best:
+                    item.setText(3, metrics_text(process.history.best, short=True))
 
     @Slot(str, str)
     def _on_run_ended(self, status: str, message: str) -> None:
