@@ -69,7 +69,6 @@ class TrainingTab(QWidget):
         self._runs: list[RunInfo] = []
         self._starts: list[StartingModel] = []
         self._photo_count: int | None = None
-        self._counted = ""
         self._name_edited = False
         self._schedule_values = {mode: spec[4] for mode, spec in _SCHEDULES.items()}
         self._counter = PhotoCounter(self)
@@ -486,7 +485,6 @@ class TrainingTab(QWidget):
     @Slot(str)
     def _on_data_changed(self, text: str) -> None:
         self._photo_count = None
-        self._counted = ""
         folder = text.strip()
         if folder and Path(folder).is_dir():
             self._count_label.setText("Counting photos…")
@@ -508,7 +506,6 @@ class TrainingTab(QWidget):
         if folder != self._data_edit.text().strip():
             return
         self._photo_count = count
-        self._counted = folder
         self._count_label.setText(f"{count:,} photo{'s' if count != 1 else ''} found")
         self._count_label.setToolTip("Photo files in the folder and its sub-folders; gray and unreadable "
                                      "ones are left out when training starts")
@@ -637,6 +634,8 @@ class TrainingTab(QWidget):
                                     info.error if info.status == "failed" else "")
         elif process is not None:
             self._view.follow(process)
+        else:
+            self._view.follow(None)  # the list is empty (or the run was deleted)
         self._update_run_buttons()
 
     @Slot()

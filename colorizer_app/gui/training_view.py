@@ -83,7 +83,7 @@ class RunView(QWidget):
         self._preview_stamp = 0.0
         self._preview = QPixmap()
         self._create_widgets()
-        self._update_buttons()
+        self.show_history("", self._history, "idle")
 
     def _create_widgets(self) -> None:
         self._title = QLabel(self)

@@ -2,14 +2,10 @@
 Training form's checks, the runs list, the plot, and how the main window opens it."""
 
 import json
-from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction
 
-from colorizer_app.core import paths
-from colorizer_app.core.catalog import ModelCatalog
 from colorizer_app.gui.settings import AppSettings
 from colorizer_app.gui.settings_dialog import GeneralSettings, SettingsDialog
 from colorizer_app.gui.training_plot import CurvePlot, Series

@@ -2,7 +2,6 @@
 command building, form checks, photo counting, the list of past runs, plot ticks."""
 
 import json
-import os
 import subprocess
 import sys
 import time

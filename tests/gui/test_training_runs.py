@@ -178,6 +178,7 @@ def test_a_run_started_in_settings_updates_its_curves_and_its_model_appears_in_t
     answer_next_question("Yes")
     qtbot.mouseClick(tab.delete_button, Qt.MouseButton.LeftButton)
     assert tab.runs == [] and not (paths.user_runs_dir() / "family").exists()
+    assert tab.view.loss_plot.point_count() == 0 and tab.view.state_text == ""
     assert (paths.user_models_dir() / "family.json").is_file()
     dialog.close()
 
