@@ -12,6 +12,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import sys
 import time
 from dataclasses import asdict
@@ -114,6 +115,12 @@ def main(cfg: TrainConfig) -> Path | None:
     log = JsonLog(out_dir / "log.jsonl", enabled=master)
     say = data_mod.log if master else (lambda msg: None)
 
+    def fail(problem: str):
+        """Stop with a reason a person can act on, in the log (for the app) and on stderr."""
+        log("error", message=problem)
+        log.close()
+        raise SystemExit(f"error: {problem}")
+
     # -- data ---------------------------------------------------------------------------
     t0 = time.time()
     train_set = data_mod.load_photos(Path(cfg.data), cfg.load_size, limit=cfg.limit_photos or None)
@@ -129,9 +136,7 @@ def main(cfg: TrainConfig) -> Path | None:
     elif len(val_set) < 1:
         problem = "no photos left for validation: add photos or a --val folder"
     if problem:
-        log("error", message=problem)
-        log.close()
-        raise SystemExit(f"error: {problem}")
+        fail(problem)
     say(f"train: {train_set.summary()}")
     say(f"val: {len(val_set)} photos; loaded in {time.time() - t0:.0f} s")
     log("data", train=len(train_set), val=len(val_set), skipped_broken=train_set.skipped_broken,
@@ -145,8 +150,10 @@ def main(cfg: TrainConfig) -> Path | None:
     if device.type == "cpu" or device.type == "cuda":
         raw_model.to(memory_format=torch.channels_last)
     head = raw_model.config.head
-    if cfg.loss in ("l1", "huber") and head != "regression":
-        raise SystemExit("error: the L1/Huber loss needs a regression model to start from")
+    needed = {"l1": "regression", "huber": "regression", "classification": "classification"}.get(cfg.loss)
+    if needed and head != needed:  # the adversarial fine-tune works on either head
+        fail(f"the {cfg.loss} loss needs a model with a {needed} head to start from, "
+             f"and {origin.get('init')} has a {head} head")
     criterion = None
     if head == "classification":
         bins = raw_model.ab_bins.cpu().numpy()
@@ -287,6 +294,10 @@ def main(cfg: TrainConfig) -> Path | None:
         f"{iters_per_epoch} iterations per epoch, head={head}, loss={cfg.loss}")
     log("start", device=str(device), world=world, iters_per_epoch=iters_per_epoch, config=asdict(cfg))
     window_t, window_imgs, stopped_early = time.time(), 0, False
+    stop_requested = []
+    # Stop (SIGTERM, as the app's Stop button sends it) saves a checkpoint first,
+    # so a stopped run resumes where it was, not at the last periodic checkpoint.
+    previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop_requested.append(True)) if master else None
     while True:
         elapsed = elapsed_before + time.time() - start
         if ddp:  # every rank must agree on the schedule
@@ -327,8 +338,13 @@ def main(cfg: TrainConfig) -> Path | None:
             flag = torch.tensor([float(stopped_early)])
             torch.distributed.broadcast(flag, 0)
             stopped_early = bool(flag.item())
-        if iter_num > 0 and (iter_num % cfg.ckpt_interval == 0 or done or stopped_early):
+        if iter_num > 0 and (iter_num % cfg.ckpt_interval == 0 or done or stopped_early or stop_requested):
             save_checkpoint()
+        if stop_requested:
+            log("stopped", iter=iter_num)
+            say(f"stopped at iteration {iter_num}; the checkpoint is saved, start the same command to resume")
+            log.close()
+            raise SystemExit(143)  # 128 + SIGTERM, as if the signal had ended the process
         if done or stopped_early:
             break
 
@@ -362,6 +378,8 @@ def main(cfg: TrainConfig) -> Path | None:
             if iter_num % (cfg.log_interval * 10) == 0:
                 say(f"iter {iter_num}: loss {loss.item():.4f}, {speed:.1f} images/s, {remaining / 60:.0f} min left")
 
+    if previous_handler is not None:
+        signal.signal(signal.SIGTERM, previous_handler)
     exported = None
     if master:
         log("finished", iter=iter_num, elapsed_s=round(elapsed, 1), stopped_early=stopped_early, best=best_metrics)

@@ -185,3 +185,33 @@ def test_grid_writes_a_comparison_image(tmp_path, photos, tiny_model_json, tiny_
     grid = cv2.imread(str(out))
     assert grid.shape[0] == 3 * 64  # one row per readable photo: of the first 4, broken.jpg is skipped
     assert grid.shape[1] == 4 * round(96 * 64 / 80)  # gray, two models, original: 96x80 photos scaled to 64 high
+
+
+def test_stop_signal_saves_a_checkpoint_first(tmp_path, photos):
+    """SIGTERM (the app's Stop) checkpoints the current iteration, not the last periodic one."""
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "training", "train", "--preset", "tiny", "--data", str(photos), "--name", "s",
+           "--out-dir", str(run), "--init", "scratch", "--max-iters", "100000", "--ckpt-interval", "100000",
+           "--eval-interval", "100000", "--threads", "1", "--no-amp"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        for line in proc.stdout:  # wait until it is really training
+            if '"event": "step"' in line and json.loads(line)["iter"] >= 3:
+                break
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.stdout.read()
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == 143
+    stopped = next(json.loads(line) for line in rest.splitlines() if '"event": "stopped"' in line)
+    import torch
+
+    assert torch.load(run / "ckpt.pt", weights_only=False)["iter_num"] == stopped["iter"] >= 3
+
+
+def test_loss_that_does_not_fit_the_starting_model_is_an_error(tmp_path, photos, tiny_regression_model_json):
+    with pytest.raises(SystemExit, match="needs a model with a classification head"):
+        train_main(tiny(tmp_path, photos, init=str(tiny_regression_model_json), loss="classification"))
+    errors = [e for e in read_log(tmp_path / "run") if e["event"] == "error"]
+    assert errors and "classification head" in errors[0]["message"]
