@@ -1,6 +1,7 @@
 """Model files: safetensors + JSON round trip, pickle refused, mismatches reported."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -21,6 +22,9 @@ def test_round_trip_keeps_weights_and_metadata(tmp_path):
     for k, v in net.state_dict().items():
         assert torch.equal(v, model.net.state_dict()[k]), k
     assert not list(tmp_path.glob(".*")), "a temporary file was left behind"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_predict_ab_shape(tiny_model_json):
