@@ -115,8 +115,8 @@ def main() -> int:
 
     run_full(src, work / "warmup.jpg", model, args.render_size)  # first run pays one-off costs
     full = [run_full(src, work / "out.jpg", model, args.render_size) for _ in range(args.runs)]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the bare runs: colorize's own peak
     bare = [run_bare(src, work / "bare.jpg") for _ in range(args.runs)]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     med = lambda runs, key: statistics.median(r.get(key, 0.0) for r in runs) * 1000
     print(f"{w}x{h} JPEG ({w * h / 1e6:.1f} MP), render size {args.render_size}, {describe_device(device)}, "
@@ -129,7 +129,8 @@ def main() -> int:
     image_work = statistics.median(r["total"] - r["network"] for r in full) * 1000
     print(f"{'total':<12}{total:>16.0f}{bare_total:>12.0f}")
     print(f"\nimage work without the network: {image_work:.0f} ms = {image_work / bare_total:.2f}x the bare work")
-    print(f"end to end: {total / 1000:.2f} s; peak memory {peak:.0f} MiB (process was {rss_before:.0f} MiB before)")
+    print(f"end to end: {total / 1000:.2f} s; peak memory of the colorize runs {peak:.0f} MiB "
+          f"(the process held {rss_before:.0f} MiB before: torch, the model, the decoded test photo)")
     return 0
 
 
