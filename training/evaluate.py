@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from colorizer_app.core.catalog import ModelCatalog
-from colorizer_app.core.color import luminance
+from colorizer_app.core.color import lab_to_rgb, luminance
 from colorizer_app.core.device import select_device
 from colorizer_app.core.modelfile import ModelFileError, load_model
 from colorizer_app.core.pipeline import colorize
@@ -40,6 +40,12 @@ def evaluate_model(model, photos: list[Path], render_size: int | None = None) ->
     return acc.result()
 
 
+def gray_of(rgb: np.ndarray) -> np.ndarray:
+    """The photo as the gray image of its own luminance (what the model is given)."""
+    L = luminance(rgb)
+    return np.clip(lab_to_rgb(L, np.zeros((*L.shape, 2), np.float32)) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
 def evaluate_gray(photos: list[Path]) -> dict:
     """The gray input scored as if it were a colorization: the floor to beat."""
     acc = MetricAccumulator()
@@ -48,10 +54,7 @@ def evaluate_gray(photos: list[Path]) -> dict:
         if bgr is None:
             continue
         truth = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        L = luminance(truth)
-        lab = cv2.merge([L, np.zeros_like(L), np.zeros_like(L)])
-        gray = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255 + 0.5, 0, 255).astype(np.uint8)
-        acc.add(gray, truth, np.zeros((*L.shape, 2), np.float32), rgb_to_lab(truth)[..., 1:])
+        acc.add(gray_of(truth), truth, np.zeros((*truth.shape[:2], 2), np.float32), rgb_to_lab(truth)[..., 1:])
     return acc.result()
 
 

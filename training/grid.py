@@ -11,17 +11,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorizer_app.core.color import lab_to_rgb, luminance
 from colorizer_app.core.device import select_device
 from colorizer_app.core.modelfile import ModelFileError
 from colorizer_app.core.pipeline import colorize
 from training.data import find_photos
-from training.evaluate import resolve_model
-
-
-def gray_of(rgb: np.ndarray) -> np.ndarray:
-    L = luminance(rgb)
-    return np.clip(lab_to_rgb(L, np.zeros((*L.shape, 2), np.float32)) * 255 + 0.5, 0, 255).astype(np.uint8)
+from training.evaluate import gray_of, resolve_model
 
 
 def label(tile: np.ndarray, text: str) -> np.ndarray:
