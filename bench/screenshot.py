@@ -27,6 +27,8 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from colorizer_app.gui.settings import RENDER_SIZE_DEFAULT  # noqa: E402
+
 
 def wait_until(app: QApplication, condition, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
@@ -45,7 +47,7 @@ def main() -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--model-json", type=Path, help="model file (default: the bundled default model)")
     ap.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
-    ap.add_argument("--render-size", type=int, default=512)
+    ap.add_argument("--render-size", type=int, default=RENDER_SIZE_DEFAULT)
     ap.add_argument("--timeout", type=float, default=300.0)
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
