@@ -15,7 +15,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,21 +23,12 @@ sys.path.insert(0, str(ROOT))
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from colorizer_app.gui.eventloop import wait_until  # noqa: E402
+
 from colorizer_app.gui.settings import RENDER_SIZE_DEFAULT  # noqa: E402
-
-
-def wait_until(app: QApplication, condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        loop = QEventLoop()
-        QTimer.singleShot(20, loop.quit)
-        loop.exec()
-    return True
 
 
 def main() -> int:
@@ -80,11 +70,11 @@ def main() -> int:
     errors = []
     window.client.failed.connect(errors.append)
     if args.model_json:
-        wait_until(app, lambda: window.model_selector.current_model(), args.timeout)
+        wait_until(lambda: window.model_selector.current_model(), args.timeout)
         entry = next(e for e in catalog.entries() if e.json_path.resolve() == args.model_json.resolve())
         window.select_model(entry.name)
     window.open_photo(args.photo.resolve())
-    if not wait_until(app, lambda: results or errors, args.timeout):
+    if not wait_until(lambda: results or errors, args.timeout):
         print("timed out waiting for the colorized photo", file=sys.stderr)
         return 1
     if errors:
@@ -93,11 +83,11 @@ def main() -> int:
     grid = window.thumbnail_grid
     first, last = grid.visible_rows()
     loader = grid.thumbnails.loader
-    wait_until(app, lambda: all(loader.thumbnail(grid.thumbnails.path_at(r)) is not None
+    wait_until(lambda: all(loader.thumbnail(grid.thumbnails.path_at(r)) is not None
                                 or loader.error(grid.thumbnails.path_at(r))
                                 for r in range(first, last + 1)), 30)
     window.compare_view.set_divider(0.5)
-    wait_until(app, lambda: False, 0.3)  # let the last paints land
+    wait_until(lambda: False, 0.3)  # let the last paints land
 
     screen = window.screen()
     if app.platformName() == "xcb" and screen is not None:

@@ -180,6 +180,7 @@ def _check_qt(icon: Path, sample: Path, out: Path) -> None:
     _ok(f"Qt {_qt_version()} on the {platform!r} platform, icon {pixmap.width()}x{pixmap.height()}", t)
 
     t = time.perf_counter()
+    from colorizer_app.gui.eventloop import wait_until
     from colorizer_app.gui.main_window import MainWindow
 
     # The window's settings and thumbnail cache go to the temporary folder.
@@ -194,7 +195,7 @@ def _check_qt(icon: Path, sample: Path, out: Path) -> None:
             window.start()
             if not window.open_photo(sample):
                 raise CheckFailed(f"the main window did not open {sample}")
-            if not _wait(app, lambda: results or errors, WINDOW_TIMEOUT_S):
+            if not wait_until(lambda: results or errors, WINDOW_TIMEOUT_S):
                 raise CheckFailed(f"the main window showed no colorized photo within {WINDOW_TIMEOUT_S} s")
             if errors:
                 raise CheckFailed(f"the main window could not colorize {sample.name}: {errors[0]}")
@@ -216,20 +217,6 @@ def _env(name: str, value: str) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = old
-
-
-def _wait(app, condition, timeout_s: float) -> bool:
-    """Run Qt's event loop until condition() is true; False on timeout."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        loop = QEventLoop()
-        QTimer.singleShot(20, loop.quit)
-        loop.exec()
-    return True
 
 
 def _quiet_offscreen_warning() -> None:
