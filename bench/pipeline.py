@@ -125,7 +125,7 @@ def main() -> int:
     for stage in STAGES:
         b = med(bare, stage) if stage in ("decode", "L", "merge", "encode") else None
         print(f"{stage:<12}{med(full, stage):>16.0f}{(f'{b:.0f}' if b is not None else '-'):>12}")
-    total, network, bare_total = med(full, "total"), med(full, "network"), med(bare, "total")
+    total, bare_total = med(full, "total"), med(bare, "total")
     image_work = statistics.median(r["total"] - r["network"] for r in full) * 1000
     print(f"{'total':<12}{total:>16.0f}{bare_total:>12.0f}")
     print(f"\nimage work without the network: {image_work:.0f} ms = {image_work / bare_total:.2f}x the bare work")

@@ -27,7 +27,6 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from colorizer_app.gui.eventloop import wait_until  # noqa: E402
-
 from colorizer_app.gui.settings import RENDER_SIZE_DEFAULT  # noqa: E402
 
 

@@ -3,7 +3,6 @@
 import argparse
 import sys
 from dataclasses import fields
-from pathlib import Path
 
 from training.config import LOSSES, PRESETS, TrainConfig, make_config
 

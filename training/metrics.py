@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 AUC_THRESHOLDS = np.arange(0, 151, dtype=np.float32)
+COLOR_CELLS = 24  # true colors binned by 10 Lab units over -120..120, for rebalanced AuC
 
 
 def psnr(pred_rgb: np.ndarray, true_rgb: np.ndarray) -> float:
@@ -40,9 +41,6 @@ def ab_error_histogram_by_color(pred_ab: np.ndarray, true_ab: np.ndarray) -> np.
     counts = np.zeros((COLOR_CELLS**2, len(AUC_THRESHOLDS) + 1), np.int64)
     np.add.at(counts, (color, thr), 1)
     return counts
-
-
-COLOR_CELLS = 24
 
 
 def rebalanced_auc(counts: np.ndarray) -> float:

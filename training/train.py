@@ -146,9 +146,7 @@ def main(cfg: TrainConfig) -> Path | None:
 
     # -- model, loss, optimizer ---------------------------------------------------------
     raw_model, origin = init_model(cfg)
-    raw_model.to(device)
-    if device.type == "cpu" or device.type == "cuda":
-        raw_model.to(memory_format=torch.channels_last)
+    raw_model.to(device, memory_format=torch.channels_last)
     head = raw_model.config.head
     needed = {"l1": "regression", "huber": "regression", "classification": "classification"}.get(cfg.loss)
     if needed and head != needed:  # the adversarial fine-tune works on either head
@@ -225,7 +223,7 @@ def main(cfg: TrainConfig) -> Path | None:
 
         return DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
 
-    def compute_loss(model, batch, train: bool):
+    def compute_loss(model, batch):
         L, hint_ab, hint_mask = (t.to(device, non_blocking=True) for t in (batch.L, batch.hint_ab, batch.hint_mask))
         ab_true = batch.ab_target.to(device, non_blocking=True)
         L = L.contiguous(memory_format=torch.channels_last)
@@ -245,7 +243,7 @@ def main(cfg: TrainConfig) -> Path | None:
         raw_model.eval()
         losses, acc, previews = [], MetricAccumulator(), []
         for batch in data_mod.fixed_batches(val_set, cfg.crop, cfg.batch_size):
-            out, loss = compute_loss(raw_model, batch, train=False)
+            out, loss = compute_loss(raw_model, batch)
             losses.append(loss.item() * len(batch.L))
             ab = raw_model.readout(out)
             ab = F.interpolate(ab, size=batch.L.shape[-2:], mode="bilinear", align_corners=False).cpu().numpy()
@@ -349,7 +347,7 @@ def main(cfg: TrainConfig) -> Path | None:
             break
 
         batch = sampler.next()
-        out, loss = compute_loss(model, batch, train=True)
+        out, loss = compute_loss(model, batch)
         if disc is not None:
             ab_fake = raw_model.readout(out)
             L_in = batch.L.to(device)

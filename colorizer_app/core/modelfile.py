@@ -9,10 +9,14 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # torch loads only when a model does
+    import torch
 
 FORMAT = "colorizer-model"
 FORMAT_VERSION = 1
@@ -153,7 +157,6 @@ def save_model(net, json_path: Path | str, meta: dict, half: bool = True) -> Pat
     `meta` holds what the caller knows (render size, training data, metrics, ...);
     format fields, the config and the weights' checksum are filled in here.
     """
-    import torch
     from safetensors.torch import save_file
 
     json_path = Path(json_path)

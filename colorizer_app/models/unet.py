@@ -7,7 +7,7 @@ annealed mean) or ab directly (regression head). The app upsamples that ab
 guided by the full-resolution L, so predicting at 1/4 costs nothing in detail.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
