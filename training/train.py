@@ -7,6 +7,7 @@ frozen-encoder phase work the same whichever limit a person sets.
 """
 
 import contextlib
+import gc
 import json
 import math
 import os
@@ -387,6 +388,12 @@ def main(cfg: TrainConfig) -> Path | None:
             say(f"exported {exported}")
     log.close()
     if ddp:
+        # Every rank leaves together, after the master's export, with the DDP wrappers
+        # (which hold the process group) gone first: a rank that exits while gloo's
+        # threads still serve a live group aborts in its C++ destructors.
+        del model
+        gc.collect()
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return exported
 
