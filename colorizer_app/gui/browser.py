@@ -1,6 +1,7 @@
 """The folder tree and the thumbnail grid: they display and forward, nothing more."""
 
 import os
+import time
 
 from PySide6.QtCore import (
     QDir, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt,
@@ -37,6 +38,19 @@ class FolderTree(QTreeView):
         self.setAnimated(False)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._quiet = False
+        # QFileSystemModel lists folders on a background thread, and rows above the one
+        # we want to show keep arriving (and get sorted) after we scrolled to it. For a
+        # few seconds, or until the user takes over, scroll to it again when they do.
+        self._scroll_target: tuple[str, QAbstractItemView.ScrollHint] | None = None
+        self._follow_until = 0.0
+        # Scroll after the view's own delayed layout, or the scroll range is still the old one.
+        self._scroll_timer = QTimer(self)
+        self._scroll_timer.setSingleShot(True)
+        self._scroll_timer.setInterval(0)
+        self._scroll_timer.timeout.connect(self._scroll_to_target)
+        self._fs.directoryLoaded.connect(self._on_rows_moved)
+        self._fs.rowsInserted.connect(self._on_rows_moved)
+        self._fs.layoutChanged.connect(self._on_rows_moved)
         self.selectionModel().currentChanged.connect(self._on_current_changed)
         self.clicked.connect(self._on_clicked)
 
@@ -55,16 +69,49 @@ class FolderTree(QTreeView):
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         finally:
             self._quiet = False
-        self.expand(index)
-        # The model fills in asynchronously; scroll once the rows exist.
-        QTimer.singleShot(0, lambda: self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter))
+        self._bring_into_view(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def reveal(self, folder: str) -> None:
         """Expand the tree down to ``folder`` and scroll to it, without selecting it."""
         index = self._fs.index(os.path.abspath(folder))
         if index.isValid():
-            self.expand(index)
-            QTimer.singleShot(0, lambda: self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop))
+            self._bring_into_view(index, QAbstractItemView.ScrollHint.PositionAtTop)
+
+    def _bring_into_view(self, index: QModelIndex, hint: QAbstractItemView.ScrollHint) -> None:
+        ancestor = index
+        while ancestor.isValid():
+            self.expand(ancestor)
+            ancestor = ancestor.parent()
+        self._scroll_target = (self._fs.filePath(index), hint)
+        self._follow_until = time.monotonic() + 3.0
+        self._on_rows_moved()
+
+    @Slot()
+    def _on_rows_moved(self, *_) -> None:
+        if self._scroll_target is None:
+            return
+        if time.monotonic() > self._follow_until:
+            self._scroll_target = None
+            return
+        self._scroll_timer.start()
+
+    @Slot()
+    def _scroll_to_target(self) -> None:
+        if self._scroll_target is not None:
+            target, hint = self._scroll_target
+            self.scrollTo(self._fs.index(target), hint)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self._scroll_target = None  # the user takes over; stop moving the view
+        super().mousePressEvent(event)
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self._scroll_target = None
+        super().wheelEvent(event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self._scroll_target = None
+        super().keyPressEvent(event)
 
     @Slot(QModelIndex, QModelIndex)
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:

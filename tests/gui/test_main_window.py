@@ -372,6 +372,23 @@ def test_main_shows_the_window_and_opens_the_path_given(qtbot, qapp, photo_folde
     assert QApplication.applicationName() == "Colorizer"
 
 
+def test_the_open_folder_is_selected_and_visible_in_the_tree(qtbot, window, tmp_path, photo_factory):
+    deep = tmp_path / "archive" / "1950s" / "family"
+    photo_factory(deep / "picnic.jpg")
+    for n in range(40):  # siblings listed after the scroll must not push it out of view
+        (tmp_path / "archive" / f"box{n:02d}").mkdir()
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(deep))
+    tree = window.folder_tree
+    index = tree.model().index(str(deep))
+
+    def shown():
+        rect = tree.visualRect(index)
+        return not rect.isEmpty() and tree.viewport().rect().contains(rect.center())
+
+    qtbot.wait_until(shown, timeout=TIMEOUT)
+    assert tree.current_folder() == str(deep)
+
+
 def test_clicking_a_folder_in_the_tree_opens_it(qtbot, window, photo_folder, tmp_path, photo_factory):
     other = tmp_path / "other"
     photo_factory(other / "only.jpg")
