@@ -42,7 +42,20 @@ class ModelCatalog:
         self.user_dir = Path(user_dir) if user_dir else paths.user_models_dir()
 
     def entries(self) -> list[ModelEntry]:
-        """Bundled models first, then the user's, each group sorted by name."""
+        """Bundled models first, then the user's, each group sorted by name.
+
+        A user's usable model replaces a bundled one of the same name (so a model
+        can be retrained under its own name); the bundled one is then listed as
+        unusable, saying so, rather than twice under one name.
+        """
+        found = self._scan()
+        mine = {e.name for e in found if e.origin == "user" and e.usable}
+        return [ModelEntry(e.name, e.json_path, e.origin, False,
+                           f"replaced by your own model of the same name in {self.user_dir}", e.meta)
+                if e.origin == "bundled" and e.usable and e.name in mine else e
+                for e in found]
+
+    def _scan(self) -> list[ModelEntry]:
         out = []
         for origin, folder in (("bundled", self.bundled_dir), ("user", self.user_dir)):
             if not folder.is_dir():
@@ -66,16 +79,17 @@ class ModelCatalog:
 
     def find(self, name: str) -> ModelEntry:
         """The entry called `name`; a user's model wins over a bundled one of the same name."""
-        matches = [e for e in self.entries() if e.name == name]
+        entries = self.entries()
+        matches = [e for e in entries if e.name == name]
         if not matches:
-            known = ", ".join(e.name for e in self.entries()) or "none"
+            known = ", ".join(e.name for e in entries) or "none"
             raise KeyError(f"no model called {name!r} (available: {known})")
-        return sorted(matches, key=lambda e: e.origin != "user")[0]
+        return sorted(matches, key=lambda e: (not e.usable, e.origin != "user"))[0]
 
     def default(self) -> ModelEntry | None:
         usable = [e for e in self.entries() if e.usable]
         for e in usable:
-            if e.origin == "bundled" and e.name == DEFAULT_MODEL:
+            if e.name == DEFAULT_MODEL:
                 return e
         return usable[0] if usable else None
 

@@ -83,3 +83,23 @@ def test_catalog_default_and_user_models(tmp_path, tiny_model_json):
     with pytest.raises(KeyError, match="available"):
         catalog.find("nope")
     assert read_model_json(tiny_model_json)["architecture"] == "unet"
+
+
+def test_a_user_model_replaces_the_bundled_one_of_the_same_name(tmp_path, tiny_model_json):
+    user = tmp_path / "user"
+    user.mkdir()
+    meta = json.loads(tiny_model_json.read_text())
+    (user / "tiny-test.json").write_text(json.dumps({**meta, "description": "retrained by me"}))
+    (user / "tiny-test.safetensors").write_bytes(tiny_model_json.with_suffix(".safetensors").read_bytes())
+    catalog = ModelCatalog(bundled_dir=tiny_model_json.parent, user_dir=user)
+    entries = catalog.entries()
+    assert [(e.origin, e.usable) for e in entries] == [("bundled", False), ("user", True)]
+    assert "replaced by your own model" in entries[0].reason
+    assert catalog.find("tiny-test").json_path == user / "tiny-test.json"
+    assert catalog.default().origin == "user"
+    assert catalog.load("tiny-test", device="cpu").meta["description"] == "retrained by me"
+
+    (user / "tiny-test.safetensors").write_bytes(b"broken")  # a broken copy of mine hides nothing
+    entries = catalog.entries()
+    assert [(e.origin, e.usable) for e in entries] == [("bundled", True), ("user", False)]
+    assert catalog.find("tiny-test").origin == "bundled"
