@@ -379,6 +379,7 @@ class MainWindow(QMainWindow):
         self._started = True
         self._grid.setFocus()  # arrow keys browse photos from the start
         self._client.start()
+        self._grid.thumbnails.loader.prune_disk_cache()
         last = self._settings.last_folder
         if not self._folder and last and Path(last).is_dir():
             self.open_folder(last)

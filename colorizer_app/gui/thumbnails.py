@@ -3,7 +3,8 @@
 Pieces, smallest first:
 - ``LruCache``: bounded memory cache (plain Python, tested without Qt widgets).
 - ``ThumbnailStore``: the disk cache under the platformdirs user cache folder, keyed
-  by path, size and modification time, so an edited photo gets a new thumbnail.
+  by path, size and modification time, so an edited photo gets a new thumbnail;
+  pruned to DISK_CACHE_BYTES, least recently used first, once a session.
 - ``make_thumbnail``: QImageReader decode at reduced size (JPEG decodes at 1/2..1/8
   scale, which is what keeps a folder of 2,000 scans cheap).
 - ``ThumbnailLoader``: a QThreadPool of jobs; newest request first; jobs for rows
@@ -12,6 +13,7 @@ Pieces, smallest first:
   when the view asks for a row's icon, i.e. only for rows being painted.
 """
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -30,6 +32,7 @@ from colorizer_app.gui.photolist import list_photos
 from colorizer_app.gui.settings import APP_NAME, ORG_NAME
 
 THUMBNAIL_SIDE = 128  # longest side in pixels, as generated and shown
+DISK_CACHE_BYTES = 256 * 1024 * 1024  # about 40,000 thumbnails; the least recently used go first
 
 
 class LruCache:
@@ -111,7 +114,11 @@ class ThumbnailStore:
         if not file.exists():
             return None
         image = QImage(str(file))
-        return None if image.isNull() else image
+        if image.isNull():
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(file)  # marks it recently used, for prune()
+        return image
 
     def write(self, key: str, image: QImage) -> None:
         file = self.file_for(key)
@@ -124,6 +131,26 @@ class ThumbnailStore:
                 tmp.unlink(missing_ok=True)
         except OSError:
             pass  # a read-only cache folder costs speed, never a thumbnail
+
+
+    def prune(self, max_bytes: int = DISK_CACHE_BYTES) -> int:
+        """Delete the least recently used thumbnails until the cache holds at most
+        ``max_bytes``; return how many files were deleted."""
+        files = []
+        for file in self._folder.glob("*/*"):
+            with contextlib.suppress(OSError):
+                stat = file.stat()
+                files.append((stat.st_mtime, stat.st_size, file))
+        total = sum(size for _, size, _ in files)
+        deleted = 0
+        for _, size, file in sorted(files):  # oldest first
+            if total <= max_bytes:
+                break
+            with contextlib.suppress(OSError):
+                file.unlink()
+                total -= size
+                deleted += 1
+        return deleted
 
 
 def make_thumbnail(path: str | os.PathLike, side: int = THUMBNAIL_SIDE) -> QImage:
@@ -220,6 +247,11 @@ class ThumbnailLoader(QObject):
         self._finished: list[_ThumbnailJob] = []
         self._priority = 0
         self.requests_made = 0  # how many jobs were queued, for tests and benchmarks
+
+    def prune_disk_cache(self) -> None:
+        """Bound the disk cache, in the background, behind every thumbnail job
+        (the app does it once a session)."""
+        self._pool.start(self._store.prune, -1)
 
     def thumbnail(self, path: str) -> QPixmap | None:
         pixmap = self._memory.get(path)

@@ -36,6 +36,21 @@ def test_thumbnail_is_small_upright_and_cached_on_disk(qapp, tmp_path, photo_fac
     assert store.key(photo) != key
 
 
+def test_disk_cache_is_pruned_least_recently_used_first(qapp, tmp_path, photo_factory):
+    store = ThumbnailStore(tmp_path / "cache")
+    photos = [photo_factory(tmp_path / f"p{i}.jpg", 200, 150) for i in range(6)]
+    keys = [store.key(p) for p in photos]
+    for age, key in enumerate(keys):
+        store.write(key, make_thumbnail(photos[age]))
+        os.utime(store.file_for(key), (1000 + age, 1000 + age))  # p0 oldest ... p5 newest
+    assert store.read(keys[0]) is not None  # reading p0 makes it the most recently used
+    sizes = {k: store.file_for(k).stat().st_size for k in keys}
+    keep = sizes[keys[0]] + sizes[keys[4]] + sizes[keys[5]]
+    assert store.prune(max_bytes=keep) == 3
+    assert [store.file_for(k).exists() for k in keys] == [True, False, False, False, True, True]
+    assert store.prune(max_bytes=keep) == 0
+
+
 # Qt's JPEG reader logs what is wrong with a damaged file; that is expected here.
 @pytest.mark.qt_log_ignore("JPEG", "Corrupt")
 def test_broken_file_raises(qapp, tmp_path):
