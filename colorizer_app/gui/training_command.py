@@ -32,10 +32,9 @@ def training_command(args: list[str], stderr_file: str) -> tuple[str, list[str]]
     appended to ``stderr_file`` (through the small training_launch module).
 
     The one place that knows how to start the training module. From source or an
-    installed package, the interpreter running the app runs it. In a frozen
-    (PyInstaller) bundle ``sys.executable`` is the app itself, not a Python: the
-    bundle must adapt this function (ship a training executable, or let the app's
-    entry point call ``training_launch.main`` when started with its arguments).
+    installed package, the interpreter running the app runs it. In the PyInstaller
+    bundle ``sys.executable`` is the app itself, whose entry point (colorizer_app
+    /__main__.py) takes exactly this ``-m`` and runs the bundled training module.
     """
     return sys.executable, ["-m", "colorizer_app.gui.training_launch", stderr_file, *args]
 

@@ -7,12 +7,39 @@ because it is the one that reports the process id in PySide6 (the member
 ``startDetached()`` returns only a bool there); that form cannot redirect output,
 so this small module does it, then runs the training module in the same process
 (same id). stdout is discarded because the training module writes the same JSON
-lines to its run folder's log.jsonl, which the app reads. No Qt, no torch here.
+lines to its run folder's log.jsonl, which the app reads. No Qt here; torch only
+in the bundle (see _stand_in_for_torch_compiler).
 """
 
 import os
 import runpy
 import sys
+import types
+
+
+def _stand_in_for_torch_compiler() -> None:
+    """The PyInstaller bundle leaves out torch's compiler (torch._dynamo and the sympy
+    stack it imports: 37 MB). Training never compiles, but torch.optim still asks
+    torch._dynamo to *disable* compilation around a few methods and to break graphs;
+    in the bundle those requests get a stand-in that leaves every function as it is."""
+    import torch
+
+    try:
+        import torch._dynamo as dynamo
+    except ImportError:
+        dynamo = None
+    if dynamo is not None and hasattr(dynamo, "disable"):
+        return  # the real one is there
+
+    def disable(fn=None, recursive=True, wrapping=True):
+        return fn if fn is not None else (lambda f: f)
+
+    stand_in = types.ModuleType("torch._dynamo")
+    stand_in.disable = disable
+    stand_in.graph_break = lambda: None
+    stand_in.is_compiling = lambda: False
+    sys.modules["torch._dynamo"] = stand_in
+    torch._dynamo = stand_in
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     os.dup2(null, 1)
     os.close(err)
     os.close(null)
+    if getattr(sys, "frozen", False):
+        _stand_in_for_torch_compiler()
     sys.argv = ["training", *args]
     runpy.run_module("training", run_name="__main__", alter_sys=True)  # exits with its status
 
