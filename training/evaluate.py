@@ -77,6 +77,8 @@ def evaluate_cli(args) -> int:
             return 1
         if args.temperature is not None:
             model.temperature = args.temperature
-        rows[model.name] = evaluate_model(model, photos, args.render_size)
+        # Two runs' best.json are both called "best": label a repeated name by its run folder.
+        label = model.name if model.name not in rows else Path(name).resolve().parent.name
+        rows[label] = evaluate_model(model, photos, args.render_size)
     print(format_table(rows))
     return 0

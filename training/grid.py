@@ -25,7 +25,9 @@ def label(tile: np.ndarray, text: str) -> np.ndarray:
     return out
 
 
-def make_grid(photos: list[Path], models, height: int, render_size: int | None) -> np.ndarray:
+def make_grid(photos: list[Path], models, height: int, render_size: int | None,
+              labels: list[str] | None = None) -> np.ndarray:
+    labels = labels or [m.name for m in models]
     rows = []
     for path in photos:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -40,7 +42,7 @@ def make_grid(photos: list[Path], models, height: int, render_size: int | None) 
             tiles.append(colorize(tiles[0], model, render_size=size))
         tiles.append(rgb)
         if not rows:
-            names = ["gray input", *[m.name for m in models], "original"]
+            names = ["gray input", *labels, "original"]
             tiles = [label(t, n) for t, n in zip(tiles, names)]
         row = np.concatenate(tiles, axis=1)
         rows.append(row)
@@ -64,8 +66,12 @@ def grid_cli(args) -> int:
     except (KeyError, ModelFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    grid = make_grid(photos, models, args.height, args.render_size)
+    # Two runs' best.json are both called "best": label those by their run folder.
+    names = [m.name for m in models]
+    labels = [n if names.count(n) == 1 else Path(arg).resolve().parent.name for n, arg in zip(names, args.model)]
+    grid = make_grid(photos, models, args.height, args.render_size, labels)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(args.out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
+    params = [cv2.IMWRITE_JPEG_QUALITY, 88] if Path(args.out).suffix.lower() in (".jpg", ".jpeg") else []
+    cv2.imwrite(str(args.out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), params)
     print(args.out)
     return 0

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -159,6 +160,20 @@ def test_evaluate_prints_the_metrics_table(tmp_path, photos, capsys, tiny_model_
     assert code == 0
     assert "psnr" in out and "auc" in out and "colorfulness_gap" in out
     assert "gray input" in out and "tiny-test" in out
+
+
+def test_evaluate_keeps_two_models_of_the_same_name_apart(tmp_path, photos, capsys, tiny_model_json,
+                                                         tiny_regression_model_json):
+    for run, model in (("run-a", tiny_model_json), ("run-b", tiny_regression_model_json)):
+        (tmp_path / run).mkdir()
+        meta = json.loads(model.read_text())
+        (tmp_path / run / "best.json").write_text(json.dumps({**meta, "name": "best", "weights": "best.safetensors"}))
+        shutil.copyfile(model.with_suffix(".safetensors"), tmp_path / run / "best.safetensors")
+    code = training_main(["evaluate", "--model", str(tmp_path / "run-a" / "best.json"),
+                          "--model", str(tmp_path / "run-b" / "best.json"), "--data", str(photos / "sky"),
+                          "--limit", "2", "--device", "cpu"])
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:]]
+    assert code == 0 and rows == ["best", "run-b"]
 
 
 def test_ddp_two_processes_on_cpu(tmp_path, photos):
