@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", required=True)
     ev.add_argument("--render-size", type=int, default=None)
     ev.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature override")
+    ev.add_argument("--chroma-gain", type=float, default=None, help="chroma gain override (see export)")
     ev.add_argument("--limit", type=int, default=0, help="at most this many photos")
     ev.add_argument("--gray-baseline", action="store_true", help="also score the gray input itself")
     ev.add_argument("--device", default="auto")
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--name", required=True)
     ex.add_argument("--to", default="", help="folder to export into (default: the user's models folder)")
     ex.add_argument("--temperature", type=float, default=None, help="set the model's readout temperature")
+    ex.add_argument("--chroma-gain", type=float, default=None,
+                    help="factor on the predicted chroma, to match real photos' colorfulness (measure it with "
+                         "evaluate --chroma-gain on validation photos)")
     return parser
 
 

@@ -77,6 +77,8 @@ def evaluate_cli(args) -> int:
             return 1
         if args.temperature is not None:
             model.temperature = args.temperature
+        if args.chroma_gain is not None:
+            model.meta["chroma_gain"] = args.chroma_gain
         # Two runs' best.json are both called "best": label a repeated name by its run folder.
         label = model.name if model.name not in rows else Path(name).resolve().parent.name
         rows[label] = evaluate_model(model, photos, args.render_size)

@@ -94,20 +94,34 @@ class ColorModel:
     def size_multiple(self) -> int:
         return self.net.size_multiple
 
+    @property
+    def chroma_gain(self) -> float:
+        """A factor on the predicted a*b*, set at export: a model trained to be
+        accurate predicts conservative (low-chroma) colors where it is unsure, and a
+        gain measured on validation photos brings its colorfulness back to that of
+        real photos. 1.0 when the JSON has none."""
+        return float(self.meta.get("chroma_gain", 1.0))
+
     def predict_ab(self, L: np.ndarray, hint_ab: np.ndarray | None = None, hint_mask: np.ndarray | None = None) -> np.ndarray:
         """L* (h, w) float32 0..100, h and w multiples of size_multiple -> ab (h/4, w/4, 2) float32."""
         import torch
 
         from colorizer_app.core.device import autocast_context
 
+        gain = self.chroma_gain
         x = torch.from_numpy(np.ascontiguousarray(L, dtype=np.float32))[None, None].to(self.device)
         hab = hm = None
         if hint_mask is not None and hint_mask.any():
-            hab = torch.from_numpy(np.ascontiguousarray(hint_ab.transpose(2, 0, 1), dtype=np.float32))[None].to(self.device)
+            # The network reproduces a hint's color; divided here and multiplied back
+            # below, a hint comes out as the color the person asked for.
+            hint_ab = hint_ab.transpose(2, 0, 1) / np.float32(gain)
+            hab = torch.from_numpy(np.ascontiguousarray(hint_ab, dtype=np.float32))[None].to(self.device)
             hm = torch.from_numpy(np.ascontiguousarray(hint_mask, dtype=np.float32))[None, None].to(self.device)
         with torch.inference_mode(), autocast_context(self.device):
             out = self.net(x, hab, hm)
         ab = self.net.readout(out, self.temperature)
+        if gain != 1.0:
+            ab = ab * gain
         return ab[0].permute(1, 2, 0).float().cpu().numpy()
 
 

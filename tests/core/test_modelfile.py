@@ -33,6 +33,23 @@ def test_predict_ab_shape(tiny_model_json):
     assert ab.shape == (16, 24, 2) and ab.dtype == np.float32
 
 
+def test_chroma_gain_scales_the_colors_but_not_the_hints(tmp_path, tiny_model_json):
+    meta = json.loads(tiny_model_json.read_text())
+    (tmp_path / "gain.json").write_text(json.dumps({**meta, "chroma_gain": 2.0, "weights": "gain.safetensors"}))
+    (tmp_path / "gain.safetensors").write_bytes(tiny_model_json.with_suffix(".safetensors").read_bytes())
+    plain, gained = load_model(tiny_model_json, device="cpu"), load_model(tmp_path / "gain.json", device="cpu")
+    assert plain.chroma_gain == 1.0 and gained.chroma_gain == 2.0
+    rng = np.random.default_rng(0)
+    L = rng.uniform(20, 80, (64, 96)).astype(np.float32)
+    np.testing.assert_allclose(gained.predict_ab(L), 2.0 * plain.predict_ab(L), rtol=1e-4, atol=1e-3)
+    hint_ab = np.zeros((64, 96, 2), np.float32)
+    hint_mask = np.zeros((64, 96), np.float32)
+    hint_ab[10:20, 10:20], hint_mask[10:20, 10:20] = (40.0, -30.0), 1.0
+    # The network is asked for half the hint's chroma, then its answer is doubled.
+    np.testing.assert_allclose(gained.predict_ab(L, hint_ab, hint_mask),
+                               2.0 * plain.predict_ab(L, hint_ab / 2.0, hint_mask), rtol=1e-4, atol=1e-3)
+
+
 @pytest.mark.parametrize("suffix", [".pth", ".pt", ".ckpt"])
 def test_pickle_files_are_refused(tmp_path, suffix):
     path = tmp_path / f"evil{suffix}"

@@ -176,6 +176,21 @@ def test_evaluate_keeps_two_models_of_the_same_name_apart(tmp_path, photos, caps
     assert code == 0 and rows == ["best", "run-b"]
 
 
+def test_export_command_sets_temperature_and_chroma_gain(tmp_path, tiny_model_json):
+    run = tmp_path / "run"
+    run.mkdir()
+    meta = json.loads(tiny_model_json.read_text())
+    (run / "best.json").write_text(json.dumps({**meta, "name": "best", "weights": "best.safetensors"}))
+    shutil.copyfile(tiny_model_json.with_suffix(".safetensors"), run / "best.safetensors")
+    code = training_main(["export", "--run", str(run), "--name", "mine", "--to", str(tmp_path / "models"),
+                          "--temperature", "0.5", "--chroma-gain", "1.5"])
+    assert code == 0
+    catalog = ModelCatalog(bundled_dir=tmp_path / "none", user_dir=tmp_path / "models")
+    model = catalog.load("mine", device="cpu")
+    assert model.chroma_gain == 1.5 and model.net.config.readout_temperature == 0.5
+    assert model.meta["description"] == meta["description"]
+
+
 def test_ddp_two_processes_on_cpu(tmp_path, photos):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
            "-m", "training", "train", "--preset", "tiny", "--data", str(photos), "--name", "ddp",
