@@ -29,7 +29,7 @@ from colorizer_app.core.color import lab_to_rgb, luminance  # noqa: E402
 from colorizer_app.core.device import describe_device, select_device  # noqa: E402
 from colorizer_app.core.imageio import load_photo, save_photo  # noqa: E402
 from colorizer_app.core.modelfile import load_model, save_model  # noqa: E402
-from colorizer_app.core.pipeline import colorize  # noqa: E402
+from colorizer_app.core.pipeline import STRIP_PIXELS, colorize, to_integer  # noqa: E402
 
 STAGES = ("decode", "L", "resize", "network", "upsample", "merge", "encode")
 
@@ -88,9 +88,12 @@ def run_bare(src: Path, dst: Path) -> dict:
         photo = load_photo(src)
     with timer("L"):
         L = luminance(photo.pixels)
-    with timer("merge"):
-        rgb = lab_to_rgb(L, np.zeros((*L.shape, 2), np.float32))
-        out = np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)
+    with timer("merge"):  # in the same strips and with the same rounding as colorize()
+        out = np.empty((*L.shape, 3), photo.pixels.dtype)
+        rows = max(1, STRIP_PIXELS // L.shape[1])
+        for y0 in range(0, L.shape[0], rows):
+            Ls = L[y0 : y0 + rows]
+            out[y0 : y0 + rows] = to_integer(lab_to_rgb(Ls, np.zeros((*Ls.shape, 2), np.float32)), out.dtype)
     with timer("encode"):
         save_photo(dst, out, exif=photo.exif, icc_profile=photo.icc_profile, overwrite=True)
     timer.times["total"] = time.perf_counter() - t0
