@@ -79,16 +79,18 @@ def fit_to_gamut(L: np.ndarray, ab: np.ndarray, rgb: np.ndarray, steps: int = 10
     conversion can be out of gamut; those few are tested exactly and bisected
     on their chroma scale. Updates and returns rgb (float32 0..1).
     """
+    rgb = np.ascontiguousarray(rgb)  # written through a flat view below
     inside = cv2.inRange(rgb, (1e-6,) * 3, (1 - 1e-6,) * 3)  # 255 where every channel is off the edges
-    cand = np.nonzero(inside == 0)
-    if cand[0].size == 0:
+    cand = np.flatnonzero(inside == 0)  # flat indices: several times faster than 2-D nonzero
+    if cand.size == 0:
         return rgb
-    lab = np.stack([L[cand], ab[cand][:, 0], ab[cand][:, 1]], axis=-1).astype(np.float32)
+    ab_flat = ab.reshape(-1, 2)
+    lab = np.stack([L.reshape(-1)[cand], ab_flat[cand, 0], ab_flat[cand, 1]], axis=-1).astype(np.float32)
     outside = ~_in_gamut(lab)
     if not outside.any():
         return rgb
     lab = lab[outside]
-    bad = tuple(idx[outside] for idx in cand)
+    bad = cand[outside]
     lo = np.zeros(len(lab), np.float32)  # chroma scale known to fit
     hi = np.ones(len(lab), np.float32)  # known not to fit
     for _ in range(steps):
@@ -97,7 +99,7 @@ def fit_to_gamut(L: np.ndarray, ab: np.ndarray, rgb: np.ndarray, steps: int = 10
         lo = np.where(fits, mid, lo)
         hi = np.where(fits, hi, mid)
     fitted = np.stack([lab[:, 0], lab[:, 1] * lo, lab[:, 2] * lo], axis=-1)[:, None, :]
-    rgb[bad] = cv2.cvtColor(fitted.astype(np.float32), cv2.COLOR_Lab2RGB)[:, 0, :]
+    rgb.reshape(-1, 3)[bad] = cv2.cvtColor(fitted.astype(np.float32), cv2.COLOR_Lab2RGB)[:, 0, :]
     return rgb
 
 

@@ -85,3 +85,21 @@ def test_gamut_fit_keeps_L_for_extreme_color():
     assert np.all((rgb >= 0) & (rgb <= 1))
     back = luminance(np.round(rgb * 65535).astype(np.uint16))
     assert np.abs(back - L).max() < 0.3
+
+
+def test_gamut_fit_changes_exactly_the_out_of_gamut_pixels():
+    from colorizer_app.core.color import _in_gamut, fit_to_gamut, lab_to_rgb
+
+    rng = np.random.default_rng(5)
+    L = rng.uniform(5, 95, (48, 64)).astype(np.float32)
+    ab = rng.normal(0, 45, (48, 64, 2)).astype(np.float32)
+    lab = np.stack([L, ab[..., 0], ab[..., 1]], axis=-1).reshape(-1, 3)
+    outside = ~_in_gamut(lab).reshape(L.shape)
+    assert 0.1 < outside.mean() < 0.9  # both kinds are there
+    before = lab_to_rgb(L, ab)
+    after = fit_to_gamut(L, ab, before.copy())
+    np.testing.assert_array_equal(after[~outside], before[~outside])
+    assert not np.allclose(after[outside], before[outside])
+    assert np.all((after >= 0) & (after <= 1))
+    back = luminance(np.round(after * 65535).astype(np.uint16))
+    assert np.abs(back - L)[outside].max() < 0.5
