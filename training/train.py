@@ -297,8 +297,21 @@ def main(cfg: TrainConfig) -> Path | None:
     # Stop (SIGTERM, as the app's Stop button sends it) saves a checkpoint first,
     # so a stopped run resumes where it was, not at the last periodic checkpoint.
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop_requested.append(True)) if master else None
+    # Paused time is not training time: the app's Pause stops the process (SIGSTOP) and
+    # Continue sends SIGCONT, on which the time since the loop last ticked comes off
+    # the clock (to within one step), so a time budget is not spent while paused.
+    last_tick, paused_s = [time.time()], [0.0]
+
+    def on_continue(*_):
+        now = time.time()
+        paused_s[0] += now - last_tick[0]
+        last_tick[0] = now
+
+    can_continue = hasattr(signal, "SIGCONT")  # POSIX only, like pausing itself
+    previous_continue = signal.signal(signal.SIGCONT, on_continue) if can_continue else None
     while True:
-        elapsed = elapsed_before + time.time() - start
+        last_tick[0] = time.time()
+        elapsed = elapsed_before + last_tick[0] - start - paused_s[0]
         if ddp:  # every rank must agree on the schedule
             t = torch.tensor([elapsed], dtype=torch.float64)
             torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
@@ -343,6 +356,8 @@ def main(cfg: TrainConfig) -> Path | None:
             log("stopped", iter=iter_num)
             say(f"stopped at iteration {iter_num}; the checkpoint is saved, start the same command to resume")
             log.close()
+            if can_continue:
+                signal.signal(signal.SIGCONT, previous_continue)
             raise SystemExit(143)  # 128 + SIGTERM, as if the signal had ended the process
         if done or stopped_early:
             break
@@ -379,6 +394,8 @@ def main(cfg: TrainConfig) -> Path | None:
 
     if previous_handler is not None:
         signal.signal(signal.SIGTERM, previous_handler)
+    if can_continue:
+        signal.signal(signal.SIGCONT, previous_continue)
     exported = None
     if master:
         log("finished", iter=iter_num, elapsed_s=round(elapsed, 1), stopped_early=stopped_early, best=best_metrics)

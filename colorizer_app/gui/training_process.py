@@ -141,8 +141,8 @@ class TrainingProcess(QObject):
         return True
 
     def pause(self) -> bool:
-        """Suspend the process (POSIX). With a time budget, paused time counts
-        toward the budget: the training module measures wall-clock time."""
+        """Suspend the process (POSIX). Paused time does not count toward a time
+        budget: the training module takes it off its clock when it is continued."""
         if not pids.CAN_PAUSE or self._state not in ("starting", "running"):
             return False
         try:

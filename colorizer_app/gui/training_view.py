@@ -99,8 +99,8 @@ class RunView(QWidget):
             self._pause_button.setToolTip("Pausing is not available on Windows: "
                                           "stop the run and resume it later from its checkpoint")
         else:
-            self._pause_button.setToolTip("Suspend the training process; with a time budget, "
-                                          "paused time counts toward the budget")
+            self._pause_button.setToolTip("Suspend the training process; paused time does not "
+                                          "count toward the time budget")
         self._stop_button = QPushButton("S&top", self)
         self._stop_button.setToolTip("End the run; it keeps its last checkpoint and can be resumed")
         self._stop_button.clicked.connect(self.stop_requested)

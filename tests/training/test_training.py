@@ -240,6 +240,37 @@ def test_stop_signal_saves_a_checkpoint_first(tmp_path, photos):
     assert torch.load(run / "ckpt.pt", weights_only=False)["iter_num"] == stopped["iter"] >= 3
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="pausing is POSIX only")
+def test_paused_time_does_not_count_toward_the_time_budget(tmp_path, photos):
+    """The app's Pause stops the process (SIGSTOP) and Continue sends SIGCONT: the
+    pause comes off the run's clock, so the budget buys the same training."""
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "training", "train", "--preset", "tiny", "--data", str(photos), "--name", "p",
+           "--out-dir", str(run), "--init", "scratch", "--max-iters", "0", "--time-budget-min", "0.1",
+           "--eval-interval", "100000", "--ckpt-interval", "100000", "--threads", "1", "--no-amp",
+           "--no-export"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    pause, steps = 5.0, []
+    try:
+        for line in proc.stdout:  # wait until it is really training
+            if '"event": "step"' in line and json.loads(line)["iter"] >= 2:
+                steps.append(json.loads(line))
+                break
+        proc.send_signal(signal.SIGSTOP)
+        time.sleep(pause)
+        proc.send_signal(signal.SIGCONT)
+        rest = proc.stdout.read()
+    finally:
+        proc.wait(timeout=120)
+    assert proc.returncode == 0
+    steps += [json.loads(line) for line in rest.splitlines() if '"event": "step"' in line]
+    first, last = steps[0], steps[-1]  # the step before the pause, the last one
+    wall, on_clock = last["time"] - first["time"], last["elapsed_s"] - first["elapsed_s"]
+    assert wall - on_clock > pause - 1.0, (wall, on_clock)  # the pause is off the clock
+    assert on_clock > 6 - 2  # and the run still trained for (nearly) its whole 6 s budget
+
+
 def test_loss_that_does_not_fit_the_starting_model_is_an_error(tmp_path, photos, tiny_regression_model_json):
     with pytest.raises(SystemExit, match="needs a model with a classification head"):
         train_main(tiny(tmp_path, photos, init=str(tiny_regression_model_json), loss="classification"))
