@@ -132,7 +132,6 @@ class ThumbnailStore:
         except OSError:
             pass  # a read-only cache folder costs speed, never a thumbnail
 
-
     def prune(self, max_bytes: int = DISK_CACHE_BYTES) -> int:
         """Delete the least recently used thumbnails until the cache holds at most
         ``max_bytes``; return how many files were deleted."""
