@@ -36,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", action="append", required=True,
                     help="model name from the catalog or path to NAME.json; repeat to compare")
     ev.add_argument("--data", required=True)
-    ev.add_argument("--render-size", type=int, default=None)
+    ev.add_argument("--render-size", type=int, default=None,
+                    help="default: the model's own, or the photo's short side if smaller")
+    ev.add_argument("--upscale", type=float, default=1.0,
+                    help="enlarge each photo this many times first, to stand in for larger scans")
     ev.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature override")
     ev.add_argument("--chroma-gain", type=float, default=None, help="chroma gain override (see export)")
     ev.add_argument("--limit", type=int, default=0, help="at most this many photos")

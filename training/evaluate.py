@@ -27,13 +27,27 @@ def resolve_model(name_or_path: str, device):
     return ModelCatalog().load(name_or_path, device=device)
 
 
-def evaluate_model(model, photos: list[Path], render_size: int | None = None) -> dict:
+def read_truth(path: Path, upscale: float = 1.0) -> np.ndarray | None:
+    """A color photo as RGB, enlarged `upscale` times (bicubic) when asked.
+
+    Enlarging stands in for scans larger than the small val photos: the content
+    and its framing stay the same, only the pixel scale changes, so it shows how
+    a render size suits a model (docs/MODEL.md). None if the file is unreadable.
+    """
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        return None
+    if upscale != 1.0:
+        bgr = cv2.resize(bgr, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def evaluate_model(model, photos: list[Path], render_size: int | None = None, upscale: float = 1.0) -> dict:
     acc = MetricAccumulator()
     for path in tqdm(photos, desc=model.name, file=sys.stderr, leave=False):
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
+        truth = read_truth(path, upscale)
+        if truth is None:
             continue
-        truth = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         size = render_size or min(model.render_size, min(truth.shape[:2]))
         pred = colorize(truth, model, render_size=size)  # sees only the luminance
         acc.add(pred, truth, rgb_to_lab(pred)[..., 1:], rgb_to_lab(truth)[..., 1:])
@@ -46,14 +60,13 @@ def gray_of(rgb: np.ndarray) -> np.ndarray:
     return np.clip(lab_to_rgb(L, np.zeros((*L.shape, 2), np.float32)) * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
-def evaluate_gray(photos: list[Path]) -> dict:
+def evaluate_gray(photos: list[Path], upscale: float = 1.0) -> dict:
     """The gray input scored as if it were a colorization: the floor to beat."""
     acc = MetricAccumulator()
     for path in photos:
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
+        truth = read_truth(path, upscale)
+        if truth is None:
             continue
-        truth = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         acc.add(gray_of(truth), truth, np.zeros((*truth.shape[:2], 2), np.float32), rgb_to_lab(truth)[..., 1:])
     return acc.result()
 
@@ -68,7 +81,7 @@ def evaluate_cli(args) -> int:
     device = select_device(args.device)
     rows = {}
     if args.gray_baseline:
-        rows["gray input"] = evaluate_gray(photos)
+        rows["gray input"] = evaluate_gray(photos, args.upscale)
     for name in args.model:
         try:
             model = resolve_model(name, device)
@@ -81,6 +94,6 @@ def evaluate_cli(args) -> int:
             model.meta["chroma_gain"] = args.chroma_gain
         # Two runs' best.json are both called "best": label a repeated name by its run folder.
         label = model.name if model.name not in rows else Path(name).resolve().parent.name
-        rows[label] = evaluate_model(model, photos, args.render_size)
+        rows[label] = evaluate_model(model, photos, args.render_size, args.upscale)
     print(format_table(rows))
     return 0

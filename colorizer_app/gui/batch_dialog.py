@@ -65,6 +65,10 @@ def format_duration(seconds: float | None) -> str:
     return f"about {minutes // 60} h {minutes % 60} min"
 
 
+def _render_text(render_size: int) -> str:
+    return f"{render_size} px" if render_size else "Auto (the model's own)"
+
+
 @dataclasses.dataclass(frozen=True)
 class BatchJob:
     source: str
@@ -73,7 +77,7 @@ class BatchJob:
     recursive: bool = True
     skip_existing: bool = True
     model: str = ""
-    render_size: int = 512
+    render_size: int = 0  # 0: the model's recommended render size
     saturation: float = 1.0
     device: str = "auto"
 
@@ -151,7 +155,8 @@ class BatchWorker(QObject):
         model = catalog.load(job.model or None, device=select_device(job.device))
 
         def colorize_photo(photo):
-            return colorize(photo.pixels, model, render_size=job.render_size, saturation=job.saturation)
+            return colorize(photo.pixels, model, render_size=job.render_size or model.render_size,
+                            saturation=job.saturation)
 
         return colorize_photo
 
@@ -185,7 +190,7 @@ class BatchDialog(QDialog):
     batch_finished = Signal(object)
 
     def __init__(self, parent: QWidget | None = None, source: str = "", model: str = "",
-                 render_size: int = 512, saturation: float = 1.0, catalog=None, settings=None,
+                 render_size: int = 0, saturation: float = 1.0, catalog=None, settings=None,
                  device: str = "auto") -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch Export")
@@ -219,7 +224,7 @@ class BatchDialog(QDialog):
         self._skip_check = QCheckBox("S&kip photos already exported (resume an earlier export)", self)
         self._skip_check.setChecked(True)
         settings_label = QLabel(
-            f"Model <b>{self._model_name or '—'}</b>, render size {self._render_size} px, "
+            f"Model <b>{self._model_name or '—'}</b>, render size {_render_text(self._render_size)}, "
             f"saturation {self._saturation:.2f}", self)
         settings_label.setTextFormat(Qt.TextFormat.RichText)
 

@@ -32,7 +32,7 @@ from colorizer_app.gui.savepaths import (
     SAVE_FORMATS, default_format, format_for_filter, format_for_suffix, refuse_reason,
     suggested_save_path, with_format_suffix,
 )
-from colorizer_app.gui.settings import RENDER_SIZE_DEFAULT, AppSettings, RecentFolders
+from colorizer_app.gui.settings import AppSettings, RecentFolders
 from colorizer_app.gui.statusbar import StatusBar
 from colorizer_app.gui.throttle import Throttle
 from colorizer_app.gui.thumbnails import ThumbnailLoader
@@ -190,7 +190,7 @@ class MainWindow(QMainWindow):
                                     tip="Colorize at full resolution instead of a screen-sized preview",
                                     checkable=True)
         self._reset_tune_act = action("Reset &Tuning", self._tune.reset,
-                                      tip=f"Render size {RENDER_SIZE_DEFAULT}, saturation 1.0")
+                                      tip="Render size Auto (the model's own), saturation 1.0")
         self._about_act = action("&About Colorizer", self._about)
 
     def _create_menus(self) -> None:

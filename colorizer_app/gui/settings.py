@@ -11,11 +11,14 @@ from PySide6.QtCore import QByteArray, QSettings
 APP_NAME = "Colorizer"
 ORG_NAME = "Colorizer"
 
-# The bundled model was trained on photos about 200 px across; at 384 its colors are
-# as accurate as at smaller sizes with more detail, and louder at 512 (docs/MODEL.md).
-RENDER_SIZE_DEFAULT = 384
-RENDER_SIZE_MIN = 256
+# 0 means Auto: each model's own recommended render size, from its JSON. A model
+# colors best near the scale of the photos it was trained on (docs/MODEL.md), so a
+# single fixed size would suit one model and not the next.
+RENDER_SIZE_AUTO = 0
+RENDER_SIZE_DEFAULT = RENDER_SIZE_AUTO
+RENDER_SIZE_MIN = 128
 RENDER_SIZE_MAX = 1024
+RENDER_SIZE_STEP = 32
 SATURATION_DEFAULT = 1.0
 SATURATION_MIN = 0.0
 SATURATION_MAX = 2.0
@@ -140,6 +143,8 @@ class AppSettings:
     @property
     def render_size(self) -> int:
         value = _to_number(self._settings.value("colorize/render_size"), int, RENDER_SIZE_DEFAULT)
+        if value == RENDER_SIZE_AUTO:
+            return value
         return min(max(value, RENDER_SIZE_MIN), RENDER_SIZE_MAX)
 
     @render_size.setter

@@ -19,11 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from colorizer_app.core.catalog import ModelCatalog
-from colorizer_app.gui.settings import (
-    RENDER_SIZE_MAX, RENDER_SIZE_MIN, SATURATION_MAX, SATURATION_MIN, AppSettings,
-)
+from colorizer_app.gui.settings import SATURATION_MAX, SATURATION_MIN, AppSettings
 from colorizer_app.gui.training_keeper import CANCEL, ask_stop_or_leave
 from colorizer_app.gui.training_tab import TrainingTab
+from colorizer_app.gui.tune_panel import RenderSizeSpin
 
 # (label, core.batch format key): the batch export's "export/format" setting.
 OUTPUT_FORMATS = (("JPEG", "jpg"), ("PNG (16-bit kept)", "png"), ("TIFF (16-bit kept)", "tiff"),
@@ -129,11 +128,7 @@ class GeneralTab(QWidget):
         self._threads_spin.setRange(0, max(1, os.cpu_count() or 1))
         self._threads_spin.setSpecialValueText("Automatic (one per core)")
         self._threads_spin.setToolTip("CPU threads a training run uses")
-        self._render_spin = QSpinBox(self)
-        self._render_spin.setRange(RENDER_SIZE_MIN, RENDER_SIZE_MAX)
-        self._render_spin.setSingleStep(32)
-        self._render_spin.setSuffix(" px")
-        self._render_spin.setToolTip("The resolution color is predicted at: smaller is bolder, larger finer")
+        self._render_spin = RenderSizeSpin(self)
         self._saturation_spin = QDoubleSpinBox(self)
         self._saturation_spin.setRange(SATURATION_MIN, SATURATION_MAX)
         self._saturation_spin.setSingleStep(0.05)
@@ -191,7 +186,7 @@ class GeneralTab(QWidget):
             self._device_combo.addItem(f"GPU {s.device.split(':', 1)[1]}", s.device)
         self._device_combo.setCurrentIndex(max(0, self._device_combo.findData(s.device)))
         self._threads_spin.setValue(min(s.threads, self._threads_spin.maximum()))
-        self._render_spin.setValue(s.app.render_size)
+        self._render_spin.set_render_size(s.app.render_size)
         self._saturation_spin.setValue(s.app.saturation)
         self._format_combo.setCurrentIndex(max(0, self._format_combo.findData(s.app.export_format)))
 
@@ -221,7 +216,7 @@ class GeneralTab(QWidget):
         if threads is not None:
             self._threads_spin.setValue(threads)
         if render_size is not None:
-            self._render_spin.setValue(render_size)
+            self._render_spin.set_render_size(render_size)
         if saturation is not None:
             self._saturation_spin.setValue(saturation)
         if output_format is not None:
@@ -265,9 +260,9 @@ class GeneralTab(QWidget):
 
     @Slot()
     def _on_defaults(self) -> None:
-        self._settings.app.render_size = self._render_spin.value()
+        self._settings.app.render_size = self._render_spin.render_size()
         self._settings.app.saturation = self._saturation_spin.value()
-        self.defaults_changed.emit(self._render_spin.value(), self._saturation_spin.value())
+        self.defaults_changed.emit(self._render_spin.render_size(), self._saturation_spin.value())
 
     @Slot(int)
     def _on_format(self, index: int) -> None:

@@ -4,11 +4,33 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QSpinBox, QWidget
 
 from colorizer_app.gui.settings import (
-    RENDER_SIZE_DEFAULT, RENDER_SIZE_MAX, RENDER_SIZE_MIN, SATURATION_DEFAULT, SATURATION_MAX,
-    SATURATION_MIN,
+    RENDER_SIZE_AUTO, RENDER_SIZE_DEFAULT, RENDER_SIZE_MAX, RENDER_SIZE_MIN, RENDER_SIZE_STEP,
+    SATURATION_DEFAULT, SATURATION_MAX, SATURATION_MIN,
 )
 
-RENDER_SIZE_STEP = 32
+
+class RenderSizeSpin(QSpinBox):
+    """Render size in pixels, or "Auto" (RENDER_SIZE_AUTO): the model's own size.
+
+    Auto sits one step below the smallest size, where QSpinBox shows its special
+    value text; read and write the size through render_size()/set_render_size().
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRange(RENDER_SIZE_MIN - RENDER_SIZE_STEP, RENDER_SIZE_MAX)
+        self.setSingleStep(RENDER_SIZE_STEP)
+        self.setSpecialValueText("Auto")
+        self.setSuffix(" px")
+        self.setToolTip("Render size: the resolution color is predicted at.\n"
+                        "Auto uses the size the model recommends (see the model list);\n"
+                        "smaller gives bolder color, larger finer detail.")
+
+    def render_size(self) -> int:
+        return RENDER_SIZE_AUTO if self.value() == self.minimum() else self.value()
+
+    def set_render_size(self, size: int) -> None:
+        self.setValue(self.minimum() if size == RENDER_SIZE_AUTO else int(size))
 
 
 class TunePanel(QWidget):
@@ -25,14 +47,9 @@ class TunePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._render = QSpinBox(self)
-        self._render.setRange(RENDER_SIZE_MIN, RENDER_SIZE_MAX)
-        self._render.setSingleStep(RENDER_SIZE_STEP)
-        self._render.setValue(RENDER_SIZE_DEFAULT)
-        self._render.setSuffix(" px")
+        self._render = RenderSizeSpin(self)
+        self._render.set_render_size(RENDER_SIZE_DEFAULT)
         self._render.setKeyboardTracking(False)
-        self._render.setToolTip("Render size: the resolution color is predicted at.\n"
-                                "Smaller gives bolder color, larger finer detail.")
         self._saturation = QSlider(Qt.Orientation.Horizontal, self)
         self._saturation.setRange(round(SATURATION_MIN * 100), round(SATURATION_MAX * 100))
         self._saturation.setValue(round(SATURATION_DEFAULT * 100))
@@ -64,11 +81,12 @@ class TunePanel(QWidget):
 
     @property
     def render_size(self) -> int:
-        return self._render.value()
+        """Pixels, or RENDER_SIZE_AUTO for the model's recommended size."""
+        return self._render.render_size()
 
     @render_size.setter
     def render_size(self, value: int) -> None:
-        self._render.setValue(int(value))
+        self._render.set_render_size(value)
 
     @property
     def saturation(self) -> float:
@@ -79,7 +97,7 @@ class TunePanel(QWidget):
         self._saturation.setValue(round(float(value) * 100))
 
     @property
-    def render_spin(self) -> QSpinBox:
+    def render_spin(self) -> RenderSizeSpin:
         return self._render
 
     @property

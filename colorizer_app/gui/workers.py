@@ -55,7 +55,7 @@ class ColorizeRequest:
     seq: int
     path: str
     model: str
-    render_size: int = 512
+    render_size: int = 0  # 0: the model's recommended render size
     saturation: float = 1.0
     max_side: int | None = None  # the preview's long side; None: full resolution
 
@@ -65,7 +65,7 @@ class SaveRequest:
     path: str
     out_path: str
     model: str
-    render_size: int = 512
+    render_size: int = 0  # 0: the model's recommended render size
     saturation: float = 1.0
     overwrite: bool = False  # the user already confirmed replacing `out_path`
     quality: int = 95
@@ -337,7 +337,8 @@ class ColorizeWorker(QObject):
     def _run(self, pixels, model, render_size: int, saturation: float):
         from colorizer_app.core.pipeline import colorize
 
-        return colorize(pixels, model, render_size=render_size, saturation=saturation)
+        # 0 (Auto): the render size the model's JSON recommends.
+        return colorize(pixels, model, render_size=render_size or model.render_size, saturation=saturation)
 
     def _remember_full(self, path, model, render_size, saturation, result) -> None:
         self._full_key = (path, model, render_size, saturation, self._photo_key)

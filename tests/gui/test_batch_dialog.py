@@ -117,3 +117,22 @@ def test_window_opens_the_dialog_and_shows_progress(qtbot, window, photo_folder,
         assert dialog.start()
     assert "Export finished: 3 colorized" in window.status.currentMessage()
     assert window.open_batch_dialog() is dialog
+
+
+@pytest.mark.gui
+def test_auto_render_size_exports_at_the_models_own_size(qtbot, catalog, tmp_path, photo_factory):
+    from colorizer_app.core.pipeline import colorize
+
+    widget = BatchDialog(model="tiny-test", catalog=catalog)  # render size Auto: tiny-test says 128
+    qtbot.add_widget(widget)
+    photo_factory(tmp_path / "album" / "scan.png", 320, 240, seed=5)
+    widget.set_options(source=tmp_path / "album", output=tmp_path / "out", fmt="png", recursive=False)
+    with qtbot.wait_signal(widget.batch_finished, timeout=TIMEOUT) as blocker:
+        widget.start()
+    widget.stop_and_wait()
+    assert (blocker.args[0].done, len(blocker.args[0].failed)) == (1, 0)
+    exported = load_photo(tmp_path / "out" / "scan.png").pixels
+    original = load_photo(tmp_path / "album" / "scan.png").pixels
+    model = catalog.load("tiny-test", device="cpu")
+    assert (exported == colorize(original, model, render_size=128)).all()
+    assert not (exported == colorize(original, model, render_size=256)).all()

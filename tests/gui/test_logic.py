@@ -60,7 +60,7 @@ class TestAppSettings:
 
     def test_defaults_and_clamping(self, qsettings):
         settings = AppSettings(qsettings)
-        assert (settings.render_size, settings.saturation) == (384, 1.0)
+        assert (settings.render_size, settings.saturation) == (0, 1.0)  # 0: Auto
         qsettings.setValue("colorize/render_size", "99999")
         qsettings.setValue("colorize/saturation", "not a number")
         assert (settings.render_size, settings.saturation) == (1024, 1.0)

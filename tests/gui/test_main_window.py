@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from colorizer_app.core.imageio import load_photo
 from colorizer_app.gui.compare_view import ViewMode
 from colorizer_app.gui.main_window import MainWindow
+from colorizer_app.gui.settings import RENDER_SIZE_AUTO
 
 pytestmark = pytest.mark.gui
 
@@ -136,6 +137,23 @@ def test_tuning_recolorizes_with_the_new_values(qtbot, window, photo_folder):
         r, g, b, _ = image.pixelColor(x, y).getRgb()
         assert max(r, g, b) - min(r, g, b) <= 2
     assert (window.app_settings.render_size, window.app_settings.saturation) == (256, 0.0)
+
+
+def test_auto_render_size_is_the_models_own(qtbot, window, tmp_path, photo_factory):
+    """Auto (the default) colorizes at the render size the model's JSON gives (tiny-test: 128)."""
+    photo_factory(tmp_path / "big" / "scan.jpg", 320, 240, seed=4)
+    auto = do_and_wait_for_result(qtbot, window, lambda: window.open_folder(tmp_path / "big"))
+    assert window.tune_panel.render_size == RENDER_SIZE_AUTO == auto.render_size
+    assert window.tune_panel.render_spin.text() == "Auto"
+
+    def set_render_size(size):
+        return do_and_wait_for_result(qtbot, window, lambda: setattr(window.tune_panel, "render_size", size))
+
+    at_128 = set_render_size(128)
+    at_256 = set_render_size(256)
+    assert (at_128.render_size, at_256.render_size) == (128, 256)
+    assert at_128.colorized == auto.colorized
+    assert at_256.colorized != auto.colorized
 
 
 def test_latest_request_wins(qtbot, window, photo_folder):
