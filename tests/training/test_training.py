@@ -163,7 +163,8 @@ def test_evaluate_prints_the_metrics_table(tmp_path, photos, capsys, tiny_model_
 
 
 def test_evaluate_upscale_stands_in_for_larger_scans(tmp_path, photos, capsys, tiny_model_json):
-    from training.evaluate import read_truth
+    from colorizer_app.core.modelfile import load_model
+    from training.evaluate import evaluate_model, read_truth
 
     photo = sorted((photos / "sky").glob("photo*.png"))[0]
     small, large = read_truth(photo), read_truth(photo, upscale=2.0)
@@ -172,8 +173,6 @@ def test_evaluate_upscale_stands_in_for_larger_scans(tmp_path, photos, capsys, t
     code = training_main(["evaluate", "--model", str(tiny_model_json), "--data", str(photos / "sky"),
                           "--limit", "2", "--upscale", "2", "--device", "cpu"])
     assert code == 0 and "colorfulness_gap" in capsys.readouterr().out
-    from colorizer_app.core.modelfile import load_model
-    from training.evaluate import evaluate_model
 
     model = load_model(tiny_model_json, device="cpu")
     native, enlarged = (evaluate_model(model, [photo], upscale=f) for f in (1.0, 2.0))
