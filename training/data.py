@@ -32,6 +32,18 @@ class PhotoSet:
     def __len__(self) -> int:
         return len(self.photos)
 
+    def render_size(self) -> int:
+        """The render size to recommend for a model trained on these photos.
+
+        A network learns objects at the scale it saw them, so it colors best when
+        the app shows it photos at about that scale: the median short side,
+        rounded to 32 and at least 128 (docs/MODEL.md measures this).
+        """
+        if not self.photos:
+            return 256
+        short_side = float(np.median([min(photo.shape[:2]) for photo in self.photos]))
+        return max(128, int(round(short_side / 32)) * 32)
+
     def summary(self) -> str:
         counts = {}
         for g in self.groups:

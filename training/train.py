@@ -429,6 +429,7 @@ def export_run(out_dir: Path, cfg: TrainConfig, train_set, val_set, origin, elap
         "settings": {k: v for k, v in asdict(cfg).items() if k not in ("out_dir", "export_dir")},
     }
     meta = {"description": f"Trained on {Path(cfg.data).name or cfg.data} ({cfg.loss} loss)",
+            "render_size": train_set.render_size(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "training": training}
     export_dir = Path(cfg.export_dir) if cfg.export_dir else paths.user_models_dir()
     return export_model(out_dir / "best.json", cfg.name, export_dir, extra_meta=meta)

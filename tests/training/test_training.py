@@ -17,6 +17,7 @@ from colorizer_app.core.catalog import ModelCatalog
 from colorizer_app.core.pipeline import colorize
 from training.cli import main as training_main
 from training.config import make_config
+from training.data import PhotoSet
 from training.train import main as train_main
 
 pytestmark = pytest.mark.slow
@@ -80,6 +81,7 @@ def test_export_catalog_colorize(tmp_path, photos):
     assert exported == tmp_path / "models" / "tiny.json"
     meta = json.loads(exported.read_text())
     assert meta["training"]["photos"] > 0 and "auc" in meta["metrics"]
+    assert meta["render_size"] == 128  # 80-px photos: the smallest render size
     assert (tmp_path / "run" / "previews" / "latest.png").is_file()
     catalog = ModelCatalog(bundled_dir=tmp_path / "none", user_dir=tmp_path / "models")
     entry = catalog.find("tiny")
@@ -87,6 +89,13 @@ def test_export_catalog_colorize(tmp_path, photos):
     gray = cv2.imread(str(next(photos.glob("sky/photo*.png"))), cv2.IMREAD_GRAYSCALE)
     out = colorize(gray, catalog.load("tiny", device="cpu"), render_size=64)
     assert out.shape == (*gray.shape, 3)
+
+
+@pytest.mark.parametrize("short_sides, render_size", [([192, 192, 180], 192), ([600, 700, 2000], 704), ([40], 128)])
+def test_a_model_recommends_the_scale_it_was_trained_at(short_sides, render_size):
+    photos = [np.zeros((side, side + 50, 3), np.uint8) for side in short_sides]
+    photo_set = PhotoSet(photos, [f"p{i}" for i in range(len(photos))], ["g"] * len(photos))
+    assert photo_set.render_size() == render_size
 
 
 def test_killed_run_resumes_at_its_checkpoint(tmp_path, photos):
