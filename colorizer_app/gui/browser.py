@@ -4,8 +4,8 @@ import os
 import time
 
 from PySide6.QtCore import (
-    QDir, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt,
-    QTimer, Signal, Slot,
+    QDir, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize,
+    QStandardPaths, Qt, QTimer, Signal, Slot,
 )
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette
 from PySide6.QtWidgets import (
@@ -14,6 +14,22 @@ from PySide6.QtWidgets import (
 )
 
 from colorizer_app.gui.thumbnails import PATH_ROLE, THUMBNAIL_SIDE, ThumbnailLoader, ThumbnailModel
+
+
+def standard_places() -> list[tuple[str, str]]:
+    """(label, folder) for the usual places photos live, those that exist.
+
+    The tree starts from the file system root, which says little to someone who
+    keeps their photos in Pictures; these give them a one-click start.
+    """
+    places: list[tuple[str, str]] = []
+    for label, location in (("Pictures", QStandardPaths.StandardLocation.PicturesLocation),
+                            ("Desktop", QStandardPaths.StandardLocation.DesktopLocation),
+                            ("Home", QStandardPaths.StandardLocation.HomeLocation)):
+        folder = QStandardPaths.writableLocation(location)
+        if folder and os.path.isdir(folder) and folder not in (known for _, known in places):
+            places.append((label, folder))
+    return places
 
 
 class FolderTree(QTreeView):

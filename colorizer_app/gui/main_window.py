@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QStyle, QToolBar, QToolButton, QVBoxLayout, QWidget,
 )
 
-from colorizer_app.gui.browser import FolderTree, ThumbnailGrid
+from colorizer_app.gui.browser import FolderTree, ThumbnailGrid, standard_places
 from colorizer_app.gui.compare_view import CompareView, ViewMode
 from colorizer_app.gui.model_selector import ModelSelector
 from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo
@@ -197,7 +197,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&File")
         menu.addAction(self._open_folder_act)
         menu.addAction(self._open_photo_act)
-        self._recent_menu = QMenu("Open &Recent", self)
+        self._recent_menu = QMenu("Open &Recent", self)  # and the usual places
+        self._recent_menu.setToolTipsVisible(True)
         self._recent_menu.aboutToShow.connect(self._fill_recent_menu)
         menu.addMenu(self._recent_menu)
         menu.addSeparator()
@@ -384,7 +385,8 @@ class MainWindow(QMainWindow):
         if not self._folder and last and Path(last).is_dir():
             self.open_folder(last)
         elif not self._folder:
-            self._tree.reveal(str(Path.home()))  # somewhere familiar to start from
+            places = standard_places()  # somewhere familiar to start from: Pictures, else home
+            self._tree.reveal(places[0][1] if places else str(Path.home()))
 
     def open_folder(self, folder: str | os.PathLike) -> bool:
         """Show ``folder``'s photos; the first becomes current. False if not a folder."""
@@ -516,6 +518,12 @@ class MainWindow(QMainWindow):
         clear = menu.addAction("Clear Menu")
         clear.setEnabled(bool(folders))
         clear.triggered.connect(self._clear_recent)
+        menu.addSection("Places")
+        for label, folder in standard_places():
+            act = menu.addAction(label)
+            act.setToolTip(folder)
+            act.setData(folder)
+            act.triggered.connect(lambda checked=False, f=folder: self.open_folder(f))
 
     @Slot()
     def _clear_recent(self) -> None:

@@ -306,6 +306,21 @@ def test_recent_folders_menu_reopens_a_folder(qtbot, window, photo_folder, tmp_p
     assert window.current_folder == str(photo_folder)
 
 
+def test_places_in_the_menu_open_pictures(qtbot, window, photo_folder, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    shutil.copytree(photo_folder, home / "Pictures")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)  # no user-dirs.dirs: Pictures is ~/Pictures
+    monkeypatch.delenv("XDG_PICTURES_DIR", raising=False)
+    window._fill_recent_menu()
+    places = {a.text(): a for a in window._recent_menu.actions() if a.data()}
+    assert list(places) == ["Pictures", "Home"]  # no Desktop folder in this home
+    assert places["Pictures"].data() == str(home / "Pictures")
+    result = do_and_wait_for_result(qtbot, window, places["Pictures"].trigger)
+    assert window.current_folder == str(home / "Pictures")
+    assert Path(result.path).parent == home / "Pictures"
+
+
 def test_save_keeps_exif(qtbot, window, tmp_path):
     from PIL import Image
 
