@@ -24,7 +24,6 @@ from colorizer_app.core.color import (
     resize_rows,
 )
 
-DEFAULT_RENDER_SIZE = 512
 STRIP_PIXELS = 2_000_000  # full-resolution pixels handled at once
 
 
@@ -84,9 +83,12 @@ def predict_ab_small(L: np.ndarray, model, render_size: int, hints: list[Hint] |
     return ab_small, L_small
 
 
-def colorize(pixels: np.ndarray, model, render_size: int = DEFAULT_RENDER_SIZE, saturation: float = 1.0,
+def colorize(pixels: np.ndarray, model, render_size: int | None = None, saturation: float = 1.0,
              hints: list[Hint] | None = None, timer=_no_timer) -> np.ndarray:
     """Colorize a gray or RGB photo (uint8 or uint16; alpha removed by the caller).
+
+    `render_size` is the short side the network sees; None or 0 ("Auto") means
+    the size the model's JSON recommends.
 
     Returns (H, W, 3) RGB of the input's dtype. The result's L* equals the
     input's (up to rounding to the output's integer levels). Deterministic.
@@ -99,7 +101,7 @@ def colorize(pixels: np.ndarray, model, render_size: int = DEFAULT_RENDER_SIZE, 
     with timer("L"):
         L = luminance(pixels)
     H, W = L.shape
-    ab_small, L_small = predict_ab_small(L, model, render_size, hints, timer)
+    ab_small, L_small = predict_ab_small(L, model, render_size or model.render_size, hints, timer)
     with timer("upsample"):
         coeffs = guided_coefficients(L_small / 100.0, ab_small)  # (h, w, 4): A_a, A_b, B_a, B_b
         slope, offset = np.ascontiguousarray(coeffs[..., :2]), np.ascontiguousarray(coeffs[..., 2:])

@@ -155,8 +155,7 @@ class BatchWorker(QObject):
         model = catalog.load(job.model or None, device=select_device(job.device))
 
         def colorize_photo(photo):
-            return colorize(photo.pixels, model, render_size=job.render_size or model.render_size,
-                            saturation=job.saturation)
+            return colorize(photo.pixels, model, render_size=job.render_size, saturation=job.saturation)
 
         return colorize_photo
 

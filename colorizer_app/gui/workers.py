@@ -337,8 +337,7 @@ class ColorizeWorker(QObject):
     def _run(self, pixels, model, render_size: int, saturation: float):
         from colorizer_app.core.pipeline import colorize
 
-        # 0 (Auto): the render size the model's JSON recommends.
-        return colorize(pixels, model, render_size=render_size or model.render_size, saturation=saturation)
+        return colorize(pixels, model, render_size=render_size, saturation=saturation)  # 0: Auto
 
     def _remember_full(self, path, model, render_size, saturation, result) -> None:
         self._full_key = (path, model, render_size, saturation, self._photo_key)

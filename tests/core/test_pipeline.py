@@ -34,6 +34,14 @@ def test_deterministic(model):
     assert np.array_equal(pipeline.colorize(gray, model, 64), pipeline.colorize(gray, model, 64))
 
 
+def test_no_render_size_means_the_models_own(model):
+    gray = gradient_photo(300, 400)
+    own = pipeline.colorize(gray, model, model.render_size)
+    assert np.array_equal(pipeline.colorize(gray, model), own)
+    assert np.array_equal(pipeline.colorize(gray, model, 0), own)
+    assert not np.array_equal(pipeline.colorize(gray, model, 2 * model.render_size), own)
+
+
 def test_sepia_is_reduced_to_luminance(model):
     """A toned photo gives the same result as its gray version: the tint is not kept."""
     gray = gradient_photo(80, 80)
