@@ -35,9 +35,9 @@ class PhotoSet:
     def render_size(self) -> int:
         """The render size to recommend for a model trained on these photos.
 
-        A network learns objects at the scale it saw them, so it colors best when
-        the app shows it photos at about that scale: the median short side,
-        rounded to 32 and at least 128 (docs/MODEL.md measures this).
+        A network learns objects at the scale it saw them, and its accuracy falls as
+        the app shows it photos larger than that (docs/MODEL.md, "Render size"):
+        recommend the median short side, rounded to 32 and at least 128.
         """
         if not self.photos:
             return 256
