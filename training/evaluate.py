@@ -48,8 +48,7 @@ def evaluate_model(model, photos: list[Path], render_size: int | None = None, up
         truth = read_truth(path, upscale)
         if truth is None:
             continue
-        size = render_size or min(model.render_size, min(truth.shape[:2]))
-        pred = colorize(truth, model, render_size=size)  # sees only the luminance
+        pred = colorize(truth, model, render_size=render_size)  # sees only the luminance
         acc.add(pred, truth, rgb_to_lab(pred)[..., 1:], rgb_to_lab(truth)[..., 1:])
     return acc.result()
 

@@ -38,8 +38,7 @@ def make_grid(photos: list[Path], models, height: int, render_size: int | None,
         rgb = cv2.resize(rgb, (max(1, round(rgb.shape[1] * scale)), height), interpolation=cv2.INTER_AREA)
         tiles = [gray_of(rgb)]
         for model in models:
-            size = render_size or min(model.render_size, min(rgb.shape[:2]))
-            tiles.append(colorize(tiles[0], model, render_size=size))
+            tiles.append(colorize(tiles[0], model, render_size=render_size))
         tiles.append(rgb)
         if not rows:
             names = ["gray input", *labels, "original"]
