@@ -186,6 +186,7 @@ def test_ctrl_c_stops_after_the_current_photo(installed_model, album, tmp_path, 
 
     monkeypatch.setattr(pipeline, "colorize", colorize_then_ctrl_c)
     out = tmp_path / "OUT"
+    handler_before = signal.getsignal(signal.SIGINT)  # SIG_IGN when pytest runs in the background
 
     assert main(_colorize_args(album, out=out)) == 130
 
@@ -194,7 +195,7 @@ def test_ctrl_c_stops_after_the_current_photo(installed_model, album, tmp_path, 
     stdout = capsys.readouterr().out
     assert "Done: 1, skipped (already there): 0, failed: 0 (of 4)" in stdout
     assert "Stopped by Ctrl-C with 3 photo(s) left" in stdout
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert signal.getsignal(signal.SIGINT) is handler_before  # handler restored
 
 
 def test_cuda_asked_without_a_gpu(installed_model, album, tmp_path, capsys):

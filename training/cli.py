@@ -4,6 +4,7 @@ import argparse
 import sys
 from dataclasses import fields
 
+from colorizer_app.core.modelfile import GAIN_RULES
 from training.config import LOSSES, PRESETS, TrainConfig, make_config
 
 
@@ -40,8 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="default: the model's own, or the photo's short side if smaller")
     ev.add_argument("--upscale", type=float, default=1.0,
                     help="enlarge each photo this many times first, to stand in for larger scans")
+    ev.add_argument("--damage", action="store_true",
+                    help="give the models each photo with old-photo damage (fading, blur, grain, dust, JPEG) "
+                         "and score their colors against the original")
     ev.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature override")
     ev.add_argument("--chroma-gain", type=float, default=None, help="chroma gain override (see export)")
+    ev.add_argument("--gain-rule", choices=GAIN_RULES, default=None, help="chroma gain rule override (see export)")
     ev.add_argument("--limit", type=int, default=0, help="at most this many photos")
     ev.add_argument("--gray-baseline", action="store_true", help="also score the gray input itself")
     ev.add_argument("--device", default="auto")
@@ -64,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--chroma-gain", type=float, default=None,
                     help="factor on the predicted chroma, to match real photos' colorfulness (measure it with "
                          "evaluate --chroma-gain on validation photos)")
+    ex.add_argument("--gain-rule", choices=GAIN_RULES, default=None,
+                    help="fixed: every photo gets the chroma gain; per-photo: each photo gets what makes up "
+                         "for the network's uncertainty, at most the chroma gain (classification models; "
+                         "docs/MODEL.md measures both)")
     return parser
 
 

@@ -17,6 +17,7 @@ from colorizer_app.core.device import select_device
 from colorizer_app.core.modelfile import ModelFileError, load_model
 from colorizer_app.core.pipeline import colorize
 from training.data import find_photos, rgb_to_lab
+from training.degrade import degrade
 from training.metrics import MetricAccumulator, format_table
 
 
@@ -42,21 +43,35 @@ def read_truth(path: Path, upscale: float = 1.0) -> np.ndarray | None:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def evaluate_model(model, photos: list[Path], render_size: int | None = None, upscale: float = 1.0) -> dict:
+def evaluate_model(model, photos: list[Path], render_size: int | None = None, upscale: float = 1.0,
+                   damage: bool = False) -> dict:
+    """The metrics of `model` on `photos`. With `damage`, the model is given each
+    photo's luminance with old-photo damage applied (training.degrade: fading, blur,
+    grain, noise, dust, JPEG; seeded by the photo's place in the list), and its colors
+    are scored on the undamaged luminance: how well it colors photos like real old ones."""
     acc = MetricAccumulator()
-    for path in tqdm(photos, desc=model.name, file=sys.stderr, leave=False):
+    for i, path in enumerate(tqdm(photos, desc=model.name, file=sys.stderr, leave=False)):
         truth = read_truth(path, upscale)
         if truth is None:
             continue
-        pred = colorize(truth, model, render_size=render_size)  # sees only the luminance
+        if damage:
+            L = luminance(truth)
+            damaged = gray_of_L(degrade(L.copy(), np.random.default_rng(i), p_clean=0.0))
+            ab = rgb_to_lab(colorize(damaged, model, render_size=render_size))[..., 1:]
+            pred = np.clip(lab_to_rgb(L, ab) * 255 + 0.5, 0, 255).astype(np.uint8)
+        else:
+            pred = colorize(truth, model, render_size=render_size)  # sees only the luminance
         acc.add(pred, truth, rgb_to_lab(pred)[..., 1:], rgb_to_lab(truth)[..., 1:])
     return acc.result()
 
 
+def gray_of_L(L: np.ndarray) -> np.ndarray:
+    return np.clip(lab_to_rgb(L, np.zeros((*L.shape, 2), np.float32)) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
 def gray_of(rgb: np.ndarray) -> np.ndarray:
     """The photo as the gray image of its own luminance (what the model is given)."""
-    L = luminance(rgb)
-    return np.clip(lab_to_rgb(L, np.zeros((*L.shape, 2), np.float32)) * 255 + 0.5, 0, 255).astype(np.uint8)
+    return gray_of_L(luminance(rgb))
 
 
 def evaluate_gray(photos: list[Path], upscale: float = 1.0) -> dict:
@@ -91,8 +106,10 @@ def evaluate_cli(args) -> int:
             model.temperature = args.temperature
         if args.chroma_gain is not None:
             model.meta["chroma_gain"] = args.chroma_gain
+        if args.gain_rule is not None:
+            model.meta["chroma_gain_rule"] = args.gain_rule
         # Two runs' best.json are both called "best": label a repeated name by its run folder.
         label = model.name if model.name not in rows else Path(name).resolve().parent.name
-        rows[label] = evaluate_model(model, photos, args.render_size, args.upscale)
+        rows[label] = evaluate_model(model, photos, args.render_size, args.upscale, args.damage)
     print(format_table(rows))
     return 0

@@ -8,7 +8,8 @@ from colorizer_app.core.modelfile import ModelFileError, load_model, save_model
 
 
 def export_model(best_json: Path, name: str, to_dir: Path | None = None, temperature: float | None = None,
-                 extra_meta: dict | None = None, chroma_gain: float | None = None) -> Path:
+                 extra_meta: dict | None = None, chroma_gain: float | None = None,
+                 gain_rule: str | None = None) -> Path:
     """Write NAME.safetensors + NAME.json into to_dir (default: the user's models folder)."""
     model = load_model(best_json, device="cpu")
     meta = {k: v for k, v in model.meta.items() if k not in ("format", "format_version", "name", "architecture",
@@ -16,6 +17,8 @@ def export_model(best_json: Path, name: str, to_dir: Path | None = None, tempera
     meta.update(extra_meta or {})
     if chroma_gain is not None:
         meta["chroma_gain"] = chroma_gain
+    if gain_rule is not None:
+        meta["chroma_gain_rule"] = gain_rule
     if temperature is not None:
         model.net.config.readout_temperature = temperature
     to_dir = Path(to_dir) if to_dir else paths.user_models_dir()
@@ -26,7 +29,7 @@ def export_cli(args) -> int:
     best = Path(args.run) / "best.json"
     try:
         path = export_model(best, args.name, Path(args.to) if args.to else None, args.temperature,
-                            chroma_gain=args.chroma_gain)
+                            chroma_gain=args.chroma_gain, gain_rule=args.gain_rule)
     except ModelFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -19,7 +19,11 @@ if TYPE_CHECKING:  # torch loads only when a model does
     import torch
 
 FORMAT = "colorizer-model"
-FORMAT_VERSION = 1
+# 2 added "chroma_gain_rule". A file is written with the oldest version that reads
+# it right, so an older Colorizer still opens fixed-gain models and refuses, with a
+# clear message, a per-photo one it would have made far too loud.
+FORMAT_VERSION = 2
+GAIN_RULES = ("fixed", "per-photo")
 ARCHITECTURES = ("unet",)
 PICKLE_SUFFIXES = (".pth", ".pt", ".ckpt", ".pkl", ".pickle", ".bin")
 
@@ -52,6 +56,8 @@ def read_model_json(json_path: Path) -> dict:
         raise ModelFileError(f"{json_path.name}: unknown architecture {meta.get('architecture')!r}")
     if not isinstance(meta.get("config"), dict):
         raise ModelFileError(f"{json_path.name}: no network configuration")
+    if meta.get("chroma_gain_rule", "fixed") not in GAIN_RULES:
+        raise ModelFileError(f"{json_path.name}: unknown chroma gain rule {meta['chroma_gain_rule']!r}")
     weights = weights_path(json_path, meta)
     if not weights.is_file():
         raise ModelFileError(f"{json_path.name}: weights file {weights.name} is missing")
@@ -99,8 +105,20 @@ class ColorModel:
         """A factor on the predicted a*b*, set at export: a model trained to be
         accurate predicts conservative (low-chroma) colors where it is unsure, and a
         gain measured on validation photos brings its colorfulness back to that of
-        real photos. 1.0 when the JSON has none."""
+        real photos. 1.0 when the JSON has none. Under the per-photo rule it is the
+        most any photo gets."""
         return float(self.meta.get("chroma_gain", 1.0))
+
+    @property
+    def gain_rule(self) -> str:
+        """How chroma_gain applies: "fixed" (every photo gets it; the default) or
+        "per-photo": each photo gets the gain that makes up its readout's shortfall
+        (UNet.chroma_shortfall), between 1 and chroma_gain. An unsure photo (a faded
+        scan, a scene the network has seen little of) then gets more gain than one
+        it is sure of, whose colors are already full. Regression heads have no
+        distribution to measure, so they are always "fixed"."""
+        rule = self.meta.get("chroma_gain_rule", "fixed")
+        return "fixed" if self.net.config.head == "regression" else rule
 
     def predict_ab(self, L: np.ndarray, hint_ab: np.ndarray | None = None, hint_mask: np.ndarray | None = None) -> np.ndarray:
         """L* (h, w) float32 0..100, h and w multiples of size_multiple -> ab (h/4, w/4, 2) float32."""
@@ -108,17 +126,22 @@ class ColorModel:
 
         from colorizer_app.core.device import autocast_context
 
-        gain = self.chroma_gain
         x = torch.from_numpy(np.ascontiguousarray(L, dtype=np.float32))[None, None].to(self.device)
-        hab = hm = None
-        if hint_mask is not None and hint_mask.any():
-            # The network reproduces a hint's color; divided here and multiplied back
-            # below, a hint comes out as the color the person asked for.
-            hint_ab = hint_ab.transpose(2, 0, 1) / np.float32(gain)
-            hab = torch.from_numpy(np.ascontiguousarray(hint_ab, dtype=np.float32))[None].to(self.device)
-            hm = torch.from_numpy(np.ascontiguousarray(hint_mask, dtype=np.float32))[None, None].to(self.device)
+        hinted = hint_mask is not None and hint_mask.any()
+        per_photo = self.gain_rule == "per-photo"
         with torch.inference_mode(), autocast_context(self.device):
-            out = self.net(x, hab, hm)
+            out = self.net(x) if per_photo or not hinted else None
+            gain = self.chroma_gain
+            if per_photo:
+                # Measured without hints, so adding a hint does not change the rest of the photo's vividness.
+                gain = float(self.net.chroma_shortfall(out, self.temperature)[0].clamp(1.0, max(1.0, gain)))
+            if hinted:
+                # The network reproduces a hint's color; divided here and multiplied back
+                # below, a hint comes out as the color the person asked for.
+                hint_ab = hint_ab.transpose(2, 0, 1) / np.float32(gain)
+                hab = torch.from_numpy(np.ascontiguousarray(hint_ab, dtype=np.float32))[None].to(self.device)
+                hm = torch.from_numpy(np.ascontiguousarray(hint_mask, dtype=np.float32))[None, None].to(self.device)
+                out = self.net(x, hab, hm)
         ab = self.net.readout(out, self.temperature)
         if gain != 1.0:
             ab = ab * gain
@@ -185,7 +208,7 @@ def save_model(net, json_path: Path | str, meta: dict, half: bool = True) -> Pat
     _atomic_write(weights, lambda tmp: save_file(state, str(tmp)))
     full = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": 1 if meta.get("chroma_gain_rule", "fixed") == "fixed" else 2,
         "name": json_path.stem,
         "architecture": "unet",
         "config": net.config.to_dict(),

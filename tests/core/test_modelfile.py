@@ -3,6 +3,7 @@
 import json
 import os
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -48,6 +49,76 @@ def test_chroma_gain_scales_the_colors_but_not_the_hints(tmp_path, tiny_model_js
     # The network is asked for half the hint's chroma, then its answer is doubled.
     np.testing.assert_allclose(gained.predict_ab(L, hint_ab, hint_mask),
                                2.0 * plain.predict_ab(L, hint_ab / 2.0, hint_mask), rtol=1e-4, atol=1e-3)
+
+
+def _variant(tmp_path, model_json, name, **meta_changes):
+    """A copy of a model file with some JSON fields changed (the same weights)."""
+    meta = json.loads(model_json.read_text())
+    (tmp_path / f"{name}.json").write_text(json.dumps({**meta, **meta_changes, "weights": f"{name}.safetensors"}))
+    (tmp_path / f"{name}.safetensors").write_bytes(model_json.with_suffix(".safetensors").read_bytes())
+    return tmp_path / f"{name}.json"
+
+
+def test_per_photo_gain_makes_up_the_chroma_the_readout_lost(tmp_path, tiny_model_json):
+    """Without a cap, the per-photo gain brings the photo's mean |ab|^2 up to what the
+    predicted distributions expect; with a cap, no photo gets more than the cap."""
+    plain = load_model(tiny_model_json, device="cpu")
+    free = load_model(_variant(tmp_path, tiny_model_json, "free", chroma_gain=1000.0, chroma_gain_rule="per-photo"),
+                      device="cpu")
+    capped = load_model(_variant(tmp_path, tiny_model_json, "capped", chroma_gain=1.1, chroma_gain_rule="per-photo"),
+                        device="cpu")
+    assert free.gain_rule == "per-photo"
+    rng = np.random.default_rng(0)
+    L = cv2.GaussianBlur(rng.uniform(10, 90, (64, 96)).astype(np.float32), (0, 0), 3)
+    with torch.no_grad():
+        probs = torch.softmax(plain.net(torch.from_numpy(L)[None, None]).float(), dim=1)[0]
+    expected = float(torch.einsum("qhw,q->hw", probs, plain.net.ab_bins.float().square().sum(1)).mean())
+    ab_plain, ab_free = plain.predict_ab(L), free.predict_ab(L)
+    gain = np.sqrt(expected / np.mean(np.sum(ab_plain**2, -1)))
+    assert gain > 1.2, "the test photo should leave the readout short of chroma"
+    np.testing.assert_allclose(np.mean(np.sum(ab_free**2, -1)), expected, rtol=1e-3)
+    np.testing.assert_allclose(ab_free, gain * ab_plain, rtol=1e-3, atol=1e-2)
+    np.testing.assert_allclose(capped.predict_ab(L), 1.1 * ab_plain, rtol=1e-4, atol=1e-3)
+
+
+def test_per_photo_gain_is_measured_without_the_hints(tmp_path, tiny_model_json):
+    """Adding a hint must not change how vivid the rest of the photo is, and the hint
+    still comes out as asked: the network sees it divided by the photo's gain."""
+    plain = load_model(tiny_model_json, device="cpu")
+    gained = load_model(_variant(tmp_path, tiny_model_json, "pp", chroma_gain=1000.0, chroma_gain_rule="per-photo"),
+                        device="cpu")
+    rng = np.random.default_rng(1)
+    L = cv2.GaussianBlur(rng.uniform(10, 90, (64, 96)).astype(np.float32), (0, 0), 3)
+    ab_plain = plain.predict_ab(L)
+    gain = float(np.sum(gained.predict_ab(L) * ab_plain) / np.sum(ab_plain**2))
+    assert gain > 1.2
+    hint_ab = np.zeros((64, 96, 2), np.float32)
+    hint_mask = np.zeros((64, 96), np.float32)
+    hint_ab[10:20, 10:20], hint_mask[10:20, 10:20] = (40.0, -30.0), 1.0
+    np.testing.assert_allclose(gained.predict_ab(L, hint_ab, hint_mask),
+                               gain * plain.predict_ab(L, hint_ab / np.float32(gain), hint_mask), rtol=1e-3, atol=1e-2)
+
+
+def test_regression_models_keep_a_fixed_gain(tmp_path, tiny_regression_model_json):
+    plain = load_model(tiny_regression_model_json, device="cpu")
+    gained = load_model(_variant(tmp_path, tiny_regression_model_json, "r", chroma_gain=1.5,
+                                 chroma_gain_rule="per-photo"), device="cpu")
+    assert gained.gain_rule == "fixed"
+    L = np.random.default_rng(2).uniform(20, 80, (64, 96)).astype(np.float32)
+    np.testing.assert_allclose(gained.predict_ab(L), 1.5 * plain.predict_ab(L), rtol=1e-4, atol=1e-3)
+
+
+def test_gain_rule_sets_the_format_version(tmp_path, tiny_model_json):
+    """A per-photo model is written as format 2, so an older Colorizer refuses it
+    rather than applying its chroma gain to every photo; fixed-gain models stay 1."""
+    net = load_model(tiny_model_json, device="cpu").net
+    fixed = save_model(net, tmp_path / "fixed.json", {"chroma_gain": 1.5})
+    per_photo = save_model(net, tmp_path / "pp.json", {"chroma_gain": 2.0, "chroma_gain_rule": "per-photo"})
+    assert json.loads(fixed.read_text())["format_version"] == 1
+    assert json.loads(per_photo.read_text())["format_version"] == 2
+    assert load_model(per_photo, device="cpu").gain_rule == "per-photo"
+    with pytest.raises(ModelFileError, match="gain rule"):
+        read_model_json(_variant(tmp_path, tiny_model_json, "odd", chroma_gain_rule="loud"))
 
 
 @pytest.mark.parametrize("suffix", [".pth", ".pt", ".ckpt"])

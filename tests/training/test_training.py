@@ -189,6 +189,38 @@ def test_evaluate_upscale_stands_in_for_larger_scans(tmp_path, photos, capsys, t
     assert native["psnr"] != enlarged["psnr"]
 
 
+def test_evaluate_damage_colors_a_damaged_photo_and_scores_it_on_the_original(tmp_path, photos, tiny_model_json):
+    """A model that predicts no color at all must score exactly the gray input under
+    --damage: the damage goes into what the model sees, never into what is scored."""
+    import torch
+
+    from colorizer_app.core.modelfile import load_model, save_model
+    from colorizer_app.models import UNetConfig, build_model
+    from training.evaluate import evaluate_gray, evaluate_model
+
+    net = build_model(UNetConfig(head="regression", decoder_chs=(32, 24, 16))).eval()
+    with torch.no_grad():
+        for p in net.head.parameters():
+            p.zero_()
+    colorless = load_model(save_model(net, tmp_path / "colorless.json", {}), device="cpu")
+    rng = np.random.default_rng(5)
+    pictures = []
+    for i in range(3):  # nearly gray textures: a change of luminance would dominate the error
+        texture = cv2.GaussianBlur(rng.uniform(30, 220, (96, 128)).astype(np.float32), (0, 0), 4)
+        rgb = np.clip(texture[..., None] + np.float32([6, 0, -6]), 0, 255).astype(np.uint8)
+        pictures.append(tmp_path / f"texture{i}.png")
+        cv2.imwrite(str(pictures[-1]), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    gray, damaged = evaluate_gray(pictures), evaluate_model(colorless, pictures, damage=True)
+    assert gray["psnr"] > 30
+    assert damaged["psnr"] == pytest.approx(gray["psnr"], abs=0.1) and damaged["auc"] == pytest.approx(gray["auc"], abs=1e-3)
+
+    model = load_model(tiny_model_json, device="cpu")
+    pictures = sorted((photos / "sky").glob("photo*.png"))[:3]
+    first, again = (evaluate_model(model, pictures, damage=True) for _ in range(2))
+    assert first == again, "the damage is seeded, so two runs agree"
+    assert first["psnr"] != evaluate_model(model, pictures)["psnr"], "the model saw damaged photos"
+
+
 def test_evaluate_keeps_two_models_of_the_same_name_apart(tmp_path, photos, capsys, tiny_model_json,
                                                          tiny_regression_model_json):
     for run, model in (("run-a", tiny_model_json), ("run-b", tiny_regression_model_json)):
@@ -210,11 +242,12 @@ def test_export_command_sets_temperature_and_chroma_gain(tmp_path, tiny_model_js
     (run / "best.json").write_text(json.dumps({**meta, "name": "best", "weights": "best.safetensors"}))
     shutil.copyfile(tiny_model_json.with_suffix(".safetensors"), run / "best.safetensors")
     code = training_main(["export", "--run", str(run), "--name", "mine", "--to", str(tmp_path / "models"),
-                          "--temperature", "0.5", "--chroma-gain", "1.5"])
+                          "--temperature", "0.5", "--chroma-gain", "1.5", "--gain-rule", "per-photo"])
     assert code == 0
     catalog = ModelCatalog(bundled_dir=tmp_path / "none", user_dir=tmp_path / "models")
     model = catalog.load("mine", device="cpu")
     assert model.chroma_gain == 1.5 and model.net.config.readout_temperature == 0.5
+    assert model.gain_rule == "per-photo"
     assert model.meta["description"] == meta["description"]
 
 
