@@ -12,10 +12,10 @@ import numpy as np
 from tqdm import tqdm
 
 from colorizer_app.core.catalog import ModelCatalog
-from colorizer_app.core.color import lab_to_rgb, luminance
+from colorizer_app.core.color import fit_to_gamut, lab_to_rgb, luminance
 from colorizer_app.core.device import select_device
 from colorizer_app.core.modelfile import ModelFileError, load_model
-from colorizer_app.core.pipeline import colorize
+from colorizer_app.core.pipeline import colorize, to_integer
 from training.data import find_photos, rgb_to_lab
 from training.degrade import degrade
 from training.metrics import MetricAccumulator, format_table
@@ -58,7 +58,7 @@ def evaluate_model(model, photos: list[Path], render_size: int | None = None, up
             L = luminance(truth)
             damaged = gray_of_L(degrade(L.copy(), np.random.default_rng(i), p_clean=0.0))
             ab = rgb_to_lab(colorize(damaged, model, render_size=render_size))[..., 1:]
-            pred = np.clip(lab_to_rgb(L, ab) * 255 + 0.5, 0, 255).astype(np.uint8)
+            pred = to_integer(fit_to_gamut(L, ab, lab_to_rgb(L, ab)), np.uint8)  # merged as colorize() does
         else:
             pred = colorize(truth, model, render_size=render_size)  # sees only the luminance
         acc.add(pred, truth, rgb_to_lab(pred)[..., 1:], rgb_to_lab(truth)[..., 1:])
