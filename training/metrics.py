@@ -11,6 +11,9 @@
   "rebal" column).
 - Colorfulness (Hasler and Süsstrunk 2003) of the result and of the truth; the
   gap is (result - truth) / truth: negative means too dull, positive too loud.
+- False color: the share of near-neutral true pixels (chroma under 10) that come
+  out vivid (chroma over 30): a gray suit turned blue, a white wall turned red.
+  The blotches people notice first; 0 is best.
 """
 
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ import numpy as np
 
 AUC_THRESHOLDS = np.arange(0, 151, dtype=np.float32)
 COLOR_CELLS = 24  # true colors binned by 10 Lab units over -120..120, for rebalanced AuC
+NEUTRAL_CHROMA, VIVID_CHROMA = 10.0, 30.0  # for false color
 
 
 def psnr(pred_rgb: np.ndarray, true_rgb: np.ndarray) -> float:
@@ -66,6 +70,8 @@ class MetricAccumulator:
     cf_pred: list = field(default_factory=list)
     cf_true: list = field(default_factory=list)
     by_color: np.ndarray | None = None
+    neutral_pixels: int = 0
+    false_color_pixels: int = 0
 
     def add(self, pred_rgb, true_rgb, pred_ab, true_ab) -> None:
         self.psnr.append(psnr(pred_rgb, true_rgb))
@@ -74,6 +80,9 @@ class MetricAccumulator:
         self.by_color = counts if self.by_color is None else self.by_color + counts
         self.cf_pred.append(colorfulness(pred_rgb))
         self.cf_true.append(colorfulness(true_rgb))
+        neutral = np.hypot(true_ab[..., 0], true_ab[..., 1]) < NEUTRAL_CHROMA
+        self.neutral_pixels += int(neutral.sum())
+        self.false_color_pixels += int((neutral & (np.hypot(pred_ab[..., 0], pred_ab[..., 1]) > VIVID_CHROMA)).sum())
 
     def result(self) -> dict:
         assert self.psnr, "no photos were measured"
@@ -86,18 +95,20 @@ class MetricAccumulator:
             "colorfulness": cf_pred,
             "colorfulness_true": cf_true,
             "colorfulness_gap": (cf_pred - cf_true) / max(cf_true, 1e-6),
+            "false_color": self.false_color_pixels / max(self.neutral_pixels, 1),
         }
 
 
 def format_table(rows: dict[str, dict]) -> str:
     """rows: label -> metrics dict. A plain text table."""
-    cols = ("psnr", "auc", "auc_rebalanced", "colorfulness", "colorfulness_gap", "photos")
+    cols = ("psnr", "auc", "auc_rebalanced", "colorfulness", "colorfulness_gap", "false_color", "photos")
     head = f"{'':<22}" + "".join(f"{c:>18}" for c in cols)
     lines = [head, "-" * len(head)]
     for label, m in rows.items():
         cells = []
         for c in cols:
             v = m.get(c, float("nan"))
-            cells.append(f"{v:>18.1%}" if c == "colorfulness_gap" else f"{v:>18.4g}" if isinstance(v, float) else f"{v:>18}")
+            percent = c in ("colorfulness_gap", "false_color")
+            cells.append(f"{v:>18.1%}" if percent else f"{v:>18.4g}" if isinstance(v, float) else f"{v:>18}")
         lines.append(f"{label:<22}" + "".join(cells))
     return "\n".join(lines)

@@ -35,3 +35,18 @@ def test_auc_perfect_and_rebalanced_punishes_gray():
     assert p["auc"] == pytest.approx(1.0) and p["auc_rebalanced"] == pytest.approx(1.0)
     # gray is right on 80% of the pixels, so raw AuC stays high; rebalanced, the colorful region counts half
     assert g["auc"] > 0.8 and g["auc_rebalanced"] < g["auc"] - 0.05
+
+
+def test_false_color_counts_vivid_color_on_neutral_pixels_only():
+    true_ab = np.zeros((10, 10, 2), np.float32)
+    true_ab[:5] = (50.0, 20.0)  # half the photo is truly colorful, half neutral
+    pred_ab = true_ab.copy()
+    pred_ab[5:7] = (0.0, -40.0)  # 20 of the 50 neutral pixels painted blue
+    pred_ab[7, :] = (15.0, 0.0)  # a faint tint is not a blotch
+    rgb = np.zeros((10, 10, 3), np.uint8)
+    acc = MetricAccumulator()
+    acc.add(rgb, rgb, pred_ab, true_ab)
+    assert acc.result()["false_color"] == pytest.approx(20 / 50)
+    exact = MetricAccumulator()
+    exact.add(rgb, rgb, true_ab, true_ab)  # vivid where the truth is vivid is no false color
+    assert exact.result()["false_color"] == 0
