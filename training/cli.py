@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--damage", action="store_true",
                     help="give the models each photo with old-photo damage (fading, blur, grain, dust, JPEG) "
                          "and score their colors against the original")
+    ev.add_argument("--hints", type=int, default=0, metavar="N",
+                    help="give each photo N color hints of its own true color at random points")
     ev.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature override")
     ev.add_argument("--chroma-gain", type=float, default=None, help="chroma gain override (see export)")
     ev.add_argument("--gain-rule", choices=GAIN_RULES, default=None, help="chroma gain rule override (see export)")

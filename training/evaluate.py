@@ -15,7 +15,7 @@ from colorizer_app.core.catalog import ModelCatalog
 from colorizer_app.core.color import fit_to_gamut, lab_to_rgb, luminance
 from colorizer_app.core.device import select_device
 from colorizer_app.core.modelfile import ModelFileError, load_model
-from colorizer_app.core.pipeline import colorize, to_integer
+from colorizer_app.core.pipeline import Hint, colorize, to_integer
 from training.data import find_photos, rgb_to_lab
 from training.degrade import degrade
 from training.metrics import MetricAccumulator, format_table
@@ -44,25 +44,43 @@ def read_truth(path: Path, upscale: float = 1.0) -> np.ndarray | None:
 
 
 def evaluate_model(model, photos: list[Path], render_size: int | None = None, upscale: float = 1.0,
-                   damage: bool = False) -> dict:
-    """The metrics of `model` on `photos`. With `damage`, the model is given each
-    photo's luminance with old-photo damage applied (training.degrade: fading, blur,
-    grain, noise, dust, JPEG; seeded by the photo's place in the list), and its colors
-    are scored on the undamaged luminance: how well it colors photos like real old ones."""
+                   damage: bool = False, hints: int = 0) -> dict:
+    """The metrics of `model` on `photos`.
+
+    With `damage`, the model is given each photo's luminance with old-photo damage
+    applied (training.degrade: fading, blur, grain, noise, dust, JPEG), and its colors
+    are scored on the undamaged luminance: how well it colors photos like real old
+    ones. With `hints`, each photo gets that many color hints of its own true color
+    (5x5 px average) at random points: how well the model follows a person's hints.
+    Both are seeded by the photo's place in the list.
+    """
     acc = MetricAccumulator()
     for i, path in enumerate(tqdm(photos, desc=model.name, file=sys.stderr, leave=False)):
         truth = read_truth(path, upscale)
         if truth is None:
             continue
+        rng = np.random.default_rng(i)
+        true_ab = rgb_to_lab(truth)[..., 1:]
+        photo_hints = true_color_hints(true_ab, hints, rng) if hints else None
         if damage:
             L = luminance(truth)
-            damaged = gray_of_L(degrade(L.copy(), np.random.default_rng(i), p_clean=0.0))
-            ab = rgb_to_lab(colorize(damaged, model, render_size=render_size))[..., 1:]
+            damaged = gray_of_L(degrade(L.copy(), rng, p_clean=0.0))
+            ab = rgb_to_lab(colorize(damaged, model, render_size=render_size, hints=photo_hints))[..., 1:]
             pred = to_integer(fit_to_gamut(L, ab, lab_to_rgb(L, ab)), np.uint8)  # merged as colorize() does
         else:
-            pred = colorize(truth, model, render_size=render_size)  # sees only the luminance
-        acc.add(pred, truth, rgb_to_lab(pred)[..., 1:], rgb_to_lab(truth)[..., 1:])
+            pred = colorize(truth, model, render_size=render_size, hints=photo_hints)  # sees only the luminance
+        acc.add(pred, truth, rgb_to_lab(pred)[..., 1:], true_ab)
     return acc.result()
+
+
+def true_color_hints(true_ab: np.ndarray, count: int, rng: np.random.Generator) -> list[Hint]:
+    h, w = true_ab.shape[:2]
+    hints = []
+    for _ in range(count):
+        y, x = int(rng.integers(2, max(3, h - 2))), int(rng.integers(2, max(3, w - 2)))
+        a, b = true_ab[max(0, y - 2) : y + 3, max(0, x - 2) : x + 3].reshape(-1, 2).mean(0)
+        hints.append(Hint((x + 0.5) / w, (y + 0.5) / h, float(a), float(b)))
+    return hints
 
 
 def gray_of_L(L: np.ndarray) -> np.ndarray:
@@ -110,6 +128,6 @@ def evaluate_cli(args) -> int:
             model.meta["chroma_gain_rule"] = args.gain_rule
         # Two runs' best.json are both called "best": label a repeated name by its run folder.
         label = model.name if model.name not in rows else Path(name).resolve().parent.name
-        rows[label] = evaluate_model(model, photos, args.render_size, args.upscale, args.damage)
+        rows[label] = evaluate_model(model, photos, args.render_size, args.upscale, args.damage, args.hints)
     print(format_table(rows))
     return 0

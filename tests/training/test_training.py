@@ -221,6 +221,31 @@ def test_evaluate_damage_colors_a_damaged_photo_and_scores_it_on_the_original(tm
     assert first["psnr"] != evaluate_model(model, pictures)["psnr"], "the model saw damaged photos"
 
 
+def test_evaluate_hints_are_the_photos_own_colors(tmp_path, photos, capsys, tiny_model_json):
+    from colorizer_app.core.modelfile import load_model
+    from training.data import rgb_to_lab
+    from training.evaluate import evaluate_model, true_color_hints
+
+    half = np.zeros((40, 60, 3), np.uint8)
+    half[:, :30], half[:, 30:] = (200, 40, 40), (40, 160, 60)  # red left, green right
+    ab = rgb_to_lab(half)[..., 1:]
+    hints = true_color_hints(ab, 20, np.random.default_rng(0))
+    assert len(hints) == 20 and all(0 < h.x < 1 and 0 < h.y < 1 for h in hints)
+    for h in hints:
+        x = int(h.x * 60)
+        if abs(x - 30) > 3:  # away from the edge the 5x5 average is one color
+            np.testing.assert_allclose((h.a, h.b), ab[int(h.y * 40), x], atol=0.5)
+
+    model = load_model(tiny_model_json, device="cpu")
+    pictures = sorted((photos / "sky").glob("photo*.png"))[:2]
+    hinted = evaluate_model(model, pictures, hints=10)
+    assert hinted == evaluate_model(model, pictures, hints=10)
+    assert hinted["psnr"] != evaluate_model(model, pictures)["psnr"]
+    code = training_main(["evaluate", "--model", str(tiny_model_json), "--data", str(photos / "sky"),
+                          "--limit", "2", "--hints", "5", "--device", "cpu"])
+    assert code == 0 and "tiny-test" in capsys.readouterr().out
+
+
 def test_evaluate_keeps_two_models_of_the_same_name_apart(tmp_path, photos, capsys, tiny_model_json,
                                                          tiny_regression_model_json):
     for run, model in (("run-a", tiny_model_json), ("run-b", tiny_regression_model_json)):
