@@ -120,29 +120,36 @@ class ColorModel:
         rule = self.meta.get("chroma_gain_rule", "fixed")
         return "fixed" if self.net.config.head == "regression" else rule
 
+    def _run(self, x, hint_ab=None, hint_mask=None):
+        """The network's head output, in mixed precision where that is safe (the
+        readout and the gain are computed from it in full precision)."""
+        from colorizer_app.core.device import autocast_context
+
+        with autocast_context(self.device):
+            return self.net(x, hint_ab, hint_mask)
+
     def predict_ab(self, L: np.ndarray, hint_ab: np.ndarray | None = None, hint_mask: np.ndarray | None = None) -> np.ndarray:
         """L* (h, w) float32 0..100, h and w multiples of size_multiple -> ab (h/4, w/4, 2) float32."""
         import torch
 
-        from colorizer_app.core.device import autocast_context
-
         x = torch.from_numpy(np.ascontiguousarray(L, dtype=np.float32))[None, None].to(self.device)
         hinted = hint_mask is not None and hint_mask.any()
         per_photo = self.gain_rule == "per-photo"
-        with torch.inference_mode(), autocast_context(self.device):
-            out = self.net(x) if per_photo or not hinted else None
-            gain = self.chroma_gain
+        gain = self.chroma_gain
+        with torch.inference_mode():
+            if per_photo or not hinted:
+                out = self._run(x)
+                ab = self.net.readout(out, self.temperature)
             if per_photo:
                 # Measured without hints, so adding a hint does not change the rest of the photo's vividness.
-                gain = float(self.net.chroma_shortfall(out, self.temperature)[0].clamp(1.0, max(1.0, gain)))
+                gain = float(self.net.chroma_shortfall(out, ab)[0].clamp(1.0, max(1.0, gain)))
             if hinted:
                 # The network reproduces a hint's color; divided here and multiplied back
                 # below, a hint comes out as the color the person asked for.
                 hint_ab = hint_ab.transpose(2, 0, 1) / np.float32(gain)
                 hab = torch.from_numpy(np.ascontiguousarray(hint_ab, dtype=np.float32))[None].to(self.device)
                 hm = torch.from_numpy(np.ascontiguousarray(hint_mask, dtype=np.float32))[None, None].to(self.device)
-                out = self.net(x, hab, hm)
-        ab = self.net.readout(out, self.temperature)
+                ab = self.net.readout(self._run(x, hab, hm), self.temperature)
         if gain != 1.0:
             ab = ab * gain
         return ab[0].permute(1, 2, 0).float().cpu().numpy()

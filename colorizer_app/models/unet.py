@@ -156,18 +156,17 @@ class UNet(nn.Module):
         probs = torch.softmax(out / t, dim=1)  # annealed mean: softmax(log p / T)
         return torch.einsum("bqhw,qc->bchw", probs, self.ab_bins.float())
 
-    def chroma_shortfall(self, out: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
-        """Per photo, how much duller the readout is than the predicted colors, (B,).
+    def chroma_shortfall(self, out: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        """Per photo, how much duller the readout `ab` (of `out`) is than the predicted colors, (B,).
 
         sqrt(expected |ab|^2 under the predicted distributions / |readout|^2), both
         averaged over the photo. Where the network is unsure between hues, their mean
         is nearly gray although every color it considers is not; where it is sure, the
         two agree and this is near 1. Classification heads only.
         """
-        out = out.float()
-        probs = torch.softmax(out, dim=1)
+        probs = torch.softmax(out.float(), dim=1)
         expected = torch.einsum("bqhw,q->bhw", probs, self.ab_bins.float().square().sum(1)).mean((1, 2))
-        readout = self.readout(out, temperature).square().sum(1).mean((1, 2))
+        readout = ab.float().square().sum(1).mean((1, 2))
         return (expected / readout.clamp_min(1e-6)).sqrt()
 
     @torch.no_grad()
