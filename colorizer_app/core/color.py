@@ -54,21 +54,45 @@ _WHITE = np.array([0.950456, 1.0, 1.088754], np.float32)
 _XYZ_TO_RGB = np.array([[3.240479, -1.53715, -0.498535],
                         [-0.969256, 1.875991, 0.041556],
                         [0.055648, -0.204043, 1.057311]], np.float32)
+_DELTA = np.float32(6.0 / 29.0)
 
 
-def lab_to_linear_rgb(lab: np.ndarray) -> np.ndarray:
-    """(N, 3) Lab -> (N, 3) linear RGB, NOT clipped (OpenCV's conversion clips,
-    which hides exactly the out-of-gamut colors we need to find)."""
-    L, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
-    fy = (L + 16.0) / 116.0
-    f = np.stack([fy + a / 500.0, fy, fy - b / 200.0], axis=-1)
-    xyz = np.where(f > 6.0 / 29.0, f**3, 3.0 * (6.0 / 29.0) ** 2 * (f - 4.0 / 29.0)) * _WHITE
-    return xyz @ _XYZ_TO_RGB.T
+def _f_inverse(f: np.ndarray) -> np.ndarray:
+    """CIE's inverse of f(t): t = f³ above 6/29, a line below it."""
+    linear = (f - np.float32(4.0 / 29.0)) * np.float32(3.0 * (6.0 / 29.0) ** 2)
+    return np.where(f > _DELTA, f * f * f, linear)
+
+
+class _ChromaRay:
+    """Lab pixels (N, 3) as rays from their gray at the same L: for a chroma scale s,
+    linear RGB is s-dependent only through X and Z, so Y's part is computed once."""
+
+    def __init__(self, lab: np.ndarray):
+        L, a, b = (np.ascontiguousarray(lab[:, i], dtype=np.float32) for i in range(3))
+        self.fy = (L + np.float32(16.0)) / np.float32(116.0)
+        self.dfx = a / np.float32(500.0)
+        self.dfz = b / np.float32(-200.0)
+        y = _f_inverse(self.fy)
+        self.y_part = [y * _XYZ_TO_RGB[c, 1] for c in range(3)]
+
+    def fits(self, scale, tol: float = 2e-4) -> np.ndarray:
+        """True where Lab(L, scale * ab) is inside sRGB (within tol)."""
+        X = _f_inverse(self.fy + self.dfx * scale) * _WHITE[0]
+        Z = _f_inverse(self.fy + self.dfz * scale) * _WHITE[2]
+        inside = None
+        for c in range(3):
+            v = X * _XYZ_TO_RGB[c, 0]
+            v += Z * _XYZ_TO_RGB[c, 2]
+            v += self.y_part[c]
+            ok = (v >= -tol) & (v <= 1 + tol)
+            inside = ok if inside is None else inside & ok
+        return inside
 
 
 def _in_gamut(lab: np.ndarray, tol: float = 2e-4) -> np.ndarray:
-    rgb = lab_to_linear_rgb(lab)
-    return ((rgb >= -tol) & (rgb <= 1 + tol)).all(axis=-1)
+    """(N, 3) Lab -> (N,) True where it is inside sRGB. Computed exactly: OpenCV's
+    conversion clips, which hides exactly the out-of-gamut colors we need to find."""
+    return _ChromaRay(lab).fits(np.float32(1.0), tol)
 
 
 def fit_to_gamut(L: np.ndarray, ab: np.ndarray, rgb: np.ndarray, steps: int = 10) -> np.ndarray:
@@ -91,11 +115,12 @@ def fit_to_gamut(L: np.ndarray, ab: np.ndarray, rgb: np.ndarray, steps: int = 10
         return rgb
     lab = lab[outside]
     bad = cand[outside]
+    ray = _ChromaRay(lab)
     lo = np.zeros(len(lab), np.float32)  # chroma scale known to fit
     hi = np.ones(len(lab), np.float32)  # known not to fit
     for _ in range(steps):
-        mid = (lo + hi) / 2
-        fits = _in_gamut(np.stack([lab[:, 0], lab[:, 1] * mid, lab[:, 2] * mid], axis=-1))
+        mid = (lo + hi) * np.float32(0.5)
+        fits = ray.fits(mid)
         lo = np.where(fits, mid, lo)
         hi = np.where(fits, hi, mid)
     fitted = np.stack([lab[:, 0], lab[:, 1] * lo, lab[:, 2] * lo], axis=-1)[:, None, :]

@@ -1,5 +1,6 @@
 """colorize(): size, dtype, luminance kept, determinism, toned and 16-bit input, strips."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -111,3 +112,23 @@ def test_gamut_fit_changes_exactly_the_out_of_gamut_pixels():
     assert np.all((after >= 0) & (after <= 1))
     back = luminance(np.round(after * 65535).astype(np.uint16))
     assert np.abs(back - L)[outside].max() < 0.5
+
+
+def test_gamut_fit_keeps_hue_and_shrinks_chroma_no_more_than_needed():
+    from colorizer_app.core.color import _in_gamut, fit_to_gamut, lab_to_rgb
+
+    rng = np.random.default_rng(8)
+    L = rng.uniform(10, 90, (40, 50)).astype(np.float32)
+    ab = rng.normal(0, 60, (40, 50, 2)).astype(np.float32)
+    lab = np.stack([L, ab[..., 0], ab[..., 1]], axis=-1).reshape(-1, 3)
+    outside = ~_in_gamut(lab)
+    after = cv2.cvtColor(fit_to_gamut(L, ab, lab_to_rgb(L, ab)), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    ab_before, ab_after = lab[outside, 1:], after[outside, 1:]
+    direction = ab_before / np.hypot(*ab_before.T)[:, None]
+    off_the_hue_line = np.abs(direction[:, 0] * ab_after[:, 1] - direction[:, 1] * ab_after[:, 0])
+    assert off_the_hue_line.max() < 1.0  # in a*b* units; about 0.5 is float32 conversion noise
+    scale = np.hypot(*ab_after.T) / np.hypot(*ab_before.T)
+    assert scale.max() < 1.0
+    # 2% more chroma than it was given would no longer fit: it took what fits
+    bigger = np.concatenate([lab[outside, :1], ab_before * (scale[:, None] + 0.02)], axis=1)
+    assert not _in_gamut(bigger).any()
