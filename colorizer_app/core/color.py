@@ -156,14 +156,15 @@ def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int = 2, eps
 def resize_rows(src: np.ndarray, full_size: tuple[int, int], y0: int, y1: int) -> np.ndarray:
     """Bilinear upsampling of src (h, w, C<=4) to full_size (H, W), rows y0..y1 only.
 
-    Same sampling as cv2.resize(INTER_LINEAR) (pixel centers aligned), so
-    strips stitch seamlessly; only one strip is ever held at full resolution.
+    Samples where cv2.resize(INTER_LINEAR) does (pixel centers aligned), so strips
+    meet without a seam; only one strip is ever held at full resolution. Four
+    float channels take OpenCV's fast path: one 4-channel call is several times
+    faster than two 2-channel ones, and than cv2.remap with coordinate maps.
     """
     H, W = full_size
     h, w = src.shape[:2]
-    xs = ((np.arange(W, dtype=np.float32) + 0.5) * (w / W) - 0.5).clip(0, w - 1)
-    ys = ((np.arange(y0, y1, dtype=np.float32) + 0.5) * (h / H) - 0.5).clip(0, h - 1)
-    map_x = np.broadcast_to(xs[None, :], (y1 - y0, W))
-    map_y = np.broadcast_to(ys[:, None], (y1 - y0, W))
-    return cv2.remap(src, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    sx, sy = w / W, h / H
+    # output pixel (x, y) samples src at ((x + 0.5) * sx - 0.5, (y0 + y + 0.5) * sy - 0.5)
+    to_src = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]])
+    return cv2.warpAffine(src, to_src, (W, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)

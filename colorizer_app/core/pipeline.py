@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import torch
 
 from colorizer_app.core.color import (
     fit_to_gamut,
@@ -104,7 +105,6 @@ def colorize(pixels: np.ndarray, model, render_size: int | None = None, saturati
     ab_small, L_small = predict_ab_small(L, model, render_size or model.render_size, hints, timer)
     with timer("upsample"):
         coeffs = guided_coefficients(L_small / 100.0, ab_small)  # (h, w, 4): A_a, A_b, B_a, B_b
-        slope, offset = np.ascontiguousarray(coeffs[..., :2]), np.ascontiguousarray(coeffs[..., 2:])
 
     out = np.empty((H, W, 3), pixels.dtype)
     rows = max(1, STRIP_PIXELS // W)
@@ -112,10 +112,12 @@ def colorize(pixels: np.ndarray, model, render_size: int | None = None, saturati
         y1 = min(H, y0 + rows)
         Ls = L[y0:y1]
         with timer("upsample"):
-            # ab = A * L/100 + B, with A and B upsampled: contiguous in-place ops only
-            ab = resize_rows(slope, (H, W), y0, y1)
-            ab *= (Ls * np.float32(0.01))[..., None]
-            ab += resize_rows(offset, (H, W), y0, y1)
+            # ab = A * L/100 + B, with A and B upsampled together. torch, not numpy:
+            # numpy is several times slower on the interleaved (pixel, 2) halves.
+            coeffs_rows = torch.from_numpy(resize_rows(coeffs, (H, W), y0, y1))
+            L_rows = torch.from_numpy(Ls).unsqueeze(-1)
+            ab = torch.addcmul(coeffs_rows[..., 2:], coeffs_rows[..., :2], L_rows, value=0.01).numpy()
+            del coeffs_rows  # 16 bytes a pixel: not held through the merge
             if saturation != 1.0:
                 ab *= np.float32(saturation)
         with timer("merge"):
