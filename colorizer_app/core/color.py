@@ -58,9 +58,12 @@ _DELTA = np.float32(6.0 / 29.0)
 
 
 def _f_inverse(f: np.ndarray) -> np.ndarray:
-    """CIE's inverse of f(t): t = f³ above 6/29, a line below it."""
-    linear = (f - np.float32(4.0 / 29.0)) * np.float32(3.0 * (6.0 / 29.0) ** 2)
-    return np.where(f > _DELTA, f * f * f, linear)
+    """CIE's inverse of f(t): t = f³ above 6/29, a line below it (dark colors only)."""
+    t = f * f * f
+    dark = f <= _DELTA
+    if dark.any():
+        t[dark] = (f[dark] - np.float32(4.0 / 29.0)) * np.float32(3.0 * (6.0 / 29.0) ** 2)
+    return t
 
 
 class _ChromaRay:
@@ -116,13 +119,11 @@ def fit_to_gamut(L: np.ndarray, ab: np.ndarray, rgb: np.ndarray, steps: int = 10
     lab = lab[outside]
     bad = cand[outside]
     ray = _ChromaRay(lab)
-    lo = np.zeros(len(lab), np.float32)  # chroma scale known to fit
-    hi = np.ones(len(lab), np.float32)  # known not to fit
+    lo = np.zeros(len(lab), np.float32)  # chroma scale known to fit; lo + 2 * step is known not to
+    step = np.float32(0.5)
     for _ in range(steps):
-        mid = (lo + hi) * np.float32(0.5)
-        fits = ray.fits(mid)
-        lo = np.where(fits, mid, lo)
-        hi = np.where(fits, hi, mid)
+        lo += ray.fits(lo + step) * step
+        step *= np.float32(0.5)
     fitted = np.stack([lab[:, 0], lab[:, 1] * lo, lab[:, 2] * lo], axis=-1)[:, None, :]
     rgb.reshape(-1, 3)[bad] = cv2.cvtColor(fitted.astype(np.float32), cv2.COLOR_Lab2RGB)[:, 0, :]
     return rgb
