@@ -14,8 +14,9 @@ from tqdm import tqdm
 from colorizer_app.core.catalog import ModelCatalog
 from colorizer_app.core.color import fit_to_gamut, lab_to_rgb, luminance
 from colorizer_app.core.device import select_device
+from colorizer_app.core.hints import Hint
 from colorizer_app.core.modelfile import ModelFileError, load_model
-from colorizer_app.core.pipeline import Hint, colorize, to_integer
+from colorizer_app.core.pipeline import colorize, to_integer
 from training.data import find_photos, rgb_to_lab
 from training.degrade import degrade
 from training.metrics import MetricAccumulator, format_table

@@ -10,7 +10,6 @@ image costs. Full-resolution work is done in strips of rows to bound memory.
 """
 
 import contextlib
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -24,18 +23,9 @@ from colorizer_app.core.color import (
     max_value,
     resize_rows,
 )
+from colorizer_app.core.hints import Hint, rasterize_hints, spread_hints
 
 STRIP_PIXELS = 2_000_000  # full-resolution pixels handled at once
-
-
-@dataclass(frozen=True)
-class Hint:
-    """A user's color hint: a point in relative coordinates (0..1) and its a*b*."""
-
-    x: float
-    y: float
-    a: float
-    b: float
 
 
 def render_shape(height: int, width: int, render_size: int, multiple: int, min_size: int = 64) -> tuple[int, int]:
@@ -51,18 +41,6 @@ def render_shape(height: int, width: int, render_size: int, multiple: int, min_s
     return rh, rw
 
 
-def _rasterize_hints(hints: list[Hint], shape: tuple[int, int]):
-    h, w = shape
-    hint_ab = np.zeros((h, w, 2), np.float32)
-    mask = np.zeros((h, w), np.float32)
-    for hint in hints:
-        x = min(w - 1, max(0, int(hint.x * w)))
-        y = min(h - 1, max(0, int(hint.y * h)))
-        hint_ab[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2] = (hint.a, hint.b)
-        mask[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2] = 1.0
-    return hint_ab, mask
-
-
 def _no_timer(stage: str):
     return contextlib.nullcontext()
 
@@ -76,11 +54,13 @@ def predict_ab_small(L: np.ndarray, model, render_size: int, hints: list[Hint] |
         L_render = cv2.resize(L, (rw, rh), interpolation=interp)
     hint_ab = mask = None
     if hints:
-        hint_ab, mask = _rasterize_hints(hints, (rh, rw))
+        hint_ab, mask = rasterize_hints(hints, (rh, rw))
     with timer("network"):
         ab_small = model.predict_ab(L_render, hint_ab, mask)  # (rh/4, rw/4, 2)
     sh, sw = ab_small.shape[:2]
     L_small = cv2.resize(L_render, (sw, sh), interpolation=cv2.INTER_AREA)
+    if hints:
+        ab_small = spread_hints(ab_small, L_small, hints)  # the network alone follows them only a little
     return ab_small, L_small
 
 
