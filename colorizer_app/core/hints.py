@@ -32,6 +32,15 @@ class Hint:
     a: float
     b: float
 
+    @classmethod
+    def from_rgb(cls, x: float, y: float, rgb: tuple[int, int, int]) -> "Hint":
+        """A hint of an sRGB color (0..255); only its a*b* count, the photo keeps its own L*."""
+        import cv2
+
+        pixel = np.array([[rgb]], np.float32) / np.float32(255.0)
+        _, a, b = cv2.cvtColor(pixel, cv2.COLOR_RGB2Lab)[0, 0]
+        return cls(float(x), float(y), float(a), float(b))
+
     def cell(self, shape: tuple[int, int]) -> tuple[int, int]:
         """(row, column) of the hint in an image of `shape`."""
         h, w = shape

@@ -10,6 +10,8 @@ screen-sized preview and the full-resolution result line up exactly):
 
 Mouse: drag the divider handle to move it; drag elsewhere (or with the middle
 button) to pan; wheel to zoom around the pointer; double-click toggles fit / 100%.
+In hint mode a click (a press and release without a drag) on the photo asks for a
+color hint there (``hint_requested``); the hints are drawn as small color dots.
 """
 
 import enum
@@ -148,6 +150,7 @@ class ViewTransform:
 _BACKGROUND = QColor(30, 30, 32)
 _HANDLE_GRAB = 12  # pixels either side of the divider that grab it
 _PANE_GAP = 4
+_CLICK_SLOP = 4  # a press and release this close (pixels) is a click, not a drag
 
 
 class CompareView(QWidget):
@@ -157,11 +160,14 @@ class CompareView(QWidget):
         divider_changed(float): the split position, 0 (left edge) to 1 (right edge).
         zoom_changed(float): 1.0 = 100% (one photo pixel per device pixel).
         showing_original_changed(bool): "hold to see original" started or ended.
+        hint_requested(float, float): in hint mode, the photo was clicked at this
+            point, relative to its width and height (0..1).
     """
 
     divider_changed = Signal(float)
     zoom_changed = Signal(float)
     showing_original_changed = Signal(bool)
+    hint_requested = Signal(float, float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -180,6 +186,9 @@ class CompareView(QWidget):
         self._drag: str | None = None  # "divider" or "pan"
         self._drag_last = QPointF()
         self._held_by_mouse = False
+        self._hint_mode = False
+        self._hint_marks: list[tuple[float, float, QColor]] = []
+        self._press_pos: QPointF | None = None
 
     # Content ------------------------------------------------------------
     def set_original(self, pixmap: QPixmap, source_size: QSize | None = None) -> None:
@@ -226,6 +235,34 @@ class CompareView(QWidget):
     @property
     def note(self) -> str:
         return self._note
+
+    # Hints ------------------------------------------------------------------
+    @property
+    def hint_mode(self) -> bool:
+        return self._hint_mode
+
+    def set_hint_mode(self, on: bool) -> None:
+        """In hint mode a click asks for a color hint instead of holding the original."""
+        self._hint_mode = bool(on)
+        if on:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+        else:
+            self.unsetCursor()
+
+    def set_hint_marks(self, marks: list[tuple[float, float, QColor]]) -> None:
+        """Dots to draw: (x, y) relative to the photo's size, and the hint's color."""
+        self._hint_marks = list(marks)
+        self.update()
+
+    def _image_point(self, pos: QPointF) -> tuple[float, float] | None:
+        """``pos`` relative to the photo (0..1 each), or None off the photo."""
+        width, height = self._transform.image_size
+        if self._original is None or not width or not height:
+            return None
+        x, y = self._transform.map_to_image(*self._pane_point(pos))
+        if not (0 <= x < width and 0 <= y < height):
+            return None
+        return x / width, y / height
 
     # Mode, divider, hold ------------------------------------------------------
     @property
@@ -355,6 +392,8 @@ class CompareView(QWidget):
         else:
             self._paint_image(painter, self._panes()[0], colorized)
             self._paint_badge(painter, "Colorized", left=True)
+        if self._hint_marks and not self._showing_original:
+            self._paint_hint_marks(painter)
         if self._note and not self._showing_original:
             self._paint_note(painter, self._note)
         painter.end()
@@ -380,6 +419,22 @@ class CompareView(QWidget):
         painter.save()
         painter.setClipRect(pane, Qt.ClipOperation.IntersectClip)
         painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
+        painter.restore()
+
+    def _paint_hint_marks(self, painter: QPainter) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        width, height = self._transform.image_size
+        for pane in self._panes():
+            painter.setClipRect(pane)
+            for rx, ry, color in self._hint_marks:
+                x, y = self._transform.map_from_image(rx * width, ry * height)
+                center = QPointF(pane.left() + x, pane.top() + y)
+                painter.setBrush(color)
+                painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
+                painter.drawEllipse(center, 6.0, 6.0)
+                painter.setPen(QPen(QColor(255, 255, 255, 230), 1.5))
+                painter.drawEllipse(center, 6.0, 6.0)
         painter.restore()
 
     def _paint_handle(self, painter: QPainter, x: float) -> None:
@@ -461,7 +516,10 @@ class CompareView(QWidget):
         elif event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
             self._drag = "pan"
             self._drag_last = pos
-            if event.button() == Qt.MouseButton.LeftButton and self._mode == ViewMode.SINGLE:
+            self._press_pos = pos if event.button() == Qt.MouseButton.LeftButton else None
+            if self._hint_mode:
+                pass  # a click asks for a hint (on release); no "hold for the original"
+            elif event.button() == Qt.MouseButton.LeftButton and self._mode == ViewMode.SINGLE:
                 self._held_by_mouse = True
                 self.set_showing_original(True)
             if not self._transform.fit:
@@ -482,6 +540,8 @@ class CompareView(QWidget):
             self.update()
         elif self._on_handle(pos):
             self.setCursor(Qt.CursorShape.SplitHCursor)
+        elif self._hint_mode:
+            self.setCursor(Qt.CursorShape.CrossCursor)
         elif self._original is not None and not self._transform.fit:
             self.setCursor(Qt.CursorShape.OpenHandCursor)
         else:
@@ -489,14 +549,21 @@ class CompareView(QWidget):
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
         if self._drag == "divider":
-            self.set_divider(event.position().x() / max(1, self.width()))
+            self.set_divider(pos.x() / max(1, self.width()))
+        clicked = (self._hint_mode and self._drag == "pan" and self._press_pos is not None
+                   and (pos - self._press_pos).manhattanLength() <= _CLICK_SLOP)
         self._drag = None
+        self._press_pos = None
         if self._held_by_mouse:
             self._held_by_mouse = False
             self.set_showing_original(False)
-        self.unsetCursor()
+        self.set_hint_mode(self._hint_mode)  # back to its cursor, or none
         event.accept()
+        point = self._image_point(pos) if clicked else None
+        if point is not None:
+            self.hint_requested.emit(*point)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         if self._on_handle(event.position()):

@@ -17,13 +17,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import (
-    QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPalette, QPixmap,
+    QAction, QActionGroup, QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QKeySequence, QPalette,
+    QPixmap,
 )
 from PySide6.QtWidgets import (
-    QApplication, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSizePolicy, QSplitter,
+    QApplication, QColorDialog, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSizePolicy, QSplitter,
     QStyle, QToolBar, QToolButton, QVBoxLayout, QWidget,
 )
 
+from colorizer_app.core.hints import Hint
 from colorizer_app.gui.browser import FolderTree, ThumbnailGrid, standard_places
 from colorizer_app.gui.compare_view import CompareView, ViewMode
 from colorizer_app.gui.model_selector import ModelSelector
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self._started = False
         self._batch_dialog = None
         self._device_preference = "auto"
+        self._hints: dict[str, list[tuple[Hint, QColor]]] = {}  # per photo, while the app runs
 
         self.setWindowTitle("Colorizer")
         self.setAcceptDrops(True)
@@ -189,6 +192,10 @@ class MainWindow(QMainWindow):
         self._full_res_act = action("Full &Resolution", self._request_colorize, "Ctrl+R",
                                     tip="Colorize at full resolution instead of a screen-sized preview",
                                     checkable=True)
+        self._hint_act = action("Color &Hints", self._view.set_hint_mode, "H", checkable=True,
+                                tip="Click the photo to give a spot its color; the area around it follows")
+        self._clear_hints_act = action("&Clear Color Hints", self.clear_hints,
+                                       tip="Remove this photo's color hints")
         self._reset_tune_act = action("Reset &Tuning", self._tune.reset,
                                       tip="Render size Auto (the model's own), saturation 1.0")
         self._about_act = action("&About Colorizer", self._about)
@@ -221,6 +228,8 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar().addMenu("&Colorize")
         menu.addAction(self._full_res_act)
+        menu.addAction(self._hint_act)
+        menu.addAction(self._clear_hints_act)
         menu.addAction(self._reset_tune_act)
         menu.addAction(self._refresh_models_act)
 
@@ -256,6 +265,7 @@ class MainWindow(QMainWindow):
         view_bar.addAction(self._fit_act)
         view_bar.addAction(self._actual_act)
         view_bar.addAction(self._full_res_act)
+        view_bar.addAction(self._hint_act)
         self._zoom_label = QLabel(self)  # read-out, not a button: dimmer, after the buttons
         self._zoom_label.setMinimumWidth(80)
         self._zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -277,6 +287,7 @@ class MainWindow(QMainWindow):
         self._models.model_selected.connect(self._on_model_selected)
         self._tune.changed.connect(self._on_tune_changed)
         self._view.zoom_changed.connect(self._on_zoom_changed)
+        self._view.hint_requested.connect(self._on_hint_requested)
         self._hold_button.pressed.connect(lambda: self._view.set_showing_original(True))
         self._hold_button.released.connect(lambda: self._view.set_showing_original(False))
 
@@ -461,8 +472,33 @@ class MainWindow(QMainWindow):
         self._client.save(SaveRequest(
             path=self._photo, out_path=os.fspath(path), model=model,
             render_size=self._tune.render_size, saturation=self._tune.saturation,
-            overwrite=overwrite))
+            overwrite=overwrite, hints=self._photo_hints()))
         return True
+
+    def add_hint(self, x: float, y: float, color: QColor) -> None:
+        """Give the current photo's spot (x, y), relative to its size, the color
+        ``color``; the area around it follows. Colorizes again."""
+        if not self._photo:
+            return
+        hint = Hint.from_rgb(x, y, color.getRgb()[:3])
+        self._hints.setdefault(self._photo, []).append((hint, QColor(color)))
+        self._hints_changed()
+
+    def clear_hints(self) -> None:
+        """Remove the current photo's color hints; colorizes again."""
+        if self._hints.pop(self._photo, None):
+            self._hints_changed()
+
+    def _hints_changed(self) -> None:
+        self._view.set_hint_marks(self._hint_marks())
+        self._update_actions()
+        self._request_colorize()
+
+    def _photo_hints(self) -> tuple[Hint, ...]:
+        return tuple(hint for hint, _ in self._hints.get(self._photo, []))
+
+    def _hint_marks(self) -> list[tuple[float, float, QColor]]:
+        return [(hint.x, hint.y, color) for hint, color in self._hints.get(self._photo, [])]
 
     def make_save_dialog(self) -> QFileDialog:
         """The Save dialog, set up with the suggested name and the format choice."""
@@ -545,6 +581,7 @@ class MainWindow(QMainWindow):
         self._result = None
         self._original_key = 0
         self._view.clear()
+        self._view.set_hint_marks(self._hint_marks())
         self._view.set_note(f"Loading {Path(path).name}…")
         self.setWindowTitle(f"{Path(path).name} — Colorizer")
         self.photo_opened.emit(path)
@@ -557,6 +594,7 @@ class MainWindow(QMainWindow):
         self._result = None
         self._original_key = 0
         self._view.clear(message)
+        self._view.set_hint_marks([])
         self._view.set_note("")
         self.setWindowTitle("Colorizer")
         self._update_actions()
@@ -585,7 +623,8 @@ class MainWindow(QMainWindow):
             self._view.set_note("No usable model: see the model list")
             return
         max_side = None if self._full_res_act.isChecked() else self._preview_side()
-        self._client.colorize(self._photo, model, self._tune.render_size, self._tune.saturation, max_side)
+        self._client.colorize(self._photo, model, self._tune.render_size, self._tune.saturation, max_side,
+                              self._photo_hints())
 
     def _preview_side(self) -> int:
         """About the screen's size in device pixels: enough for fit-to-window."""
@@ -640,6 +679,21 @@ class MainWindow(QMainWindow):
                                f"({what}) in {result.seconds:.1f} s")
         self._update_actions()
         self.result_shown.emit(result)
+
+    @Slot(float, float)
+    def _on_hint_requested(self, x: float, y: float) -> None:
+        color = QColorDialog.getColor(self._colorized_color_at(x, y), self, "Color Hint")
+        if color.isValid():
+            self.add_hint(x, y, color)
+
+    def _colorized_color_at(self, x: float, y: float) -> QColor:
+        """The colorized photo's color at (x, y): where the color dialog starts."""
+        pixmap = self._view.colorized_pixmap()
+        if pixmap is None:
+            return QColor(128, 128, 128)
+        image = pixmap.toImage()
+        return image.pixelColor(min(image.width() - 1, int(x * image.width())),
+                                min(image.height() - 1, int(y * image.height())))
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
@@ -754,8 +808,9 @@ class MainWindow(QMainWindow):
         self._save_act.setEnabled(has_photo and has_model)
         self._export_act.setEnabled(bool(self._folder) and has_model)
         self._settings_act.setEnabled(_settings_dialog_available())
-        for act in (self._fit_act, self._actual_act, self._zoom_in_act, self._zoom_out_act):
+        for act in (self._fit_act, self._actual_act, self._zoom_in_act, self._zoom_out_act, self._hint_act):
             act.setEnabled(has_photo)
+        self._clear_hints_act.setEnabled(bool(self._hints.get(self._photo)))
         count = self._grid.thumbnails.rowCount()
         self._next_act.setEnabled(count > 1)
         self._prev_act.setEnabled(count > 1)

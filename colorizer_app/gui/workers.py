@@ -58,6 +58,7 @@ class ColorizeRequest:
     render_size: int = 0  # 0: the model's recommended render size
     saturation: float = 1.0
     max_side: int | None = None  # the preview's long side; None: full resolution
+    hints: tuple = ()  # core.hints.Hint: the person's color hints for this photo
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +70,7 @@ class SaveRequest:
     saturation: float = 1.0
     overwrite: bool = False  # the user already confirmed replacing `out_path`
     quality: int = 95
+    hints: tuple = ()  # core.hints.Hint
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +92,7 @@ class ColorizeResult:
     source_size: QSize
     full_resolution: bool
     seconds: float
+    hints: tuple = ()
 
 
 class ColorizeWorker(QObject):
@@ -201,11 +204,11 @@ class ColorizeWorker(QObject):
             model = self._model(request.model)
             if not self._sequencer.is_current(request.seq):
                 return
-            result = self._run(pixels, model, request.render_size, request.saturation)
+            result = self._run(pixels, model, request.render_size, request.saturation, request.hints)
             full = pixels.shape[:2] == self._photo.pixels.shape[:2]
             if full:
                 self._remember_full(request.path, request.model, request.render_size,
-                                    request.saturation, result)
+                                    request.saturation, request.hints, result)
             if not self._sequencer.is_current(request.seq):
                 return
             self.finished.emit(ColorizeResult(
@@ -213,7 +216,7 @@ class ColorizeWorker(QObject):
                 render_size=request.render_size, saturation=request.saturation,
                 colorized=self._display_image(result), source_size=self._source_size(),
                 full_resolution=full,
-                seconds=time.perf_counter() - start))
+                seconds=time.perf_counter() - start, hints=request.hints))
         except Exception as exc:
             if self._sequencer.is_current(request.seq):
                 self.failed.emit(_describe(exc, name))
@@ -232,12 +235,13 @@ class ColorizeWorker(QObject):
             if reason:
                 raise ValueError(reason)
             self._load_photo(request.path)
-            key = (request.path, request.model, request.render_size, request.saturation)
+            key = (request.path, request.model, request.render_size, request.saturation, request.hints)
             if self._full_key == key + (self._photo_key,):
                 result = self._full_result
             else:
                 model = self._model(request.model)
-                result = self._run(self._photo.pixels, model, request.render_size, request.saturation)
+                result = self._run(self._photo.pixels, model, request.render_size, request.saturation,
+                                   request.hints)
                 self._remember_full(*key, result)
             from colorizer_app.core.imageio import save_photo
 
@@ -334,13 +338,14 @@ class ColorizeWorker(QObject):
         height, width = self._photo.pixels.shape[:2]
         return QSize(width, height)
 
-    def _run(self, pixels, model, render_size: int, saturation: float):
+    def _run(self, pixels, model, render_size: int, saturation: float, hints: tuple):
         from colorizer_app.core.pipeline import colorize
 
-        return colorize(pixels, model, render_size=render_size, saturation=saturation)  # 0: Auto
+        return colorize(pixels, model, render_size=render_size, saturation=saturation,  # 0: Auto
+                        hints=list(hints))
 
-    def _remember_full(self, path, model, render_size, saturation, result) -> None:
-        self._full_key = (path, model, render_size, saturation, self._photo_key)
+    def _remember_full(self, path, model, render_size, saturation, hints, result) -> None:
+        self._full_key = (path, model, render_size, saturation, hints, self._photo_key)
         self._full_result = result
 
 
@@ -447,11 +452,11 @@ class InferenceClient(QObject):
         self._prepare_requested.emit(model)
 
     def colorize(self, path: str, model: str, render_size: int = 512, saturation: float = 1.0,
-                 max_side: int | None = None) -> int:
+                 max_side: int | None = None, hints: tuple = ()) -> int:
         """Ask for a colorized photo; returns the request's number. Supersedes older ones."""
         seq = self._sequencer.next()
         self._colorize_requested.emit(ColorizeRequest(seq, os.fspath(path), model, int(render_size),
-                                                      float(saturation), max_side))
+                                                      float(saturation), max_side, tuple(hints)))
         return seq
 
     def save(self, request: SaveRequest) -> None:

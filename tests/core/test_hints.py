@@ -82,3 +82,11 @@ def test_edge_aware_smooth_keeps_an_edge_and_averages_within_regions():
     out = edge_aware_smooth(src, guide, sigma_space=20.0, sigma_range=10.0)
     assert out[:, :20].std() < 0.3 * src[:, :20].std()  # noise averaged away within the left region
     assert np.abs(out[:, 22:] - 10.0).max() < 0.5  # the right region did not take in the left
+
+
+def test_a_hint_from_a_picked_color_carries_its_chroma():
+    red = Hint.from_rgb(0.5, 0.25, (200, 30, 30))
+    assert (red.x, red.y) == (0.5, 0.25)
+    assert red.a > 50 and red.b > 30
+    gray = Hint.from_rgb(0.5, 0.5, (120, 120, 120))
+    assert abs(gray.a) < 0.5 and abs(gray.b) < 0.5

@@ -130,3 +130,47 @@ def test_empty_view_paints_a_hint(qtbot):
     widget.clear("Nothing here")
     assert not widget.has_photo()
     assert widget.grab().size() == QSize(300, 200)
+
+
+def click(view, x, y, release_at=None):
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x, y))
+    if release_at is not None:
+        QTest.mouseMove(view, QPoint(*release_at))
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       QPoint(*(release_at or (x, y))))
+
+
+@pytest.mark.parametrize("mode", [ViewMode.SPLIT, ViewMode.SINGLE])
+def test_hint_mode_click_asks_for_a_hint_at_that_point(qtbot, view, mode):
+    view.set_mode(mode)
+    view.set_divider(0.9)  # the click is well away from the handle
+    asked = []
+    view.hint_requested.connect(lambda x, y: asked.append((x, y)))
+    click(view, 100, 150)
+    assert asked == []  # not in hint mode: a click is only a (tiny) pan
+    view.set_hint_mode(True)
+    click(view, 100, 150)
+    assert asked == [(pytest.approx(0.25, abs=0.01), pytest.approx(0.5, abs=0.01))]
+    assert not view.showing_original  # single mode: no "hold for the original" in hint mode
+    click(view, 100, 150, release_at=(160, 150))  # a drag pans, it is not a click
+    assert len(asked) == 1
+
+
+def test_hint_mode_ignores_clicks_off_the_photo(view):
+    view.set_original(QPixmap(300, 600))  # a tall photo: bars left and right of it
+    view.set_hint_mode(True)
+    asked = []
+    view.hint_requested.connect(lambda x, y: asked.append((x, y)))
+    click(view, 20, 150)
+    assert asked == []
+    click(view, 170, 150)  # the photo is 150 px wide here, from x = 125
+    assert asked == [(pytest.approx(0.3, abs=0.01), pytest.approx(0.5, abs=0.01))]
+
+
+def test_hint_marks_are_drawn_in_their_color(view):
+    green = QColor(20, 220, 20)
+    assert color_at(view, 300, 75) == COLORIZED
+    view.set_hint_marks([(0.75, 0.25, green)])
+    assert color_at(view, 300, 75) == green
+    view.set_hint_marks([])
+    assert color_at(view, 300, 75) == COLORIZED

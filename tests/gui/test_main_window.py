@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -447,3 +447,55 @@ def test_photo_with_a_wide_gamut_profile_is_shown_in_srgb(qtbot, window, tmp_pat
     do_and_wait_for_result(qtbot, window, lambda: window.open_photo(folder / "scan.png"))
     shown = window.compare_view.original_pixmap().toImage().pixelColor(10, 10)
     assert shown.getRgb()[:3] != (40, 160, 40)  # converted from Adobe RGB for the screen
+
+
+def lab_ab(image, x, y):
+    import cv2
+    import numpy as np
+
+    r, g, b, _ = image.pixelColor(x, y).getRgb()
+    return cv2.cvtColor(np.array([[[r, g, b]]], np.float32) / 255.0, cv2.COLOR_RGB2Lab)[0, 0, 1:]
+
+
+def test_color_hint_tool_colors_the_clicked_area_and_is_saved(qtbot, window, tmp_path, photo_factory):
+    import numpy as np
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QColorDialog
+
+    photo = photo_factory(tmp_path / "hint" / "scan.png", 96, 64)
+    before = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+    red = QColor(210, 30, 30)
+
+    def pick_red():  # the real color dialog, as a person would use it
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QColorDialog):
+            QTimer.singleShot(20, pick_red)
+            return
+        dialog.setCurrentColor(red)
+        dialog.accept()
+
+    window._hint_act.trigger()
+    view = window.compare_view
+    view.set_mode(ViewMode.SINGLE)
+    assert view.hint_mode
+    x, y = view.transform.map_from_image(24, 32)  # photo pixel (24, 32)
+    QTimer.singleShot(0, pick_red)
+    with qtbot.wait_signal(window.result_shown, timeout=TIMEOUT) as blocker:
+        QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(round(x), round(y)))
+    hinted = blocker.args[0]
+    assert [(round(h.x, 2), round(h.y, 2)) for h in hinted.hints] == [(0.25, 0.5)]
+    red_ab = np.array([hinted.hints[0].a, hinted.hints[0].b])
+    assert np.abs(lab_ab(hinted.colorized, 24, 32) - red_ab).max() < 15
+    assert np.abs(lab_ab(before.colorized, 24, 32) - red_ab).max() > 30
+    assert window._clear_hints_act.isEnabled()
+
+    out = tmp_path / "hint" / "scan_color.png"
+    with qtbot.wait_signal(window.save_finished, timeout=TIMEOUT):
+        assert window.save_to(out)
+    saved = load_photo(out).pixels
+    r, g, b = (int(v) for v in saved[32, 24])
+    assert r > g + 40 and r > b + 40  # the saved photo has the hint too
+
+    cleared = do_and_wait_for_result(qtbot, window, window.clear_hints)
+    assert cleared.hints == () and not window._clear_hints_act.isEnabled()
+    assert np.abs(lab_ab(cleared.colorized, 24, 32) - red_ab).max() > 30
