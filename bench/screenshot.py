@@ -2,13 +2,15 @@
 
     Xvfb :99 -screen 0 1400x900x24 &
     DISPLAY=:99 python bench/screenshot.py PHOTO OUT.png [--model-json M.json] [--size 1400x900]
+        [--hint X,Y,#RRGGBB ...]
 
 Opens PHOTO (and so its folder, with thumbnails) in the window as a person would,
 waits for the colorized preview and the visible thumbnails, puts the divider in
 the middle and grabs the window. Uses the bundled default model unless a model
 file is given. Settings and the thumbnail cache go to a temporary folder, so the
 user's own are left alone. Without DISPLAY it renders offscreen (same widgets,
-no window-system fonts).
+no window-system fonts). Each --hint turns the hint tool on and adds a color hint
+at (X, Y), relative to the photo's size, as a click and a picked color would.
 """
 
 import argparse
@@ -38,6 +40,8 @@ def main() -> int:
     ap.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
     ap.add_argument("--render-size", type=int, default=RENDER_SIZE_DEFAULT)
     ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--hint", action="append", default=[], metavar="X,Y,#RRGGBB",
+                    help="a color hint at (X, Y) relative to the photo (repeatable)")
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
 
@@ -79,6 +83,17 @@ def main() -> int:
     if errors:
         print(f"colorizing failed: {errors[0]}", file=sys.stderr)
         return 1
+    if args.hint:
+        from PySide6.QtGui import QColor
+
+        window.set_hint_tool(True)
+        for text in args.hint:
+            x, y, color = text.split(",")
+            results.clear()
+            window.add_hint(float(x), float(y), QColor(color))
+        if not wait_until(lambda: results and results[-1].hints, args.timeout):
+            print("timed out waiting for the photo with hints", file=sys.stderr)
+            return 1
     grid = window.thumbnail_grid
     first, last = grid.visible_rows()
     loader = grid.thumbnails.loader

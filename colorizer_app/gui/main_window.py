@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         self._full_res_act = action("Full &Resolution", self._request_colorize, "Ctrl+R",
                                     tip="Colorize at full resolution instead of a screen-sized preview",
                                     checkable=True)
-        self._hint_act = action("Color &Hints", self._view.set_hint_mode, "H", checkable=True,
+        self._hint_act = action("Color &Hints", self.set_hint_tool, "H", checkable=True,
                                 tip="Click the photo to give a spot its color; the area around it follows")
         self._clear_hints_act = action("&Clear Color Hints", self.clear_hints,
                                        tip="Remove this photo's color hints")
@@ -474,6 +474,11 @@ class MainWindow(QMainWindow):
             render_size=self._tune.render_size, saturation=self._tune.saturation,
             overwrite=overwrite, hints=self._photo_hints()))
         return True
+
+    def set_hint_tool(self, on: bool) -> None:
+        """Turn the hint tool on (a click on the photo asks for a color there) or off."""
+        self._hint_act.setChecked(on)
+        self._view.set_hint_mode(on)
 
     def add_hint(self, x: float, y: float, color: QColor) -> None:
         """Give the current photo's spot (x, y), relative to its size, the color
