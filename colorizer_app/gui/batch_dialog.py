@@ -80,6 +80,13 @@ class BatchJob:
     render_size: int = 0  # 0: the model's recommended render size
     saturation: float = 1.0
     device: str = "auto"
+    # Color hints set in the main window, by photo (its resolved path); the others get none.
+    hints: dict[str, tuple] = dataclasses.field(default_factory=dict)
+
+
+def hint_key(path: str | os.PathLike) -> str:
+    """How BatchJob.hints names a photo: its resolved path, so any spelling of it matches."""
+    return str(Path(path).resolve())
 
 
 class BatchWorker(QObject):
@@ -155,7 +162,9 @@ class BatchWorker(QObject):
         model = catalog.load(job.model or None, device=select_device(job.device))
 
         def colorize_photo(photo):
-            return colorize(photo.pixels, model, render_size=job.render_size, saturation=job.saturation)
+            hints = list(job.hints.get(hint_key(photo.path), ()))
+            return colorize(photo.pixels, model, render_size=job.render_size,
+                            saturation=job.saturation, hints=hints or None)
 
         return colorize_photo
 
@@ -190,7 +199,7 @@ class BatchDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None, source: str = "", model: str = "",
                  render_size: int = 0, saturation: float = 1.0, catalog=None, settings=None,
-                 device: str = "auto") -> None:
+                 device: str = "auto", hints: dict[str, tuple] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch Export")
         self.setMinimumWidth(560)
@@ -200,6 +209,7 @@ class BatchDialog(QDialog):
         self._render_size = render_size
         self._saturation = saturation
         self._device = device
+        self._hints = {hint_key(path): tuple(h) for path, h in (hints or {}).items() if h}
         self._thread: QThread | None = None
         self._worker: BatchWorker | None = None
         self._report = None
@@ -224,7 +234,7 @@ class BatchDialog(QDialog):
         self._skip_check.setChecked(True)
         settings_label = QLabel(
             f"Model <b>{self._model_name or '—'}</b>, render size {_render_text(self._render_size)}, "
-            f"saturation {self._saturation:.2f}", self)
+            f"saturation {self._saturation:.2f}" + self._hints_text(), self)
         settings_label.setTextFormat(Qt.TextFormat.RichText)
 
         form = QFormLayout()
@@ -263,6 +273,12 @@ class BatchDialog(QDialog):
         layout.addWidget(self._progress_label)
         layout.addWidget(self._summary)
         layout.addWidget(self._buttons)
+
+    def _hints_text(self) -> str:
+        if not self._hints:
+            return ""
+        count = len(self._hints)
+        return f"; the color hints set on {count} photo{'s' if count > 1 else ''} are used for {'them' if count > 1 else 'it'}"
 
     def _folder_row(self, edit: QLineEdit, title: str) -> QWidget:
         row = QWidget(self)
@@ -321,7 +337,8 @@ class BatchDialog(QDialog):
             source=self._source_edit.text().strip(), output=self._output_edit.text().strip(),
             fmt=self._format_combo.currentData(), recursive=self._recursive_check.isChecked(),
             skip_existing=self._skip_check.isChecked(), model=self._model_name,
-            render_size=self._render_size, saturation=self._saturation, device=self._device)
+            render_size=self._render_size, saturation=self._saturation, device=self._device,
+            hints=self._hints)
 
     @Slot()
     def start(self) -> bool:

@@ -502,6 +502,10 @@ class MainWindow(QMainWindow):
     def _photo_hints(self) -> tuple[Hint, ...]:
         return tuple(hint for hint, _ in self._hints.get(self._photo, []))
 
+    def _all_hints(self) -> dict[str, tuple[Hint, ...]]:
+        """Every photo's hints, for a batch export: a photo with hints keeps them there."""
+        return {path: tuple(hint for hint, _ in marks) for path, marks in self._hints.items() if marks}
+
     def _hint_marks(self) -> list[tuple[float, float, QColor]]:
         return [(hint.x, hint.y, color) for hint, color in self._hints.get(self._photo, [])]
 
@@ -756,7 +760,7 @@ class MainWindow(QMainWindow):
         dialog = BatchDialog(self, source=self._folder, model=self._models.current_model(),
                              render_size=self._tune.render_size, saturation=self._tune.saturation,
                              catalog=self._catalog, settings=self._settings,
-                             device=self._device_preference)
+                             device=self._device_preference, hints=self._all_hints())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.progress.connect(self._on_batch_progress)
         dialog.batch_finished.connect(self._on_batch_finished)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel
 
 from colorizer_app.core.imageio import load_photo
 from colorizer_app.gui.batch_dialog import BatchDialog, EtaEstimator, format_duration
@@ -136,3 +137,28 @@ def test_auto_render_size_exports_at_the_models_own_size(qtbot, catalog, tmp_pat
     model = catalog.load("tiny-test", device="cpu")
     assert (exported == colorize(original, model, render_size=128)).all()
     assert not (exported == colorize(original, model, render_size=256)).all()
+
+
+@pytest.mark.gui
+def test_export_uses_the_color_hints_set_in_the_window(qtbot, window, tmp_path, photo_factory):
+    from PySide6.QtGui import QColor
+
+    source = tmp_path / "album"
+    hinted = photo_factory(source / "hinted.png", 96, 64, seed=7)
+    photo_factory(source / "plain.png", 96, 64, seed=7)  # the same photo, without hints
+    window.open_folder(source)
+    with qtbot.wait_signal(window.result_shown, timeout=TIMEOUT):
+        window.open_photo(hinted)
+    with qtbot.wait_signal(window.result_shown, timeout=TIMEOUT):
+        window.add_hint(0.25, 0.5, QColor(210, 30, 30))
+
+    dialog = window.open_batch_dialog()
+    assert any("color hints set on 1 photo" in label.text() for label in dialog.findChildren(QLabel))
+    dialog.set_options(output=tmp_path / "out", fmt="png")
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
+        assert dialog.start()
+    assert (blocker.args[0].done, len(blocker.args[0].failed)) == (2, 0)
+    r, g, b = (int(v) for v in load_photo(tmp_path / "out" / "hinted.png").pixels[32, 24])
+    assert r > g + 40 and r > b + 40  # the hint's red
+    r, g, b = (int(v) for v in load_photo(tmp_path / "out" / "plain.png").pixels[32, 24])
+    assert not (r > g + 40 and r > b + 40)  # the other photo is not touched by it
