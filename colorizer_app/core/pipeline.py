@@ -2,6 +2,7 @@
 
     pixels ──L*──▶ full-resolution luminance (kept untouched)
            ──resize to render size──▶ network ──▶ ab at 1/4 render size
+           ──user hints, if any, spread over their regions (core.hints)
            ──fast guided filter on L──▶ full-resolution ab ──▶ RGB, same dtype
 
 Color is predicted at a modest render size and applied to the original
