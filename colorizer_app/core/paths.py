@@ -40,6 +40,11 @@ def user_runs_dir() -> Path:
     return _user_data_dir() / "runs"
 
 
+def user_hints_file() -> Path:
+    """The color hints a person set on their photos, kept between sessions."""
+    return _user_data_dir() / "hints.json"
+
+
 def user_cache_dir() -> Path:
     override = os.environ.get("COLORIZER_DATA_DIR")
     return Path(override) / "cache" if override else Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR))

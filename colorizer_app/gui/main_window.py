@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from colorizer_app.core.hints import Hint
+from colorizer_app.core.paths import user_hints_file
 from colorizer_app.gui.browser import FolderTree, ThumbnailGrid, standard_places
 from colorizer_app.gui.compare_view import CompareView, ViewMode
+from colorizer_app.gui.hint_store import HintStore
 from colorizer_app.gui.model_selector import ModelSelector
 from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo
 from colorizer_app.gui.savepaths import (
@@ -74,7 +76,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None, catalog=None, settings=None,
                  client: InferenceClient | None = None,
-                 thumbnail_loader: ThumbnailLoader | None = None) -> None:
+                 thumbnail_loader: ThumbnailLoader | None = None,
+                 hint_store: HintStore | None = None) -> None:
         super().__init__(parent)
         self._catalog = catalog
         self._settings = AppSettings(settings)
@@ -89,7 +92,8 @@ class MainWindow(QMainWindow):
         self._started = False
         self._batch_dialog = None
         self._device_preference = "auto"
-        self._hints: dict[str, list[tuple[Hint, QColor]]] = {}  # per photo, while the app runs
+        self._hint_store = hint_store if hint_store is not None else HintStore(user_hints_file())
+        self._hints, hints_problem = self._hint_store.load()  # per photo: [(hint, picked rgb)]
 
         self.setWindowTitle("Colorizer")
         self.setAcceptDrops(True)
@@ -101,6 +105,8 @@ class MainWindow(QMainWindow):
         self._recolorize = Throttle(self._request_colorize, _TUNE_THROTTLE_MS, self)
         self._restore_settings()
         self._update_actions()
+        if hints_problem:
+            self._status.show_error(hints_problem)
 
     # Construction ----------------------------------------------------------
     def _create_widgets(self, thumbnail_loader: ThumbnailLoader | None) -> None:
@@ -485,8 +491,8 @@ class MainWindow(QMainWindow):
         ``color``; the area around it follows. Colorizes again."""
         if not self._photo:
             return
-        hint = Hint.from_rgb(x, y, color.getRgb()[:3])
-        self._hints.setdefault(self._photo, []).append((hint, QColor(color)))
+        rgb = tuple(color.getRgb()[:3])
+        self._hints.setdefault(self._photo, []).append((Hint.from_rgb(x, y, rgb), rgb))
         self._hints_changed()
 
     def clear_hints(self) -> None:
@@ -495,6 +501,10 @@ class MainWindow(QMainWindow):
             self._hints_changed()
 
     def _hints_changed(self) -> None:
+        try:
+            self._hint_store.save(self._hints)
+        except OSError as exc:
+            self._status.show_error(f"Could not keep the color hints for next time: {exc}")
         self._view.set_hint_marks(self._hint_marks())
         self._update_actions()
         self._request_colorize()
@@ -507,7 +517,7 @@ class MainWindow(QMainWindow):
         return {path: tuple(hint for hint, _ in marks) for path, marks in self._hints.items() if marks}
 
     def _hint_marks(self) -> list[tuple[float, float, QColor]]:
-        return [(hint.x, hint.y, color) for hint, color in self._hints.get(self._photo, [])]
+        return [(hint.x, hint.y, QColor(*rgb)) for hint, rgb in self._hints.get(self._photo, [])]
 
     def make_save_dialog(self) -> QFileDialog:
         """The Save dialog, set up with the suggested name and the format choice."""

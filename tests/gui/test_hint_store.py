@@ -1,0 +1,55 @@
+"""The color hints file: round trip, gone photos, a broken file, no temporary files left."""
+
+import json
+
+import pytest
+
+from colorizer_app.core.hints import Hint
+from colorizer_app.gui.hint_store import HintStore
+
+
+def marks(*points):
+    return [(Hint.from_rgb(x, y, rgb), rgb) for x, y, rgb in points]
+
+
+def test_hints_come_back_as_they_were_saved(tmp_path):
+    photo = tmp_path / "scan.jpg"
+    photo.write_bytes(b"a photo")
+    store = HintStore(tmp_path / "data" / "hints.json")
+    saved = {str(photo): marks((0.25, 0.5, (210, 30, 30)), (0.8, 0.1, (40, 90, 200)))}
+    store.save(saved)
+    loaded, problem = HintStore(store.path).load()
+    assert problem == ""
+    assert loaded == saved
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["hints.json"]  # no temporary file left
+
+
+def test_photos_without_hints_or_no_longer_there_are_dropped(tmp_path):
+    kept, gone, cleared = (tmp_path / name for name in ("kept.png", "gone.png", "cleared.png"))
+    kept.write_bytes(b"x")
+    cleared.write_bytes(b"x")
+    store = HintStore(tmp_path / "hints.json")
+    store.save({str(kept): marks((0.5, 0.5, (0, 128, 0))), str(gone): marks((0.5, 0.5, (0, 0, 255))),
+                str(cleared): []})
+    assert str(cleared) not in json.loads(store.path.read_text())["photos"]
+    loaded, _ = store.load()
+    assert list(loaded) == [str(kept)]
+
+
+def test_no_file_yet_is_no_hints_and_no_problem(tmp_path):
+    assert HintStore(tmp_path / "hints.json").load() == ({}, "")
+
+
+@pytest.mark.parametrize("text", [
+    "{not json", '{"format": "something else", "photos": {}}',
+    '{"format": "colorizer-hints", "version": 1, "photos": {"%s": [{"x": 3, "y": 0.5, "rgb": [1, 2, 3]}]}}',
+])
+def test_a_broken_file_is_set_aside_and_reported(tmp_path, text):
+    photo = tmp_path / "scan.png"
+    photo.write_bytes(b"x")
+    path = tmp_path / "hints.json"
+    path.write_text(text.replace("%s", str(photo)))
+    loaded, problem = HintStore(path).load()
+    assert loaded == {}
+    assert "Could not read the saved color hints" in problem and "hints.json.bad" in problem
+    assert not path.exists() and (tmp_path / "hints.json.bad").read_text() == text.replace("%s", str(photo))
