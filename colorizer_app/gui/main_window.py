@@ -200,6 +200,8 @@ class MainWindow(QMainWindow):
                                     checkable=True)
         self._hint_act = action("Color &Hints", self.set_hint_tool, "H", checkable=True,
                                 tip="Click the photo to give a spot its color; the area around it follows")
+        self._undo_hint_act = action("&Undo Color Hint", self.undo_hint, QKeySequence.StandardKey.Undo,
+                                     tip="Remove this photo's last color hint")
         self._clear_hints_act = action("&Clear Color Hints", self.clear_hints,
                                        tip="Remove this photo's color hints")
         self._reset_tune_act = action("Reset &Tuning", self._tune.reset,
@@ -235,6 +237,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&Colorize")
         menu.addAction(self._full_res_act)
         menu.addAction(self._hint_act)
+        menu.addAction(self._undo_hint_act)
         menu.addAction(self._clear_hints_act)
         menu.addAction(self._reset_tune_act)
         menu.addAction(self._refresh_models_act)
@@ -494,6 +497,15 @@ class MainWindow(QMainWindow):
         rgb = tuple(color.getRgb()[:3])
         self._hints.setdefault(self._photo, []).append((Hint.from_rgb(x, y, rgb), rgb))
         self._hints_changed()
+
+    def undo_hint(self) -> None:
+        """Remove the current photo's last color hint; colorizes again."""
+        marks = self._hints.get(self._photo)
+        if marks:
+            marks.pop()
+            if not marks:
+                del self._hints[self._photo]
+            self._hints_changed()
 
     def clear_hints(self) -> None:
         """Remove the current photo's color hints; colorizes again."""
@@ -830,6 +842,7 @@ class MainWindow(QMainWindow):
         for act in (self._fit_act, self._actual_act, self._zoom_in_act, self._zoom_out_act, self._hint_act):
             act.setEnabled(has_photo)
         self._clear_hints_act.setEnabled(bool(self._hints.get(self._photo)))
+        self._undo_hint_act.setEnabled(bool(self._hints.get(self._photo)))
         count = self._grid.thumbnails.rowCount()
         self._next_act.setEnabled(count > 1)
         self._prev_act.setEnabled(count > 1)

@@ -528,3 +528,23 @@ def test_color_hints_are_kept_for_the_next_session(qtbot, window, catalog, qsett
     finally:
         later.close()
         loader.shutdown()
+
+
+def test_undo_removes_the_last_hint_only(qtbot, window, tmp_path, photo_factory):
+    from PySide6.QtGui import QColor
+
+    photo = photo_factory(tmp_path / "undo" / "scan.png", 96, 64)
+    plain = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+    assert not window._undo_hint_act.isEnabled()
+    do_and_wait_for_result(qtbot, window, lambda: window.add_hint(0.25, 0.5, QColor(210, 30, 30)))
+    both = do_and_wait_for_result(qtbot, window, lambda: window.add_hint(0.75, 0.5, QColor(30, 60, 220)))
+    assert len(both.hints) == 2
+
+    undone = do_and_wait_for_result(qtbot, window, window._undo_hint_act.trigger)
+    assert undone.hints == both.hints[:1]
+    assert abs(lab_ab(undone.colorized, 24, 32) - lab_ab(both.colorized, 24, 32)).max() < 3  # the red stays
+    assert abs(lab_ab(undone.colorized, 72, 32) - lab_ab(both.colorized, 72, 32)).max() > 20  # the blue went
+
+    none_left = do_and_wait_for_result(qtbot, window, window._undo_hint_act.trigger)
+    assert none_left.hints == () and not window._undo_hint_act.isEnabled()
+    assert abs(lab_ab(none_left.colorized, 24, 32) - lab_ab(plain.colorized, 24, 32)).max() < 3
