@@ -221,12 +221,12 @@ def test_drop_a_folder_or_a_photo(qtbot, window, photo_folder):
     def drop(path):
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(str(path))])
-        pos = QPointF(300, 300)
-        enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        # Qt's own types: QDragEnterEvent takes a QPoint, QDropEvent a QPointF
+        enter = QDragEnterEvent(QPoint(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                                 Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(window, enter)
         assert enter.isAccepted()
-        event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        event = QDropEvent(QPointF(300, 300), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                            Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(window, event)
 
