@@ -209,7 +209,7 @@ class BatchDialog(QDialog):
         self._render_size = render_size
         self._saturation = saturation
         self._device = device
-        self._hints = {hint_key(path): tuple(h) for path, h in (hints or {}).items() if h}
+        self._hints: dict[str, tuple] = {}
         self._thread: QThread | None = None
         self._worker: BatchWorker | None = None
         self._report = None
@@ -217,6 +217,7 @@ class BatchDialog(QDialog):
         self._close_when_done = False
         self._output_folder = ""
         self._create_widgets(source)
+        self.set_hints(hints or {})
         self._update_buttons()
 
     # Construction --------------------------------------------------------------
@@ -232,10 +233,10 @@ class BatchDialog(QDialog):
         self._recursive_check.setChecked(True)
         self._skip_check = QCheckBox("S&kip photos already exported (resume an earlier export)", self)
         self._skip_check.setChecked(True)
-        settings_label = QLabel(
-            f"Model <b>{self._model_name or '—'}</b>, render size {_render_text(self._render_size)}, "
-            f"saturation {self._saturation:.2f}" + self._hints_text(), self)
-        settings_label.setTextFormat(Qt.TextFormat.RichText)
+        self._settings_label = QLabel(self)
+        self._settings_label.setTextFormat(Qt.TextFormat.RichText)
+        self._settings_label.setWordWrap(True)
+        self._show_settings()
 
         form = QFormLayout()
         form.addRow("&Photos from:", self._folder_row(self._source_edit, "Folder to Export"))
@@ -243,7 +244,7 @@ class BatchDialog(QDialog):
         form.addRow("&Format:", self._format_combo)
         form.addRow("", self._recursive_check)
         form.addRow("", self._skip_check)
-        form.addRow("Colorize with:", settings_label)
+        form.addRow("Colorize with:", self._settings_label)
 
         self._progress_bar = QProgressBar(self)
         self._progress_bar.setFormat("%v / %m")
@@ -274,11 +275,14 @@ class BatchDialog(QDialog):
         layout.addWidget(self._summary)
         layout.addWidget(self._buttons)
 
-    def _hints_text(self) -> str:
-        if not self._hints:
-            return ""
-        count = len(self._hints)
-        return f"; the color hints set on {count} photo{'s' if count > 1 else ''} are used for {'them' if count > 1 else 'it'}"
+    def _show_settings(self) -> None:
+        text = (f"Model <b>{self._model_name or '—'}</b>, render size {_render_text(self._render_size)}, "
+                f"saturation {self._saturation:.2f}")
+        if self._hints:
+            count = len(self._hints)
+            text += (f"; the color hints set on {count} photo{'s' if count > 1 else ''} "
+                     f"are used for {'them' if count > 1 else 'it'}")
+        self._settings_label.setText(text)
 
     def _folder_row(self, edit: QLineEdit, title: str) -> QWidget:
         row = QWidget(self)
@@ -331,6 +335,11 @@ class BatchDialog(QDialog):
             self._recursive_check.setChecked(recursive)
         if skip_existing is not None:
             self._skip_check.setChecked(skip_existing)
+
+    def set_hints(self, hints: dict[str, tuple]) -> None:
+        """The color hints by photo path, for the next export (one that runs keeps its own)."""
+        self._hints = {hint_key(path): tuple(h) for path, h in hints.items() if h}
+        self._show_settings()
 
     def job(self) -> BatchJob:
         return BatchJob(

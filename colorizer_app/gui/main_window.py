@@ -517,6 +517,8 @@ class MainWindow(QMainWindow):
             self._hint_store.save(self._hints)
         except OSError as exc:
             self._status.show_error(f"Could not keep the color hints for next time: {exc}")
+        if self._batch_dialog is not None:  # it stays open while one browses: keep it current
+            self._batch_dialog.set_hints(self._all_hints())
         self._view.set_hint_marks(self._hint_marks())
         self._update_actions()
         self._request_colorize()
