@@ -22,6 +22,7 @@ from colorizer_app import __version__
 from colorizer_app.core.batch import FORMAT_EXTENSIONS, BatchItem, BatchReport, ItemStatus, plan_batch, run_batch
 from colorizer_app.core.catalog import ModelCatalog, ModelEntry
 from colorizer_app.core.imageio import READ_EXTENSIONS
+from colorizer_app.core.paths import user_hints_file
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -87,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="do not look into subfolders of input folders")
     colorize.add_argument("--overwrite", action="store_true",
                           help="replace outputs that already exist (never the input photos)")
+    colorize.add_argument("--no-hints", dest="hints", action="store_false",
+                          help="ignore the color hints set on these photos in the app "
+                               "(by default a photo with hints is colorized with them)")
     colorize.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                           help="where the network runs (default: a CUDA GPU if there is one)")
     colorize.set_defaults(run=run_colorize)
@@ -149,11 +153,14 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
     render_size = args.render_size or model.render_size
     print(f"Colorizing {len(items)} photo(s) with {entry.name} at render size {render_size} "
           f"on {model.device}.", file=sys.stderr)
+    hints = _saved_hints(items) if args.hints else {}
 
     from colorizer_app.core.pipeline import colorize
 
     def colorize_photo(photo):
-        return colorize(photo.pixels, model, render_size=render_size, saturation=args.saturation)
+        photo_hints = list(hints.get(str(Path(photo.path).resolve()), ()))
+        return colorize(photo.pixels, model, render_size=render_size, saturation=args.saturation,
+                        hints=photo_hints or None)
 
     with _ctrl_c_stops_after_current_file() as interrupted:
         report = _run_with_progress(items, colorize_photo, args.overwrite, interrupted)
@@ -161,6 +168,21 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
     if report.cancelled:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _saved_hints(items: list[BatchItem]) -> dict:
+    """The color hints set in the app on these photos, by resolved path."""
+    from colorizer_app.core.hintstore import HintStore, hints_by_resolved_path
+
+    photos, problem = HintStore(user_hints_file()).load()
+    if problem:
+        print(problem, file=sys.stderr)
+    hints = hints_by_resolved_path(photos)
+    count = sum(str(item.source.resolve()) in hints for item in items)
+    if count:
+        print(f"Using the color hints set in the app on {count} of them (--no-hints to ignore).",
+              file=sys.stderr)
+    return hints
 
 
 def _choose_model(catalog: ModelCatalog, name: str | None) -> ModelEntry:

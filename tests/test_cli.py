@@ -141,6 +141,33 @@ def test_colorize_success_exit_code_and_options(installed_model, album, tmp_path
     assert "Done: 2, skipped (already there): 0, failed: 0" in capsys.readouterr().out
 
 
+def test_colorize_uses_the_hints_set_in_the_app_unless_told_not_to(installed_model, tmp_path, capsys, monkeypatch):
+    from colorizer_app.core.hintstore import HintStore
+    from colorizer_app.core.hints import Hint
+
+    album = tmp_path / "album"
+    album.mkdir()
+    for name in ("hinted.png", "plain.png"):
+        Image.fromarray(_gray(48, 64)).save(album / name)
+    red = (210, 30, 30)
+    # as the app writes it: the absolute path; the command line below names the folder relatively
+    HintStore(paths.user_hints_file()).save({str(album / "hinted.png"): [(Hint.from_rgb(0.25, 0.75, red), red)]})
+    monkeypatch.chdir(tmp_path)
+
+    assert main(_colorize_args(Path("album"), out=tmp_path / "with", extra=("--format", "png"))) == 0
+    assert "Using the color hints set in the app on 1 of them" in capsys.readouterr().err
+    assert main(_colorize_args(Path("album"), out=tmp_path / "without", extra=("--format", "png", "--no-hints"))) == 0
+    assert "color hints" not in capsys.readouterr().err
+
+    def is_red(path):
+        r, g, b = (int(v) for v in load_photo(path).pixels[36, 16])
+        return r > g + 40 and r > b + 40
+
+    assert is_red(tmp_path / "with" / "hinted.png")
+    assert not is_red(tmp_path / "with" / "plain.png")
+    assert not is_red(tmp_path / "without" / "hinted.png")
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     # the list also names the bundled models, whatever they are
     (["--model", "no-such-model"], "unknown model 'no-such-model'; available: "),

@@ -29,7 +29,7 @@ from colorizer_app.core.hints import Hint
 from colorizer_app.core.paths import user_hints_file
 from colorizer_app.gui.browser import FolderTree, ThumbnailGrid, standard_places
 from colorizer_app.gui.compare_view import CompareView, ViewMode
-from colorizer_app.gui.hint_store import HintStore
+from colorizer_app.core.hintstore import HintStore
 from colorizer_app.gui.model_selector import ModelSelector
 from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo
 from colorizer_app.gui.savepaths import (

@@ -9,7 +9,8 @@ temporary file and a rename, so a crash leaves the old file or the new one, neve
 half of one. Photos that are gone when the file is read are dropped. A file that
 cannot be read is moved aside to ``hints.json.bad`` (not overwritten, so nothing
 is lost without a word) and ``load`` says why.
-No Qt here: the main window turns the colors into QColors.
+The app's main window reads and writes it; Batch Export and `colorizer colorize`
+use the hints it holds.
 """
 
 import json
@@ -23,6 +24,11 @@ FORMAT = "colorizer-hints"
 
 # One photo's hints: (the hint, the picked sRGB color)
 PhotoHints = list[tuple[Hint, tuple[int, int, int]]]
+
+
+def hints_by_resolved_path(photos: dict[str, PhotoHints]) -> dict[str, tuple[Hint, ...]]:
+    """Each photo's hints, keyed by its resolved path (how a batch looks a photo up)."""
+    return {str(Path(photo).resolve()): tuple(hint for hint, _ in marks) for photo, marks in photos.items() if marks}
 
 
 class HintStore:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from colorizer_app.core.hints import Hint
-from colorizer_app.gui.hint_store import HintStore
+from colorizer_app.core.hintstore import HintStore
 
 
 def marks(*points):
