@@ -157,8 +157,10 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
 
     from colorizer_app.core.pipeline import colorize
 
+    from colorizer_app.core.hintstore import photo_key
+
     def colorize_photo(photo):
-        photo_hints = list(hints.get(str(Path(photo.path).resolve()), ()))
+        photo_hints = list(hints.get(photo_key(photo.path), ()))
         return colorize(photo.pixels, model, render_size=render_size, saturation=args.saturation,
                         hints=photo_hints or None)
 
@@ -172,13 +174,13 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
 
 def _saved_hints(items: list[BatchItem]) -> dict:
     """The color hints set in the app on these photos, by resolved path."""
-    from colorizer_app.core.hintstore import HintStore, hints_by_resolved_path
+    from colorizer_app.core.hintstore import HintStore, hints_by_photo_key, photo_key
 
     photos, problem = HintStore(user_hints_file()).load()
     if problem:
         print(problem, file=sys.stderr)
-    hints = hints_by_resolved_path(photos)
-    count = sum(str(item.source.resolve()) in hints for item in items)
+    hints = hints_by_photo_key(photos)
+    count = sum(photo_key(item.source) in hints for item in items)
     if count:
         print(f"Using the color hints set in the app on {count} of them (--no-hints to ignore).",
               file=sys.stderr)

@@ -26,9 +26,14 @@ FORMAT = "colorizer-hints"
 PhotoHints = list[tuple[Hint, tuple[int, int, int]]]
 
 
-def hints_by_resolved_path(photos: dict[str, PhotoHints]) -> dict[str, tuple[Hint, ...]]:
-    """Each photo's hints, keyed by its resolved path (how a batch looks a photo up)."""
-    return {str(Path(photo).resolve()): tuple(hint for hint, _ in marks) for photo, marks in photos.items() if marks}
+def photo_key(path: str | os.PathLike) -> str:
+    """How a batch looks a photo's hints up: its resolved path, so any spelling of it matches."""
+    return str(Path(path).resolve())
+
+
+def hints_by_photo_key(photos: dict[str, PhotoHints]) -> dict[str, tuple[Hint, ...]]:
+    """Each photo's hints (without the picked colors), keyed by photo_key."""
+    return {photo_key(photo): tuple(hint for hint, _ in marks) for photo, marks in photos.items() if marks}
 
 
 class HintStore:

@@ -20,6 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from colorizer_app.core.hints import Hint
+from colorizer_app.core.hintstore import PhotoHints, hints_by_photo_key, photo_key
+
 # (label, core.batch format key)
 EXPORT_FORMATS = (
     ("JPEG", "jpg"),
@@ -80,13 +83,8 @@ class BatchJob:
     render_size: int = 0  # 0: the model's recommended render size
     saturation: float = 1.0
     device: str = "auto"
-    # Color hints set in the main window, by photo (its resolved path); the others get none.
-    hints: dict[str, tuple] = dataclasses.field(default_factory=dict)
-
-
-def hint_key(path: str | os.PathLike) -> str:
-    """How BatchJob.hints names a photo: its resolved path, so any spelling of it matches."""
-    return str(Path(path).resolve())
+    # Color hints set in the main window, by core.hintstore.photo_key; other photos get none.
+    hints: dict[str, tuple[Hint, ...]] = dataclasses.field(default_factory=dict)
 
 
 class BatchWorker(QObject):
@@ -162,7 +160,7 @@ class BatchWorker(QObject):
         model = catalog.load(job.model or None, device=select_device(job.device))
 
         def colorize_photo(photo):
-            hints = list(job.hints.get(hint_key(photo.path), ()))
+            hints = list(job.hints.get(photo_key(photo.path), ()))
             return colorize(photo.pixels, model, render_size=job.render_size,
                             saturation=job.saturation, hints=hints or None)
 
@@ -199,7 +197,7 @@ class BatchDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None, source: str = "", model: str = "",
                  render_size: int = 0, saturation: float = 1.0, catalog=None, settings=None,
-                 device: str = "auto", hints: dict[str, tuple] | None = None) -> None:
+                 device: str = "auto", hints: dict[str, PhotoHints] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch Export")
         self.setMinimumWidth(560)
@@ -209,7 +207,7 @@ class BatchDialog(QDialog):
         self._render_size = render_size
         self._saturation = saturation
         self._device = device
-        self._hints: dict[str, tuple] = {}
+        self._hints: dict[str, tuple[Hint, ...]] = {}
         self._thread: QThread | None = None
         self._worker: BatchWorker | None = None
         self._report = None
@@ -336,9 +334,10 @@ class BatchDialog(QDialog):
         if skip_existing is not None:
             self._skip_check.setChecked(skip_existing)
 
-    def set_hints(self, hints: dict[str, tuple]) -> None:
-        """The color hints by photo path, for the next export (one that runs keeps its own)."""
-        self._hints = {hint_key(path): tuple(h) for path, h in hints.items() if h}
+    def set_hints(self, hints: dict[str, PhotoHints]) -> None:
+        """The color hints set in the window, by photo path, for the next export (one
+        that runs keeps its own)."""
+        self._hints = hints_by_photo_key(hints)
         self._show_settings()
 
     def job(self) -> BatchJob:

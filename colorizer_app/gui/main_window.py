@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from colorizer_app.core.hints import Hint
+from colorizer_app.core.hintstore import HintStore
 from colorizer_app.core.paths import user_hints_file
 from colorizer_app.gui.browser import FolderTree, ThumbnailGrid, standard_places
 from colorizer_app.gui.compare_view import CompareView, ViewMode
-from colorizer_app.core.hintstore import HintStore
 from colorizer_app.gui.model_selector import ModelSelector
 from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo
 from colorizer_app.gui.savepaths import (
@@ -518,17 +518,13 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self._status.show_error(f"Could not keep the color hints for next time: {exc}")
         if self._batch_dialog is not None:  # it stays open while one browses: keep it current
-            self._batch_dialog.set_hints(self._all_hints())
+            self._batch_dialog.set_hints(self._hints)
         self._view.set_hint_marks(self._hint_marks())
         self._update_actions()
         self._request_colorize()
 
     def _photo_hints(self) -> tuple[Hint, ...]:
         return tuple(hint for hint, _ in self._hints.get(self._photo, []))
-
-    def _all_hints(self) -> dict[str, tuple[Hint, ...]]:
-        """Every photo's hints, for a batch export: a photo with hints keeps them there."""
-        return {path: tuple(hint for hint, _ in marks) for path, marks in self._hints.items() if marks}
 
     def _hint_marks(self) -> list[tuple[float, float, QColor]]:
         return [(hint.x, hint.y, QColor(*rgb)) for hint, rgb in self._hints.get(self._photo, [])]
@@ -784,7 +780,7 @@ class MainWindow(QMainWindow):
         dialog = BatchDialog(self, source=self._folder, model=self._models.current_model(),
                              render_size=self._tune.render_size, saturation=self._tune.saturation,
                              catalog=self._catalog, settings=self._settings,
-                             device=self._device_preference, hints=self._all_hints())
+                             device=self._device_preference, hints=self._hints)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.progress.connect(self._on_batch_progress)
         dialog.batch_finished.connect(self._on_batch_finished)
