@@ -8,8 +8,9 @@ It checks, printing one line each as it goes:
    icon and a sample photo are there;
 2. Qt: a QApplication starts (offscreen unless QT_QPA_PLATFORM says otherwise),
    the icon loads, the binding keeps Python's reference counts (PySide6 6.12.0
-   does not, which aborts the app before Python 3.12), and the main window starts, opens the sample photo and shows
-   it colorized (its settings and thumbnail cache go to the temporary folder);
+   does not, which aborts the app before Python 3.12), and the main window
+   starts, opens the sample photo and shows it colorized (its settings and
+   thumbnail cache go to the temporary folder);
 3. model: the default model is found and loads (on the GPU when torch has one);
 4. colorize: the sample photo is colorized and written to a temporary folder,
    read back, and must be the sample's size, in color, and of the same luminance.

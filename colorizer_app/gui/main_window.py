@@ -76,8 +76,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None, catalog=None, settings=None,
                  client: InferenceClient | None = None,
-                 thumbnail_loader: ThumbnailLoader | None = None,
-                 hint_store: HintStore | None = None) -> None:
+                 thumbnail_loader: ThumbnailLoader | None = None) -> None:
         super().__init__(parent)
         self._catalog = catalog
         self._settings = AppSettings(settings)
@@ -92,7 +91,7 @@ class MainWindow(QMainWindow):
         self._started = False
         self._batch_dialog = None
         self._device_preference = "auto"
-        self._hint_store = hint_store if hint_store is not None else HintStore(user_hints_file())
+        self._hint_store = HintStore(user_hints_file())
         self._hints, hints_problem = self._hint_store.load()  # per photo: [(hint, picked rgb)]
 
         self.setWindowTitle("Colorizer")
