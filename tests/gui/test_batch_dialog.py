@@ -149,7 +149,7 @@ def test_export_uses_the_color_hints_set_in_the_window(qtbot, window, tmp_path, 
     window.open_folder(source)
     with qtbot.wait_signal(window.result_shown, timeout=TIMEOUT):
         window.open_photo(hinted)
-    dialog = window.open_batch_dialog()  # open while the hint is set: it stays open as one works
+    dialog = window.open_batch_dialog()  # opened before the hint is set: it stays open as one works
     assert not any("color hints" in label.text() for label in dialog.findChildren(QLabel))
     with qtbot.wait_signal(window.result_shown, timeout=TIMEOUT):
         window.add_hint(0.25, 0.5, QColor(210, 30, 30))
