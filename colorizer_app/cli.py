@@ -21,6 +21,7 @@ from typing import Iterator, Sequence
 from colorizer_app import __version__
 from colorizer_app.core.batch import FORMAT_EXTENSIONS, BatchItem, BatchReport, ItemStatus, plan_batch, run_batch
 from colorizer_app.core.catalog import ModelCatalog, ModelEntry
+from colorizer_app.core.hintstore import HintIndex, HintStore
 from colorizer_app.core.imageio import READ_EXTENSIONS
 from colorizer_app.core.paths import user_hints_file
 
@@ -78,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "default: the bundled default model)")
     colorize.add_argument("--render-size", type=_positive_int, metavar="N",
                           help="short side, in pixels, at which color is predicted "
-                          "(default: the model's own, usually 512)")
+                          "(default: the model's own; 256 for the bundled model)")
     colorize.add_argument("--saturation", type=_non_negative_float, default=1.0, metavar="F",
                           help="scale the predicted color: 0 gray, 1 as predicted (default), >1 more")
     colorize.add_argument("--format", choices=list(FORMAT_EXTENSIONS), default="same",
@@ -153,16 +154,13 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
     render_size = args.render_size or model.render_size
     print(f"Colorizing {len(items)} photo(s) with {entry.name} at render size {render_size} "
           f"on {model.device}.", file=sys.stderr)
-    hints = _saved_hints(items) if args.hints else {}
+    hints = _saved_hints(items) if args.hints else HintIndex()
 
     from colorizer_app.core.pipeline import colorize
 
-    from colorizer_app.core.hintstore import photo_key
-
     def colorize_photo(photo):
-        photo_hints = list(hints.get(photo_key(photo.path), ()))
         return colorize(photo.pixels, model, render_size=render_size, saturation=args.saturation,
-                        hints=photo_hints or None)
+                        hints=hints.hints(photo.path) or None)
 
     with _ctrl_c_stops_after_current_file() as interrupted:
         report = _run_with_progress(items, colorize_photo, args.overwrite, interrupted)
@@ -172,15 +170,14 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
-def _saved_hints(items: list[BatchItem]) -> dict:
-    """The color hints set in the app on these photos, by resolved path."""
-    from colorizer_app.core.hintstore import HintStore, hints_by_photo_key, photo_key
-
-    photos, problem = HintStore(user_hints_file()).load()
+def _saved_hints(items: list[BatchItem]) -> HintIndex:
+    """The color hints set in the app on these photos (also on photos that moved since)."""
+    store = HintStore(user_hints_file())
+    photos, problem = store.load()
     if problem:
         print(problem, file=sys.stderr)
-    hints = hints_by_photo_key(photos)
-    count = sum(photo_key(item.source) in hints for item in items)
+    hints = HintIndex(photos, store.moved)
+    count = sum(bool(hints.hints(item.source)) for item in items)
     if count:
         print(f"Using the color hints set in the app on {count} of them (--no-hints to ignore).",
               file=sys.stderr)

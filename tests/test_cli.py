@@ -141,6 +141,25 @@ def test_colorize_success_exit_code_and_options(installed_model, album, tmp_path
     assert "Done: 2, skipped (already there): 0, failed: 0" in capsys.readouterr().out
 
 
+def test_colorize_finds_the_hints_of_photos_moved_since(installed_model, tmp_path, capsys):
+    from colorizer_app.core.hintstore import HintStore
+    from colorizer_app.core.hints import Hint
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    Image.fromarray(_gray(48, 64)).save(inbox / "scan.png")
+    red = (210, 30, 30)
+    HintStore(paths.user_hints_file()).save({str(inbox / "scan.png"): [(Hint.from_rgb(0.25, 0.75, red), red)]})
+    archive = tmp_path / "archive"
+    inbox.rename(archive)
+    (archive / "scan.png").rename(archive / "grandma.png")
+
+    assert main(_colorize_args(archive, out=tmp_path / "out", extra=("--format", "png"))) == 0
+    assert "Using the color hints set in the app on 1 of them" in capsys.readouterr().err
+    r, g, b = (int(v) for v in load_photo(tmp_path / "out" / "grandma.png").pixels[36, 16])
+    assert r > g + 40 and r > b + 40
+
+
 def test_colorize_uses_the_hints_set_in_the_app_unless_told_not_to(installed_model, tmp_path, capsys, monkeypatch):
     from colorizer_app.core.hintstore import HintStore
     from colorizer_app.core.hints import Hint

@@ -1,18 +1,28 @@
 """The color hints set on photos, kept between sessions in one JSON file.
 
     {"format": "colorizer-hints", "version": 1,
-     "photos": {"/abs/path/scan.jpg": [{"x": 0.25, "y": 0.5, "rgb": [210, 30, 30]}, ...]}}
+     "photos": {"/abs/path/scan.jpg": [{"x": 0.25, "y": 0.5, "rgb": [210, 30, 30]}, ...]},
+     "fingerprints": {"/abs/path/scan.jpg": {"size": 183422, "sha256": "9f86d0..."}}}
 
 x and y are relative to the photo's size (as shown, EXIF orientation applied), rgb
 is the color the person picked. The file is rewritten after every change, through a
 temporary file and a rename, so a crash leaves the old file or the new one, never
-half of one. Photos that are gone when the file is read are dropped. A file that
-cannot be read is moved aside to ``hints.json.bad`` (not overwritten, so nothing
-is lost without a word) and ``load`` says why.
-The app's main window reads and writes it; Batch Export and `colorizer colorize`
-use the hints it holds.
+half of one. A file that cannot be read is moved aside to ``hints.json.bad`` (not
+overwritten, so nothing is lost without a word) and ``load`` says why.
+
+Photos get moved and renamed (an archive reorganised, a folder synced elsewhere),
+so each photo's hints are kept with a fingerprint of its bytes. When a photo is no
+longer at its path, its hints stay in the file as "moved", and ``moved.find`` gives
+them back for a file with the same bytes wherever it now is. Moved photos without a
+fingerprint (files written before fingerprints) are dropped. "fingerprints" is an
+optional key, so the version stays 1: an older Colorizer reads the file and
+ignores it.
+
+The app's main window reads and writes the file; Batch Export and `colorizer
+colorize` use the hints it holds.
 """
 
+import hashlib
 import json
 import os
 import tempfile
@@ -24,21 +34,84 @@ FORMAT = "colorizer-hints"
 
 # One photo's hints: (the hint, the picked sRGB color)
 PhotoHints = list[tuple[Hint, tuple[int, int, int]]]
+# What finds a photo again after it moved: (its size in bytes, the SHA-256 of its bytes)
+Fingerprint = tuple[int, str]
 
 
-def photo_key(path: str | os.PathLike) -> str:
-    """How a batch looks a photo's hints up: its resolved path, so any spelling of it matches."""
+def fingerprint(path: str | os.PathLike) -> Fingerprint:
+    """The photo file's fingerprint. Raises OSError."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return size, digest.hexdigest()
+
+
+class MovedPhotos:
+    """The hints of photos that are no longer at their path, found again by fingerprint.
+
+    A snapshot: a batch on another thread can keep using it while the store changes.
+    """
+
+    def __init__(self, photos: dict[Fingerprint, tuple[str, PhotoHints]] | None = None) -> None:
+        self._photos = dict(photos or {})
+        self._sizes = {size for size, _ in self._photos}
+
+    def __len__(self) -> int:
+        return len(self._photos)
+
+    def find(self, path: str | os.PathLike) -> tuple[str, PhotoHints] | None:
+        """(the old path, its hints) if the file at `path` is a moved photo, else None.
+
+        Only a file whose size matches a moved photo's is read, so looking up
+        photos that never had hints costs a stat each.
+        """
+        try:
+            if os.stat(path).st_size not in self._sizes:
+                return None
+            return self._photos.get(fingerprint(path))
+        except OSError:
+            return None
+
+
+class HintIndex:
+    """Every photo's hints, as a batch looks them up: by path, or for a photo that
+    moved, by fingerprint. Immutable, so a batch thread can use it."""
+
+    def __init__(self, photos: dict[str, PhotoHints] | None = None, moved: MovedPhotos | None = None) -> None:
+        self._by_path = {_photo_key(photo): tuple(hint for hint, _ in marks)
+                         for photo, marks in (photos or {}).items() if marks}
+        self._moved = moved or MovedPhotos()
+
+    def __len__(self) -> int:
+        """How many photos have hints (those moved included)."""
+        return len(self._by_path) + len(self._moved)
+
+    def hints(self, path: str | os.PathLike) -> list[Hint]:
+        """The hints set on the photo at `path` (any spelling of it), or on the same photo
+        before it moved; [] if none."""
+        hints = self._by_path.get(_photo_key(path))
+        if hints is None:
+            found = self._moved.find(path)
+            hints = [hint for hint, _ in found[1]] if found else ()
+        return list(hints)
+
+
+def _photo_key(path: str | os.PathLike) -> str:
     return str(Path(path).resolve())
-
-
-def hints_by_photo_key(photos: dict[str, PhotoHints]) -> dict[str, tuple[Hint, ...]]:
-    """Each photo's hints (without the picked colors), keyed by photo_key."""
-    return {photo_key(photo): tuple(hint for hint, _ in marks) for photo, marks in photos.items() if marks}
 
 
 class HintStore:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
+        self._fingerprints: dict[str, Fingerprint] = {}  # of the photos with hints, by path
+        self._moved: dict[Fingerprint, tuple[str, PhotoHints]] = {}
+
+    @property
+    def moved(self) -> MovedPhotos:
+        """The photos with hints that were not at their path when the file was read."""
+        return MovedPhotos(self._moved)
 
     def load(self) -> tuple[dict[str, PhotoHints], str]:
         """Every photo's hints, and a problem to report ("" when none)."""
@@ -48,10 +121,17 @@ class HintStore:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:
                 raise ValueError("not a Colorizer hints file")
-            photos = {}
+            fingerprints = {photo: self._fingerprint(mark)
+                            for photo, mark in data.get("fingerprints", {}).items()}
+            photos, moved = {}, {}
             for photo, marks in data["photos"].items():
+                hints = [self._hint(mark) for mark in marks]
                 if Path(photo).is_file():
-                    photos[photo] = [self._hint(mark) for mark in marks]
+                    photos[photo] = hints
+                elif photo in fingerprints:
+                    moved[fingerprints[photo]] = (photo, hints)
+            self._fingerprints = {photo: fingerprints[photo] for photo in photos if photo in fingerprints}
+            self._moved = moved
             return photos, ""
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             bad = self.path.with_name(self.path.name + ".bad")
@@ -62,10 +142,25 @@ class HintStore:
             return {}, f"Could not read the saved color hints ({exc}); the file was moved to {bad}"
 
     def save(self, photos: dict[str, PhotoHints]) -> None:
-        """Write every photo's hints (photos without any are left out). Raises OSError."""
+        """Write every photo's hints (photos without any are left out), and the moved
+        photos' that have not turned up among them. Raises OSError."""
+        photos = {photo: marks for photo, marks in photos.items() if marks}
+        for photo in photos.keys() - self._fingerprints.keys():
+            try:
+                self._fingerprints[photo] = fingerprint(photo)
+            except OSError:  # gone already: its hints are kept until the next start
+                pass
+        fingerprints = {photo: self._fingerprints[photo] for photo in photos if photo in self._fingerprints}
+        found = set(fingerprints.values())
+        self._moved = {fp: moved for fp, moved in self._moved.items() if fp not in found}
+        for fp, (photo, marks) in self._moved.items():
+            if photo not in photos:
+                photos[photo], fingerprints[photo] = marks, fp
         data = {"format": FORMAT, "version": 1, "photos": {
             photo: [{"x": hint.x, "y": hint.y, "rgb": list(rgb)} for hint, rgb in marks]
-            for photo, marks in photos.items() if marks}}
+            for photo, marks in photos.items()},
+            "fingerprints": {photo: {"size": size, "sha256": sha256}
+                             for photo, (size, sha256) in fingerprints.items()}}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".hints-", suffix=".tmp", dir=self.path.parent)
         try:
@@ -75,6 +170,13 @@ class HintStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    @staticmethod
+    def _fingerprint(mark: dict) -> Fingerprint:
+        size, sha256 = mark["size"], mark["sha256"]
+        if not isinstance(size, int) or not isinstance(sha256, str) or len(sha256) != 64:
+            raise ValueError(f"a fingerprint out of range: {mark}")
+        return size, sha256
 
     @staticmethod
     def _hint(mark: dict) -> tuple[Hint, tuple[int, int, int]]:

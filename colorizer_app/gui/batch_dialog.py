@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from colorizer_app.core.hints import Hint
-from colorizer_app.core.hintstore import PhotoHints, hints_by_photo_key, photo_key
+from colorizer_app.core.hintstore import HintIndex
 
 # (label, core.batch format key)
 EXPORT_FORMATS = (
@@ -83,8 +82,8 @@ class BatchJob:
     render_size: int = 0  # 0: the model's recommended render size
     saturation: float = 1.0
     device: str = "auto"
-    # Color hints set in the main window, by core.hintstore.photo_key; other photos get none.
-    hints: dict[str, tuple[Hint, ...]] = dataclasses.field(default_factory=dict)
+    # Color hints set in the main window; other photos get none.
+    hints: HintIndex = dataclasses.field(default_factory=HintIndex)
 
 
 class BatchWorker(QObject):
@@ -160,9 +159,8 @@ class BatchWorker(QObject):
         model = catalog.load(job.model or None, device=select_device(job.device))
 
         def colorize_photo(photo):
-            hints = list(job.hints.get(photo_key(photo.path), ()))
             return colorize(photo.pixels, model, render_size=job.render_size,
-                            saturation=job.saturation, hints=hints or None)
+                            saturation=job.saturation, hints=job.hints.hints(photo.path) or None)
 
         return colorize_photo
 
@@ -197,7 +195,7 @@ class BatchDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None, source: str = "", model: str = "",
                  render_size: int = 0, saturation: float = 1.0, catalog=None, settings=None,
-                 device: str = "auto", hints: dict[str, PhotoHints] | None = None) -> None:
+                 device: str = "auto", hints: HintIndex | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Batch Export")
         self.setMinimumWidth(560)
@@ -207,7 +205,7 @@ class BatchDialog(QDialog):
         self._render_size = render_size
         self._saturation = saturation
         self._device = device
-        self._hints: dict[str, tuple[Hint, ...]] = {}
+        self._hints = HintIndex()
         self._thread: QThread | None = None
         self._worker: BatchWorker | None = None
         self._report = None
@@ -215,7 +213,7 @@ class BatchDialog(QDialog):
         self._close_when_done = False
         self._output_folder = ""
         self._create_widgets(source)
-        self.set_hints(hints or {})
+        self.set_hints(hints or HintIndex())
         self._update_buttons()
 
     # Construction --------------------------------------------------------------
@@ -334,10 +332,9 @@ class BatchDialog(QDialog):
         if skip_existing is not None:
             self._skip_check.setChecked(skip_existing)
 
-    def set_hints(self, hints: dict[str, PhotoHints]) -> None:
-        """The color hints set in the window, by photo path, for the next export (one
-        that runs keeps its own)."""
-        self._hints = hints_by_photo_key(hints)
+    def set_hints(self, hints: HintIndex) -> None:
+        """The color hints set in the window, for the next export (one that runs keeps its own)."""
+        self._hints = hints
         self._show_settings()
 
     def job(self) -> BatchJob:

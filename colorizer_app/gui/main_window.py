@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from colorizer_app.core.hints import Hint
-from colorizer_app.core.hintstore import HintStore
+from colorizer_app.core.hintstore import HintIndex, HintStore
 from colorizer_app.core.paths import user_hints_file
 from colorizer_app.gui.browser import FolderTree, ThumbnailGrid, standard_places
 from colorizer_app.gui.compare_view import CompareView, ViewMode
@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self._started = False
         self._batch_dialog = None
         self._device_preference = "auto"
+        self._photo_notice = ""  # added to the next "colorized" message for this photo
         self._hint_store = HintStore(user_hints_file())
         self._hints, hints_problem = self._hint_store.load()  # per photo: [(hint, picked rgb)]
 
@@ -512,15 +513,31 @@ class MainWindow(QMainWindow):
             self._hints_changed()
 
     def _hints_changed(self) -> None:
+        self._save_hints()
+        self._view.set_hint_marks(self._hint_marks())
+        self._update_actions()
+        self._request_colorize()
+
+    def _save_hints(self) -> None:
         try:
             self._hint_store.save(self._hints)
         except OSError as exc:
             self._status.show_error(f"Could not keep the color hints for next time: {exc}")
         if self._batch_dialog is not None:  # it stays open while one browses: keep it current
-            self._batch_dialog.set_hints(self._hints)
-        self._view.set_hint_marks(self._hint_marks())
-        self._update_actions()
-        self._request_colorize()
+            self._batch_dialog.set_hints(self._hint_index())
+
+    def _hint_index(self) -> HintIndex:
+        return HintIndex(self._hints, self._hint_store.moved)
+
+    def _take_moved_hints(self, path: str) -> None:
+        """A photo that had hints at another path (moved or renamed since) gets them back."""
+        found = self._hint_store.moved.find(path)
+        if found is not None:
+            old_path, marks = found
+            self._hints[path] = list(marks)
+            self._save_hints()
+            # said once the photo is colorized, so that message does not hide this one
+            self._photo_notice = f"; the color hints set on it at {old_path} came with it"
 
     def _photo_hints(self) -> tuple[Hint, ...]:
         return tuple(hint for hint, _ in self._hints.get(self._photo, []))
@@ -608,6 +625,9 @@ class MainWindow(QMainWindow):
         self._photo = path
         self._result = None
         self._original_key = 0
+        self._photo_notice = ""
+        if path not in self._hints:
+            self._take_moved_hints(path)
         self._view.clear()
         self._view.set_hint_marks(self._hint_marks())
         self._view.set_note(f"Loading {Path(path).name}…")
@@ -703,8 +723,13 @@ class MainWindow(QMainWindow):
         self._status.set_model(result.model)
         size = result.colorized.size()
         what = "full resolution" if result.full_resolution else f"preview {size.width()}×{size.height()}"
-        self._status.show_info(f"{Path(result.path).name}: colorized with {result.model} "
-                               f"({what}) in {result.seconds:.1f} s")
+        message = f"{Path(result.path).name}: colorized with {result.model} ({what}) in {result.seconds:.1f} s"
+        if self._photo_notice:
+            self._status.show_info(message + self._photo_notice, 15000)
+            if result.full_resolution:  # said once, with the final result
+                self._photo_notice = ""
+        else:
+            self._status.show_info(message)
         self._update_actions()
         self.result_shown.emit(result)
 
@@ -779,7 +804,7 @@ class MainWindow(QMainWindow):
         dialog = BatchDialog(self, source=self._folder, model=self._models.current_model(),
                              render_size=self._tune.render_size, saturation=self._tune.saturation,
                              catalog=self._catalog, settings=self._settings,
-                             device=self._device_preference, hints=self._hints)
+                             device=self._device_preference, hints=self._hint_index())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.progress.connect(self._on_batch_progress)
         dialog.batch_finished.connect(self._on_batch_finished)

@@ -1,11 +1,11 @@
-"""The color hints file: round trip, gone photos, a broken file, no temporary files left."""
+"""The color hints file: round trip, gone and moved photos, a broken file, no temporary files left."""
 
 import json
 
 import pytest
 
 from colorizer_app.core.hints import Hint
-from colorizer_app.core.hintstore import HintStore
+from colorizer_app.core.hintstore import HintIndex, HintStore
 
 
 def marks(*points):
@@ -34,6 +34,36 @@ def test_photos_without_hints_or_no_longer_there_are_dropped(tmp_path):
     assert str(cleared) not in json.loads(store.path.read_text())["photos"]
     loaded, _ = store.load()
     assert list(loaded) == [str(kept)]
+
+
+def test_hints_follow_a_photo_that_was_moved_and_renamed(tmp_path):
+    old = tmp_path / "inbox" / "scan.png"
+    old.parent.mkdir()
+    old.write_bytes(b"the photo's bytes")
+    hints = marks((0.25, 0.5, (210, 30, 30)))
+    HintStore(tmp_path / "hints.json").save({str(old): hints})
+    new = tmp_path / "archive" / "1952" / "grandma.png"
+    new.parent.mkdir(parents=True)
+    old.rename(new)
+    impostor = tmp_path / "other.png"  # the same size, other bytes: not the photo
+    impostor.write_bytes(b"the photo's BYTES")
+
+    store = HintStore(tmp_path / "hints.json")
+    loaded, problem = store.load()
+    assert loaded == {} and problem == ""
+    assert store.moved.find(new) == (str(old), hints)
+    assert store.moved.find(impostor) is None and store.moved.find(tmp_path / "nothing.png") is None
+    assert HintIndex(loaded, store.moved).hints(new) == [hint for hint, _ in hints]
+
+    # A session that does not come across the photo keeps its hints for later ...
+    store.save({})
+    store = HintStore(tmp_path / "hints.json")
+    store.load()
+    assert store.moved.find(new) == (str(old), hints)
+    # ... and once they are kept under the new path, the old one is gone from the file.
+    store.save({str(new): hints})
+    assert list(json.loads(store.path.read_text())["photos"]) == [str(new)]
+    assert len(store.moved) == 0
 
 
 def test_no_file_yet_is_no_hints_and_no_problem(tmp_path):
