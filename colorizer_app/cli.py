@@ -21,6 +21,7 @@ from typing import Iterator, Sequence
 from colorizer_app import __version__
 from colorizer_app.core.batch import FORMAT_EXTENSIONS, BatchItem, BatchReport, ItemStatus, plan_batch, run_batch
 from colorizer_app.core.catalog import ModelCatalog, ModelEntry
+from colorizer_app.core.hints import Hint
 from colorizer_app.core.hintstore import HintIndex, HintStore
 from colorizer_app.core.imageio import READ_EXTENSIONS
 from colorizer_app.core.paths import user_hints_file
@@ -92,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("--no-hints", dest="hints", action="store_false",
                           help="ignore the color hints set on these photos in the app "
                                "(by default a photo with hints is colorized with them)")
+    colorize.add_argument("--hint", dest="hint_marks", action="append", type=_hint_mark, default=[],
+                          metavar="X,Y,COLOR",
+                          help="a color hint for a single photo: the spot at X, Y (fractions of its "
+                               "width and height, 0..1, from the top left) is COLOR (#RRGGBB or a "
+                               "name such as navy); repeat for more. Replaces the hints set in the app")
     colorize.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                           help="where the network runs (default: a CUDA GPU if there is one)")
     colorize.set_defaults(run=run_colorize)
@@ -107,6 +113,26 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+def _hint_mark(text: str) -> Hint:
+    """argparse type: X,Y,COLOR -> a Hint."""
+    from PIL import ImageColor
+
+    parts = text.split(",", 2)
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        x, y = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected X,Y,COLOR such as 0.3,0.6,#1f4fa0, not {text!r}") from None
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise argparse.ArgumentTypeError(f"X and Y are fractions of the photo's size, 0 to 1, not {text!r}")
+    try:
+        rgb = ImageColor.getrgb(parts[2].strip())[:3]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"unknown color {parts[2]!r} (use #RRGGBB or a name such as navy)") from None
+    return Hint.from_rgb(x, y, rgb)
 
 
 def _non_negative_float(text: str) -> float:
@@ -148,19 +174,24 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
     if not items:
         print(f"No photos found (looked for {', '.join(sorted(READ_EXTENSIONS))}).", file=sys.stderr)
         return EXIT_FAILED
+    if args.hint_marks and len(items) > 1:
+        raise UsageError(f"--hint is for a single photo, and the inputs hold {len(items)}")
     catalog = catalog or ModelCatalog()
     entry = _choose_model(catalog, args.model)
     model = _load_model(entry, args.device)
     render_size = args.render_size or model.render_size
     print(f"Colorizing {len(items)} photo(s) with {entry.name} at render size {render_size} "
           f"on {model.device}.", file=sys.stderr)
-    hints = _saved_hints(items) if args.hints else HintIndex()
+    if args.hint_marks:
+        hints_for = lambda path: args.hint_marks  # noqa: E731  (one photo, checked above)
+    else:
+        hints_for = (_saved_hints(items) if args.hints else HintIndex()).hints
 
     from colorizer_app.core.pipeline import colorize
 
     def colorize_photo(photo):
         return colorize(photo.pixels, model, render_size=render_size, saturation=args.saturation,
-                        hints=hints.hints(photo.path) or None)
+                        hints=hints_for(photo.path) or None)
 
     with _ctrl_c_stops_after_current_file() as interrupted:
         report = _run_with_progress(items, colorize_photo, args.overwrite, interrupted)

@@ -187,11 +187,29 @@ def test_colorize_uses_the_hints_set_in_the_app_unless_told_not_to(installed_mod
     assert not is_red(tmp_path / "without" / "hinted.png")
 
 
+def test_colorize_one_photo_with_hints_given_on_the_command_line(installed_model, tmp_path):
+    Image.fromarray(_gray(48, 64)).save(tmp_path / "scan.png")
+
+    def red_at_hint(*extra):
+        out = tmp_path / f"out{len(extra)}"
+        assert main(_colorize_args(tmp_path / "scan.png", out=out, extra=("--format", "png", *extra))) == 0
+        r, g, b = (int(v) for v in load_photo(out / "scan.png").pixels[36, 16])
+        return r > g + 40 and r > b + 40
+
+    assert red_at_hint("--hint", "0.25,0.75,#d21e1e")
+    assert red_at_hint("--hint", "0.9,0.1,navy", "--hint", "0.25,0.75,red")
+    assert not red_at_hint()
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     # the list also names the bundled models, whatever they are
     (["--model", "no-such-model"], "unknown model 'no-such-model'; available: "),
     (["--render-size", "0"], "must be at least 1"),
     (["--format", "gif"], "invalid choice"),
+    (["--hint", "1.5,0.5,red"], "fractions of the photo's size"),
+    (["--hint", "0.5,0.5,not-a-color"], "unknown color 'not-a-color'"),
+    (["--hint", "0.5,red"], "expected X,Y,COLOR"),
+    (["--hint", "0.5,0.5,red"], "--hint is for a single photo, and the inputs hold 4"),
 ])
 def test_usage_errors_exit_2(installed_model, album, tmp_path, capsys, extra, message):
     args = ["colorize", str(album), "-o", str(tmp_path / "OUT"), *extra]
