@@ -4,10 +4,10 @@ import os
 import time
 
 from PySide6.QtCore import (
-    QDir, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize,
+    QDir, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRect, QRectF, QSize,
     QStandardPaths, Qt, QTimer, Signal, Slot,
 )
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView, QFileSystemModel, QListView, QStyle, QStyledItemDelegate,
     QStyleOptionViewItem, QTreeView, QWidget,
@@ -147,7 +147,12 @@ _CELL = QSize(THUMBNAIL_SIDE + 20, THUMBNAIL_SIDE + 34)
 
 class ThumbnailDelegate(QStyledItemDelegate):
     """A tile: the thumbnail centered in a square, the file name under it (elided in
-    the middle, so "…_0013.jpg" stays readable), a rounded highlight when selected."""
+    the middle, so "…_0013.jpg" stays readable), a rounded highlight when selected,
+    and a dot of its first hint's color on a photo that has color hints."""
+
+    def __init__(self, grid: "ThumbnailGrid") -> None:
+        super().__init__(grid)
+        self._grid = grid
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return _CELL
@@ -176,6 +181,14 @@ class ThumbnailDelegate(QStyledItemDelegate):
             target.moveCenter(image_box.center())
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawPixmap(target, pixmap)
+            badge = self._grid.badge(index.data(PATH_ROLE))
+            if badge is not None:  # drawn like the hint dots on the photo itself
+                center = QPointF(target.right() - 7, target.top() + 7)
+                painter.setBrush(badge)
+                painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
+                painter.drawEllipse(center, 5.0, 5.0)
+                painter.setPen(QPen(QColor(255, 255, 255, 230), 1.5))
+                painter.drawEllipse(center, 5.0, 5.0)
         text_rect = QRect(option.rect.left() + 6, image_box.bottom() + 4,
                           option.rect.width() - 12, option.fontMetrics.height())
         name = option.fontMetrics.elidedText(str(index.data(Qt.ItemDataRole.DisplayRole) or ""),
@@ -202,6 +215,7 @@ class ThumbnailGrid(QListView):
     def __init__(self, parent: QWidget | None = None, loader: ThumbnailLoader | None = None) -> None:
         super().__init__(parent)
         self._model = ThumbnailModel(self, loader)
+        self._badges: dict[str, QColor] = {}
         self.setModel(self._model)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setItemDelegate(ThumbnailDelegate(self))
@@ -224,6 +238,14 @@ class ThumbnailGrid(QListView):
     @property
     def thumbnails(self) -> ThumbnailModel:
         return self._model
+
+    def set_badges(self, badges: dict[str, QColor]) -> None:
+        """Mark these photos (by path) with a dot of the given color: those with color hints."""
+        self._badges = dict(badges)
+        self.viewport().update()
+
+    def badge(self, path: str) -> QColor | None:
+        return self._badges.get(path)
 
     def set_folder(self, folder: str) -> None:
         self._model.set_folder(folder)

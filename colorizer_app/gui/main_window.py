@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self._recolorize = Throttle(self._request_colorize, _TUNE_THROTTLE_MS, self)
         self._restore_settings()
         self._update_actions()
+        self._show_hint_badges()
         if hints_problem:
             self._status.show_error(hints_problem)
 
@@ -519,12 +520,16 @@ class MainWindow(QMainWindow):
         self._request_colorize()
 
     def _save_hints(self) -> None:
+        self._show_hint_badges()
         try:
             self._hint_store.save(self._hints)
         except OSError as exc:
             self._status.show_error(f"Could not keep the color hints for next time: {exc}")
         if self._batch_dialog is not None:  # it stays open while one browses: keep it current
             self._batch_dialog.set_hints(self._hint_index())
+
+    def _show_hint_badges(self) -> None:
+        self._grid.set_badges({photo: QColor(*marks[0][1]) for photo, marks in self._hints.items() if marks})
 
     def _hint_index(self) -> HintIndex:
         return HintIndex(self._hints, self._hint_store.moved)

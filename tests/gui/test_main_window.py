@@ -488,6 +488,7 @@ def test_color_hint_tool_colors_the_clicked_area_and_is_saved(qtbot, window, tmp
     assert np.abs(lab_ab(hinted.colorized, 24, 32) - red_ab).max() < 15
     assert np.abs(lab_ab(before.colorized, 24, 32) - red_ab).max() > 30
     assert window._clear_hints_act.isEnabled()
+    assert window.thumbnail_grid.badge(str(photo)) == red  # the photo's tile is marked
 
     out = tmp_path / "hint" / "scan_color.png"
     with qtbot.wait_signal(window.save_finished, timeout=TIMEOUT):
@@ -498,6 +499,7 @@ def test_color_hint_tool_colors_the_clicked_area_and_is_saved(qtbot, window, tmp
 
     cleared = do_and_wait_for_result(qtbot, window, window.clear_hints)
     assert cleared.hints == () and not window._clear_hints_act.isEnabled()
+    assert window.thumbnail_grid.badge(str(photo)) is None
     assert np.abs(lab_ab(cleared.colorized, 24, 32) - red_ab).max() > 30
 
 

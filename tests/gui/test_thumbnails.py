@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 
 from colorizer_app.gui.browser import ThumbnailGrid
 from colorizer_app.gui.thumbnails import THUMBNAIL_SIDE, ThumbnailLoader, ThumbnailStore, make_thumbnail
@@ -127,3 +128,27 @@ def test_scrolled_away_rows_are_taken_out_of_the_queue(qtbot, qapp, tmp_path, ph
         pass
     assert loader.thumbnail(photos[-1]) is not None
     loader.shutdown()
+
+
+def test_photos_with_color_hints_get_a_dot_of_the_hint_color(qtbot, grid, photo_folder):
+    grid.set_folder(str(photo_folder))
+    model = grid.thumbnails
+    qtbot.wait_until(lambda: all(model.loader.thumbnail(model.path_at(r)) is not None
+                                 for r in range(model.rowCount())), timeout=10000)
+
+    def red_pixels_per_tile():
+        image = grid.viewport().grab().toImage()
+        counts = []
+        for row in range(model.rowCount()):
+            rect = grid.visualRect(model.index(row))
+            counts.append(sum(1 for x in range(rect.left(), rect.right()) for y in range(rect.top(), rect.bottom())
+                              if (c := image.pixelColor(x, y)).red() > c.green() + 80 and c.red() > c.blue() + 80))
+        return counts
+
+    assert red_pixels_per_tile() == [0, 0, 0]  # gray photos, nothing marked
+    grid.set_badges({model.path_at(1): QColor(210, 30, 30)})
+    qtbot.wait_until(lambda: red_pixels_per_tile()[1] > 20)
+    assert red_pixels_per_tile()[0] == red_pixels_per_tile()[2] == 0
+    assert grid.badge(model.path_at(1)) == QColor(210, 30, 30) and grid.badge(model.path_at(0)) is None
+    grid.set_badges({})
+    qtbot.wait_until(lambda: red_pixels_per_tile() == [0, 0, 0])
