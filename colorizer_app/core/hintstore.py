@@ -148,7 +148,7 @@ class HintStore:
         for photo in photos.keys() - self._fingerprints.keys():
             try:
                 self._fingerprints[photo] = fingerprint(photo)
-            except OSError:  # gone already: its hints are kept until the next start
+            except OSError:  # gone already: written without a fingerprint, the next load drops it
                 pass
         fingerprints = {photo: self._fingerprints[photo] for photo in photos if photo in self._fingerprints}
         found = set(fingerprints.values())
