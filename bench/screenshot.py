@@ -14,7 +14,9 @@ at (X, Y), relative to the photo's size, as a click and a picked color would.
 """
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -46,6 +48,7 @@ def main() -> int:
     width, height = (int(v) for v in args.size.lower().split("x"))
 
     work = Path(tempfile.mkdtemp(prefix="colorizer-screenshot-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
     os.environ.setdefault("COLORIZER_DATA_DIR", str(work / "data"))
 
     from colorizer_app.core.catalog import ModelCatalog
