@@ -67,16 +67,23 @@ def _f_inverse(f: np.ndarray) -> np.ndarray:
 
 
 class _ChromaRay:
-    """Lab pixels (N, 3) as rays from their gray at the same L: for a chroma scale s,
-    linear RGB is s-dependent only through X and Z, so Y's part is computed once."""
+    """Lab pixels (N each of L, a, b) as rays from their gray at the same L: for a
+    chroma scale s, linear RGB is s-dependent only through X and Z, so Y's part is
+    computed once."""
 
-    def __init__(self, lab: np.ndarray):
-        L, a, b = (np.ascontiguousarray(lab[:, i], dtype=np.float32) for i in range(3))
-        self.fy = (L + np.float32(16.0)) / np.float32(116.0)
-        self.dfx = a / np.float32(500.0)
-        self.dfz = b / np.float32(-200.0)
-        y = _f_inverse(self.fy)
-        self.y_part = [y * _XYZ_TO_RGB[c, 1] for c in range(3)]
+    def __init__(self, L: np.ndarray, a: np.ndarray, b: np.ndarray, y_part: list | None = None):
+        self.L, self.a, self.b = (np.ascontiguousarray(v, dtype=np.float32) for v in (L, a, b))
+        self.fy = (self.L + np.float32(16.0)) / np.float32(116.0)
+        self.dfx = self.a / np.float32(500.0)
+        self.dfz = self.b / np.float32(-200.0)
+        if y_part is None:
+            y = _f_inverse(self.fy)
+            y_part = [y * _XYZ_TO_RGB[c, 1] for c in range(3)]
+        self.y_part = y_part
+
+    def subset(self, keep: np.ndarray) -> "_ChromaRay":
+        """The rays where `keep` is True, without computing their Y part again."""
+        return _ChromaRay(self.L[keep], self.a[keep], self.b[keep], [part[keep] for part in self.y_part])
 
     def fits(self, scale, tol: float = 2e-4) -> np.ndarray:
         """True where Lab(L, scale * ab) is inside sRGB (within tol)."""
@@ -95,7 +102,7 @@ class _ChromaRay:
 def _in_gamut(lab: np.ndarray, tol: float = 2e-4) -> np.ndarray:
     """(N, 3) Lab -> (N,) True where it is inside sRGB. Computed exactly: OpenCV's
     conversion clips, which hides exactly the out-of-gamut colors we need to find."""
-    return _ChromaRay(lab).fits(np.float32(1.0), tol)
+    return _ChromaRay(lab[:, 0], lab[:, 1], lab[:, 2]).fits(np.float32(1.0), tol)
 
 
 def fit_to_gamut(L: np.ndarray, ab: np.ndarray, rgb: np.ndarray, steps: int = 10) -> np.ndarray:
@@ -112,19 +119,18 @@ def fit_to_gamut(L: np.ndarray, ab: np.ndarray, rgb: np.ndarray, steps: int = 10
     if cand.size == 0:
         return rgb
     ab_flat = ab.reshape(-1, 2)
-    lab = np.stack([L.reshape(-1)[cand], ab_flat[cand, 0], ab_flat[cand, 1]], axis=-1).astype(np.float32)
-    outside = ~_in_gamut(lab)
+    ray = _ChromaRay(L.reshape(-1)[cand], ab_flat[cand, 0], ab_flat[cand, 1])
+    outside = ~ray.fits(np.float32(1.0))  # exact, as _in_gamut
     if not outside.any():
         return rgb
-    lab = lab[outside]
     bad = cand[outside]
-    ray = _ChromaRay(lab)
-    lo = np.zeros(len(lab), np.float32)  # chroma scale known to fit; lo + 2 * step is known not to
+    ray = ray.subset(outside)
+    lo = np.zeros(len(bad), np.float32)  # chroma scale known to fit; lo + 2 * step is known not to
     step = np.float32(0.5)
     for _ in range(steps):
         lo += ray.fits(lo + step) * step
         step *= np.float32(0.5)
-    fitted = np.stack([lab[:, 0], lab[:, 1] * lo, lab[:, 2] * lo], axis=-1)[:, None, :]
+    fitted = np.stack([ray.L, ray.a * lo, ray.b * lo], axis=-1)[:, None, :]
     rgb.reshape(-1, 3)[bad] = cv2.cvtColor(fitted.astype(np.float32), cv2.COLOR_Lab2RGB)[:, 0, :]
     return rgb
 
