@@ -94,6 +94,31 @@ def window(qtbot, catalog, qsettings, thumbnail_loader):
 
     Waits until the model list has arrived, so tests start from a ready window.
     """
+    win = start_window(qtbot, catalog, qsettings, thumbnail_loader)
+    yield win
+    win.close()  # stops and waits for the inference thread
+
+
+@pytest.fixture
+def later_window(qtbot, catalog, qsettings, tmp_path):
+    """Opens another real main window, as the next session would (the same settings and
+    user data, a thumbnail cache of its own), shown and started; closed at the end."""
+    from colorizer_app.gui.thumbnails import ThumbnailLoader, ThumbnailStore
+
+    opened = []
+
+    def open_later():
+        loader = ThumbnailLoader(store=ThumbnailStore(tmp_path / f"thumbs-later-{len(opened)}"))
+        opened.append((start_window(qtbot, catalog, qsettings, loader), loader))
+        return opened[-1][0]
+
+    yield open_later
+    for win, loader in opened:
+        win.close()
+        loader.shutdown()
+
+
+def start_window(qtbot, catalog, qsettings, thumbnail_loader):
     from colorizer_app.gui.main_window import MainWindow
 
     win = MainWindow(catalog=catalog, settings=qsettings, thumbnail_loader=thumbnail_loader)
@@ -102,8 +127,7 @@ def window(qtbot, catalog, qsettings, thumbnail_loader):
     with qtbot.wait_signal(win.models_refreshed, timeout=30000):
         win.show()
         win.start()
-    yield win
-    win.close()  # stops and waits for the inference thread
+    return win
 
 
 def wait_for_result(qtbot, win, timeout=60000):

@@ -166,12 +166,10 @@ def test_export_uses_the_color_hints_set_in_the_window(qtbot, window, tmp_path, 
 
 
 @pytest.mark.gui
-def test_export_finds_the_hints_of_a_photo_moved_since_they_were_set(qtbot, catalog, qsettings,
-                                                                     thumbnail_loader, tmp_path, photo_factory):
+def test_export_finds_the_hints_of_a_photo_moved_since_they_were_set(qtbot, later_window, tmp_path, photo_factory):
     from colorizer_app.core import paths
     from colorizer_app.core.hints import Hint
     from colorizer_app.core.hintstore import HintStore
-    from colorizer_app.gui.main_window import MainWindow
 
     inbox = tmp_path / "inbox"
     photo_factory(inbox / "scan.png", 96, 64, seed=7)
@@ -180,19 +178,12 @@ def test_export_finds_the_hints_of_a_photo_moved_since_they_were_set(qtbot, cata
     album = tmp_path / "album"
     inbox.rename(album)  # moved, and never opened in the app since
 
-    window = MainWindow(catalog=catalog, settings=qsettings, thumbnail_loader=thumbnail_loader)
-    qtbot.add_widget(window)
-    try:
-        with qtbot.wait_signal(window.models_refreshed, timeout=30000):
-            window.show()
-            window.start()
-        dialog = window.open_batch_dialog()
-        assert any("color hints set on 1 photo" in label.text() for label in dialog.findChildren(QLabel))
-        dialog.set_options(source=album, output=tmp_path / "out", fmt="png")
-        with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
-            assert dialog.start()
-        assert (blocker.args[0].done, len(blocker.args[0].failed)) == (1, 0)
-        r, g, b = (int(v) for v in load_photo(tmp_path / "out" / "scan.png").pixels[32, 24])
-        assert r > g + 40 and r > b + 40  # the hint's red, found by the photo's fingerprint
-    finally:
-        window.close()
+    window = later_window()
+    dialog = window.open_batch_dialog()
+    assert any("color hints set on 1 photo" in label.text() for label in dialog.findChildren(QLabel))
+    dialog.set_options(source=album, output=tmp_path / "out", fmt="png")
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
+        assert dialog.start()
+    assert (blocker.args[0].done, len(blocker.args[0].failed)) == (1, 0)
+    r, g, b = (int(v) for v in load_photo(tmp_path / "out" / "scan.png").pixels[32, 24])
+    assert r > g + 40 and r > b + 40  # the hint's red, found by the photo's fingerprint

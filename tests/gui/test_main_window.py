@@ -503,42 +503,25 @@ def test_color_hint_tool_colors_the_clicked_area_and_is_saved(qtbot, window, tmp
     assert np.abs(lab_ab(cleared.colorized, 24, 32) - red_ab).max() > 30
 
 
-def test_color_hints_are_kept_for_the_next_session(qtbot, window, catalog, qsettings, tmp_path, photo_factory):
+def test_color_hints_are_kept_for_the_next_session(qtbot, window, later_window, tmp_path, photo_factory):
     from PySide6.QtGui import QColor
-
-    from colorizer_app.gui.main_window import MainWindow
-    from colorizer_app.gui.thumbnails import ThumbnailLoader, ThumbnailStore
 
     photo = photo_factory(tmp_path / "kept" / "scan.png", 96, 64)
     do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
     hinted = do_and_wait_for_result(qtbot, window, lambda: window.add_hint(0.25, 0.5, QColor(210, 30, 30)))
     window.close()
 
-    loader = ThumbnailLoader(store=ThumbnailStore(tmp_path / "thumbs-later"))
-    later = MainWindow(catalog=catalog, settings=qsettings, thumbnail_loader=loader)
-    qtbot.add_widget(later)
-    try:
-        with qtbot.wait_signal(later.models_refreshed, timeout=30000):
-            later.show()
-            later.start()
-        later.open_folder(tmp_path)  # somewhere else first, so opening the photo shows it anew
-        result = do_and_wait_for_result(qtbot, later, lambda: later.open_photo(photo))
-        assert result.hints == hinted.hints
-        red_ab = lab_ab(hinted.colorized, 24, 32)
-        assert abs(lab_ab(result.colorized, 24, 32) - red_ab).max() < 3
-        assert later._clear_hints_act.isEnabled()
-    finally:
-        later.close()
-        loader.shutdown()
+    later = later_window()
+    later.open_folder(tmp_path)  # somewhere else first, so opening the photo shows it anew
+    result = do_and_wait_for_result(qtbot, later, lambda: later.open_photo(photo))
+    assert result.hints == hinted.hints
+    red_ab = lab_ab(hinted.colorized, 24, 32)
+    assert abs(lab_ab(result.colorized, 24, 32) - red_ab).max() < 3
+    assert later._clear_hints_act.isEnabled()
 
 
-
-def test_color_hints_follow_a_photo_moved_between_sessions(qtbot, window, catalog, qsettings, tmp_path,
-                                                             photo_factory):
+def test_color_hints_follow_a_photo_moved_between_sessions(qtbot, window, later_window, tmp_path, photo_factory):
     from PySide6.QtGui import QColor
-
-    from colorizer_app.gui.main_window import MainWindow
-    from colorizer_app.gui.thumbnails import ThumbnailLoader, ThumbnailStore
 
     photo = photo_factory(tmp_path / "inbox" / "scan.png", 96, 64)
     do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
@@ -548,20 +531,12 @@ def test_color_hints_follow_a_photo_moved_between_sessions(qtbot, window, catalo
     moved.parent.mkdir()
     photo.rename(moved)
 
-    loader = ThumbnailLoader(store=ThumbnailStore(tmp_path / "thumbs-later"))
-    later = MainWindow(catalog=catalog, settings=qsettings, thumbnail_loader=loader)
-    qtbot.add_widget(later)
-    try:
-        with qtbot.wait_signal(later.models_refreshed, timeout=30000):
-            later.show()
-            later.start()
-        result = do_and_wait_for_result(qtbot, later, lambda: later.open_photo(moved))
-        assert result.hints == hinted.hints
-        assert "came with it" in later.statusBar().currentMessage()
-        assert later._clear_hints_act.isEnabled()
-    finally:
-        later.close()
-        loader.shutdown()
+    later = later_window()
+    result = do_and_wait_for_result(qtbot, later, lambda: later.open_photo(moved))
+    assert result.hints == hinted.hints
+    assert "came with it" in later.statusBar().currentMessage()
+    assert later._clear_hints_act.isEnabled()
+
 
 def test_undo_removes_the_last_hint_only(qtbot, window, tmp_path, photo_factory):
     from PySide6.QtGui import QColor
