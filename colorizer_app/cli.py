@@ -183,15 +183,15 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
     print(f"Colorizing {len(items)} photo(s) with {entry.name} at render size {render_size} "
           f"on {model.device}.", file=sys.stderr)
     if args.hint_marks:
-        hints_for = lambda path: args.hint_marks  # noqa: E731  (one photo, checked above)
+        hints = {items[0].source: args.hint_marks}  # one photo, checked above
     else:
-        hints_for = (_saved_hints(items) if args.hints else HintIndex()).hints
+        hints = _saved_hints(items) if args.hints else {}
 
     from colorizer_app.core.pipeline import colorize
 
     def colorize_photo(photo):
         return colorize(photo.pixels, model, render_size=render_size, saturation=args.saturation,
-                        hints=hints_for(photo.path) or None)
+                        hints=hints.get(photo.path))
 
     with _ctrl_c_stops_after_current_file() as interrupted:
         report = _run_with_progress(items, colorize_photo, args.overwrite, interrupted)
@@ -201,16 +201,17 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
-def _saved_hints(items: list[BatchItem]) -> HintIndex:
-    """The color hints set in the app on these photos (also on photos that moved since)."""
+def _saved_hints(items: list[BatchItem]) -> dict[Path, list[Hint]]:
+    """The color hints set in the app on these photos (also on photos that moved since),
+    by source path; photos without hints are left out. Each photo is looked up once."""
     store = HintStore(user_hints_file())
     photos, problem = store.load()
     if problem:
         print(problem, file=sys.stderr)
-    hints = HintIndex(photos, store.moved)
-    count = sum(bool(hints.hints(item.source)) for item in items)
-    if count:
-        print(f"Using the color hints set in the app on {count} of them (--no-hints to ignore).",
+    index = HintIndex(photos, store.moved)
+    hints = {item.source: found for item in items if (found := index.hints(item.source))}
+    if hints:
+        print(f"Using the color hints set in the app on {len(hints)} of them (--no-hints to ignore).",
               file=sys.stderr)
     return hints
 
