@@ -2,7 +2,8 @@
 
     {"format": "colorizer-hints", "version": 1,
      "photos": {"/abs/path/scan.jpg": [{"x": 0.25, "y": 0.5, "rgb": [210, 30, 30]}, ...]},
-     "fingerprints": {"/abs/path/scan.jpg": {"size": 183422, "sha256": "9f86d0..."}}}
+     "fingerprints": {"/abs/path/scan.jpg": {"size": 183422, "sha256": "9f86d0...",
+                                             "mtime_ns": 1764760000000000000}}}
 
 x and y are relative to the photo's size (as shown, EXIF orientation applied), rgb
 is the color the person picked. The file is rewritten after every change, through a
@@ -14,9 +15,11 @@ Photos get moved and renamed (an archive reorganised, a folder synced elsewhere)
 so each photo's hints are kept with a fingerprint of its bytes. When a photo is no
 longer at its path, its hints stay in the file as "moved", and ``moved.find`` gives
 them back for a file with the same bytes wherever it now is. Moved photos without a
-fingerprint (files written before fingerprints) are dropped. "fingerprints" is an
-optional key, so the version stays 1: an older Colorizer reads the file and
-ignores it.
+fingerprint (files written before fingerprints) are dropped. A photo retouched in
+place has new bytes: its modification time tells, and the fingerprint is taken
+again the next time the file is read and written, so the hints still follow it if
+it is moved afterwards. "fingerprints" and "mtime_ns" are optional keys, so the
+version stays 1: an older Colorizer reads the file and ignores them.
 
 The app's main window reads and writes the file; Batch Export and `colorizer
 colorize` use the hints it holds.
@@ -27,6 +30,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from colorizer_app.core.hints import Hint
 
@@ -48,6 +52,32 @@ def fingerprint(path: str | os.PathLike) -> Fingerprint:
     return size, digest.hexdigest()
 
 
+class _Fingerprinted(NamedTuple):
+    fingerprint: Fingerprint
+    mtime_ns: int | None  # the file's modification time when the fingerprint was taken (None: not recorded)
+
+    @classmethod
+    def take(cls, path: str | os.PathLike) -> "_Fingerprinted":
+        """Raises OSError."""
+        mtime_ns = os.stat(path).st_mtime_ns  # before reading: a change while reading shows next time
+        return cls(fingerprint(path), mtime_ns)
+
+    def is_current(self, path: str | os.PathLike) -> bool:
+        """Whether the file looks unchanged since (same size and modification time)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns) == (self.fingerprint[0], self.mtime_ns)
+
+    def as_json(self) -> dict:
+        size, sha256 = self.fingerprint
+        mark = {"size": size, "sha256": sha256}
+        if self.mtime_ns is not None:
+            mark["mtime_ns"] = self.mtime_ns
+        return mark
+
+
 class MovedPhotos:
     """The hints of photos that are no longer at their path, found again by fingerprint.
 
@@ -67,12 +97,18 @@ class MovedPhotos:
         Only a file whose size matches a moved photo's is read, so looking up
         photos that never had hints costs a stat each.
         """
+        found = self.match(path)
+        return self._photos[found] if found else None
+
+    def match(self, path: str | os.PathLike) -> Fingerprint | None:
+        """The moved photo's fingerprint if the file at `path` is one, else None."""
         try:
             if os.stat(path).st_size not in self._sizes:
                 return None
-            return self._photos.get(fingerprint(path))
+            found = fingerprint(path)
         except OSError:
             return None
+        return found if found in self._photos else None
 
 
 class HintIndex:
@@ -105,8 +141,27 @@ def _photo_key(path: str | os.PathLike) -> str:
 class HintStore:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
-        self._fingerprints: dict[str, Fingerprint] = {}  # of the photos with hints, by path
+        self._fingerprints: dict[str, _Fingerprinted] = {}  # of the photos with hints, by path
         self._moved: dict[Fingerprint, tuple[str, PhotoHints]] = {}
+        self.needs_save = False  # a photo changed since its fingerprint was written
+
+    def take_moved(self, matches: dict[str, Fingerprint]) -> dict[str, tuple[str, PhotoHints]]:
+        """Moved photos found again (their new path: fingerprint, from ``moved.match``):
+        for each that is still moved, (its old path, its hints).
+
+        From now on they are kept under the new path; the caller adds them to the
+        photos it saves.
+        """
+        taken = {}
+        for path, found in matches.items():
+            if found in self._moved:
+                try:
+                    mtime_ns = os.stat(path).st_mtime_ns
+                except OSError:
+                    continue
+                self._fingerprints[path] = _Fingerprinted(found, mtime_ns)
+                taken[path] = self._moved.pop(found)
+        return taken
 
     @property
     def moved(self) -> MovedPhotos:
@@ -123,15 +178,21 @@ class HintStore:
                 raise ValueError("not a Colorizer hints file")
             fingerprints = {photo: self._fingerprint(mark)
                             for photo, mark in data.get("fingerprints", {}).items()}
-            photos, moved = {}, {}
+            photos, moved, current = {}, {}, {}
             for photo, marks in data["photos"].items():
                 hints = [self._hint(mark) for mark in marks]
                 if Path(photo).is_file():
                     photos[photo] = hints
+                    known = fingerprints.get(photo)
+                    if known is not None and known.mtime_ns is None:  # written before mtime_ns
+                        known = self._trusted(photo, known.fingerprint)
+                    if known is not None and known.is_current(photo):
+                        current[photo] = known
+                    # else retouched in place (or never fingerprinted): taken again by save
                 elif photo in fingerprints:
-                    moved[fingerprints[photo]] = (photo, hints)
-            self._fingerprints = {photo: fingerprints[photo] for photo in photos if photo in fingerprints}
-            self._moved = moved
+                    moved[fingerprints[photo].fingerprint] = (photo, hints)
+            self._fingerprints, self._moved = current, moved
+            self.needs_save = len(current) < len(photos)
             return photos, ""
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             bad = self.path.with_name(self.path.name + ".bad")
@@ -145,38 +206,52 @@ class HintStore:
         """Write every photo's hints (photos without any are left out), and the moved
         photos' that have not turned up among them. Raises OSError."""
         photos = {photo: marks for photo, marks in photos.items() if marks}
-        for photo in photos.keys() - self._fingerprints.keys():
-            try:
-                self._fingerprints[photo] = fingerprint(photo)
-            except OSError:  # gone already: written without a fingerprint, the next load drops it
-                pass
-        fingerprints = {photo: self._fingerprints[photo] for photo in photos if photo in self._fingerprints}
-        found = set(fingerprints.values())
+        for photo in photos:
+            known = self._fingerprints.get(photo)
+            if known is None or not known.is_current(photo):  # new, or retouched since
+                try:
+                    self._fingerprints[photo] = _Fingerprinted.take(photo)
+                except OSError:  # gone already: written without a fingerprint, the next load drops it
+                    self._fingerprints.pop(photo, None)
+        kept = {photo: self._fingerprints[photo] for photo in photos if photo in self._fingerprints}
+        found = {known.fingerprint for known in kept.values()}
         self._moved = {fp: moved for fp, moved in self._moved.items() if fp not in found}
+        fingerprints = {photo: known.as_json() for photo, known in kept.items()}
         for fp, (photo, marks) in self._moved.items():
             if photo not in photos:
-                photos[photo], fingerprints[photo] = marks, fp
+                photos[photo], fingerprints[photo] = marks, _Fingerprinted(fp, None).as_json()
         data = {"format": FORMAT, "version": 1, "photos": {
             photo: [{"x": hint.x, "y": hint.y, "rgb": list(rgb)} for hint, rgb in marks]
             for photo, marks in photos.items()},
-            "fingerprints": {photo: {"size": size, "sha256": sha256}
-                             for photo, (size, sha256) in fingerprints.items()}}
+            "fingerprints": fingerprints}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".hints-", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(data, f, indent=1)
             os.replace(tmp, self.path)
+            self.needs_save = False
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
     @staticmethod
-    def _fingerprint(mark: dict) -> Fingerprint:
-        size, sha256 = mark["size"], mark["sha256"]
-        if not isinstance(size, int) or not isinstance(sha256, str) or len(sha256) != 64:
+    def _fingerprint(mark: dict) -> _Fingerprinted:
+        size, sha256, mtime_ns = mark["size"], mark["sha256"], mark.get("mtime_ns")
+        if (not isinstance(size, int) or not isinstance(sha256, str) or len(sha256) != 64
+                or not isinstance(mtime_ns, (int, type(None)))):
             raise ValueError(f"a fingerprint out of range: {mark}")
-        return size, sha256
+        return _Fingerprinted((size, sha256), mtime_ns)
+
+    @staticmethod
+    def _trusted(photo: str, fp: Fingerprint) -> "_Fingerprinted | None":
+        """A fingerprint written without the file's time: taken as current if the size
+        still matches (reading every photo again at start-up would be slow)."""
+        try:
+            st = os.stat(photo)
+        except OSError:
+            return None
+        return _Fingerprinted(fp, st.st_mtime_ns) if st.st_size == fp[0] else None
 
     @staticmethod
     def _hint(mark: dict) -> tuple[Hint, tuple[int, int, int]]:

@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from colorizer_app.core.hints import Hint
-from colorizer_app.core.hintstore import HintIndex, HintStore
+from colorizer_app.core.hintstore import Fingerprint, HintIndex, HintStore
 from colorizer_app.core.paths import user_hints_file
 from colorizer_app.gui.browser import FolderTree, ThumbnailGrid, standard_places
 from colorizer_app.gui.compare_view import CompareView, ViewMode
 from colorizer_app.gui.model_selector import ModelSelector
+from colorizer_app.gui.moved_search import MovedPhotoSearch
 from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo
 from colorizer_app.gui.savepaths import (
     SAVE_FORMATS, default_format, format_for_filter, format_for_suffix, refuse_reason,
@@ -92,8 +93,10 @@ class MainWindow(QMainWindow):
         self._batch_dialog = None
         self._device_preference = "auto"
         self._photo_notice = ""  # added to the next "colorized" message for this photo
+        self._hints_moved_from: dict[str, str] = {}  # photos whose hints came after a move, till shown
         self._hint_store = HintStore(user_hints_file())
         self._hints, hints_problem = self._hint_store.load()  # per photo: [(hint, picked rgb)]
+        self._moved_search = MovedPhotoSearch(self)
 
         self.setWindowTitle("Colorizer")
         self.setAcceptDrops(True)
@@ -105,7 +108,10 @@ class MainWindow(QMainWindow):
         self._recolorize = Throttle(self._request_colorize, _TUNE_THROTTLE_MS, self)
         self._restore_settings()
         self._update_actions()
-        self._show_hint_badges()
+        if self._hint_store.needs_save:  # photos retouched since: their fingerprints are taken again
+            self._save_hints()
+        else:
+            self._show_hint_badges()
         if hints_problem:
             self._status.show_error(hints_problem)
 
@@ -298,6 +304,7 @@ class MainWindow(QMainWindow):
         self._tune.changed.connect(self._on_tune_changed)
         self._view.zoom_changed.connect(self._on_zoom_changed)
         self._view.hint_requested.connect(self._on_hint_requested)
+        self._moved_search.found.connect(self._take_moved_hints)
         self._hold_button.pressed.connect(lambda: self._view.set_showing_original(True))
         self._hold_button.released.connect(lambda: self._view.set_showing_original(False))
 
@@ -423,6 +430,8 @@ class MainWindow(QMainWindow):
         self._settings.recent_folders = self._recent.items
         count = self._grid.thumbnails.rowCount()
         self._status.show_info(f"{count} photo{'s' if count != 1 else ''} in {folder}")
+        # so that their thumbnails show the hints mark before they are opened
+        self._moved_search.search(self._grid.thumbnails.paths(), self._hint_store.moved)
         if count == 0:
             self._close_photo(f"No photos in {Path(folder).name or folder}")
         elif not self._grid.select_path(self._photo):
@@ -534,15 +543,19 @@ class MainWindow(QMainWindow):
     def _hint_index(self) -> HintIndex:
         return HintIndex(self._hints, self._hint_store.moved)
 
-    def _take_moved_hints(self, path: str) -> None:
-        """A photo that had hints at another path (moved or renamed since) gets them back."""
-        found = self._hint_store.moved.find(path)
-        if found is not None:
-            old_path, marks = found
+    @Slot(object)
+    def _take_moved_hints(self, matches: dict[str, Fingerprint]) -> None:
+        """Photos that had hints at another path (moved or renamed since) get them back."""
+        taken = self._hint_store.take_moved({path: fp for path, fp in matches.items() if path not in self._hints})
+        for path, (old_path, marks) in taken.items():
             self._hints[path] = list(marks)
+            self._hints_moved_from[path] = old_path
+        if taken:
             self._save_hints()
-            # said once the photo is colorized, so that message does not hide this one
-            self._photo_notice = f"; the color hints set on it at {old_path} came with it"
+            if self._photo not in taken:
+                count = len(taken)
+                self._status.show_info(f"The color hints of {count} photo{'s' if count != 1 else ''} here, "
+                                       "set before they were moved, came with them", 10000)
 
     def _photo_hints(self) -> tuple[Hint, ...]:
         return tuple(hint for hint, _ in self._hints.get(self._photo, []))
@@ -631,8 +644,13 @@ class MainWindow(QMainWindow):
         self._result = None
         self._original_key = 0
         self._photo_notice = ""
-        if path not in self._hints:
-            self._take_moved_hints(path)
+        if path not in self._hints:  # at once, not waiting for the folder's search to get here
+            found = self._hint_store.moved.match(path)
+            if found is not None:
+                self._take_moved_hints({path: found})
+        old_path = self._hints_moved_from.pop(path, None)
+        if old_path is not None:  # said once the photo is colorized, so that message does not hide this one
+            self._photo_notice = f"; the color hints set on it at {old_path} came with it"
         self._view.clear()
         self._view.set_hint_marks(self._hint_marks())
         self._view.set_note(f"Loading {Path(path).name}…")
@@ -913,4 +931,5 @@ class MainWindow(QMainWindow):
             self._batch_dialog.stop_and_wait()  # at most the photo being colorized
         self._client.stop()
         self._grid.thumbnails.loader.shutdown()
+        self._moved_search.shutdown()
         super().closeEvent(event)

@@ -83,3 +83,64 @@ def test_a_broken_file_is_set_aside_and_reported(tmp_path, text):
     assert loaded == {}
     assert "Could not read the saved color hints" in problem and "hints.json.bad" in problem
     assert not path.exists() and (tmp_path / "hints.json.bad").read_text() == text.replace("%s", str(photo))
+
+
+def test_hints_follow_a_photo_retouched_in_place_and_then_moved(tmp_path):
+    photo = tmp_path / "scan.png"
+    photo.write_bytes(b"the first scan")
+    hints = marks((0.25, 0.5, (210, 30, 30)))
+    HintStore(tmp_path / "hints.json").save({str(photo): hints})
+    photo.write_bytes(b"the scan, retouched and longer")  # new bytes: the old fingerprint no longer fits
+
+    store = HintStore(tmp_path / "hints.json")
+    loaded, _ = store.load()
+    assert store.needs_save  # the window saves at once, taking the new fingerprint
+    store.save(loaded)
+    assert not store.needs_save
+    moved = tmp_path / "archive" / "scan.png"
+    moved.parent.mkdir()
+    photo.rename(moved)
+
+    store = HintStore(tmp_path / "hints.json")
+    store.load()
+    assert store.moved.find(moved) == (str(photo), hints)
+
+
+def test_a_file_without_modification_times_needs_no_rewrite(tmp_path):
+    """Files written before "mtime_ns" keep their fingerprints while the photo's size is unchanged."""
+    photo = tmp_path / "scan.png"
+    photo.write_bytes(b"the photo")
+    store = HintStore(tmp_path / "hints.json")
+    store.save({str(photo): marks((0.5, 0.5, (0, 0, 255)))})
+    data = json.loads(store.path.read_text())
+    del data["fingerprints"][str(photo)]["mtime_ns"]
+    store.path.write_text(json.dumps(data))
+
+    store = HintStore(tmp_path / "hints.json")
+    store.load()
+    assert not store.needs_save
+    photo.write_bytes(b"the photo, longer")
+    store.load()
+    assert store.needs_save
+
+
+def test_take_moved_hands_over_the_moved_photos_found_in_a_folder(tmp_path):
+    photos = {name: tmp_path / "inbox" / name for name in ("a.png", "b.png")}
+    photos["a.png"].parent.mkdir()
+    for name, path in photos.items():
+        path.write_bytes(f"photo {name}".encode())
+    hints = marks((0.3, 0.3, (0, 128, 0)))
+    HintStore(tmp_path / "hints.json").save({str(photos["a.png"]): hints})
+    (tmp_path / "inbox").rename(tmp_path / "album")
+    listed = [str(tmp_path / "album" / name) for name in ("a.png", "b.png")]
+
+    store = HintStore(tmp_path / "hints.json")
+    store.load()
+    matches = {path: store.moved.match(path) for path in listed}
+    assert matches[listed[1]] is None  # never had hints
+    found = {listed[0]: matches[listed[0]]}
+    assert store.take_moved(found) == {listed[0]: (str(photos["a.png"]), hints)}
+    assert len(store.moved) == 0 and store.take_moved(found) == {}
+    store.save({listed[0]: hints})
+    data = json.loads(store.path.read_text())
+    assert list(data["photos"]) == [listed[0]] and list(data["fingerprints"]) == [listed[0]]

@@ -538,6 +538,45 @@ def test_color_hints_follow_a_photo_moved_between_sessions(qtbot, window, later_
     assert later._clear_hints_act.isEnabled()
 
 
+def test_a_moved_folder_shows_its_hinted_photos_before_they_are_opened(
+        qtbot, window, later_window, tmp_path, photo_factory):
+    from PySide6.QtGui import QColor
+
+    photo_factory(tmp_path / "inbox" / "a.png", 96, 64)
+    hinted = photo_factory(tmp_path / "inbox" / "b.png", 80, 64)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(hinted))
+    do_and_wait_for_result(qtbot, window, lambda: window.add_hint(0.5, 0.5, QColor(30, 60, 200)))
+    window.close()
+    (tmp_path / "inbox").rename(tmp_path / "album")
+
+    later = later_window()
+    later.open_folder(tmp_path / "album")  # opens a.png, not b.png
+    assert later._grid.current_path() == str(tmp_path / "album" / "a.png")
+    qtbot.waitUntil(lambda: later._grid.badge(str(tmp_path / "album" / "b.png")) is not None)
+    assert later._grid.badge(str(tmp_path / "album" / "b.png")) == QColor(30, 60, 200)
+    assert "The color hints of 1 photo here" in later.statusBar().currentMessage()
+
+
+def test_a_photo_retouched_between_sessions_is_fingerprinted_again(
+        qtbot, window, later_window, tmp_path, photo_factory):
+    from PySide6.QtGui import QColor
+
+    from colorizer_app.core.hintstore import HintStore, fingerprint
+    from colorizer_app.core.paths import user_hints_file
+
+    photo = photo_factory(tmp_path / "inbox" / "scan.png", 96, 64)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+    do_and_wait_for_result(qtbot, window, lambda: window.add_hint(0.5, 0.5, QColor(30, 60, 200)))
+    window.close()
+    photo_factory(photo, 100, 64)  # retouched (here: cropped differently) in another program
+
+    later_window()  # reads the hints, sees the photo changed, writes its new fingerprint
+    photo.rename(tmp_path / "scan.png")
+    store = HintStore(user_hints_file())
+    store.load()
+    assert store.moved.match(tmp_path / "scan.png") == fingerprint(tmp_path / "scan.png")
+
+
 def test_undo_removes_the_last_hint_only(qtbot, window, tmp_path, photo_factory):
     from PySide6.QtGui import QColor
 
