@@ -25,13 +25,11 @@ from PySide6.QtWidgets import (
     QStyle, QToolBar, QToolButton, QVBoxLayout, QWidget,
 )
 
-from colorizer_app.core.hints import Hint
-from colorizer_app.core.hintstore import Fingerprint, HintIndex, HintStore
 from colorizer_app.core.paths import user_hints_file
 from colorizer_app.gui.browser import FolderTree, ThumbnailGrid, standard_places
 from colorizer_app.gui.compare_view import CompareView, ViewMode
+from colorizer_app.gui.hint_keeper import HintKeeper
 from colorizer_app.gui.model_selector import ModelSelector
-from colorizer_app.gui.moved_search import MovedPhotoSearch
 from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo
 from colorizer_app.gui.savepaths import (
     SAVE_FORMATS, default_format, format_for_filter, format_for_suffix, refuse_reason,
@@ -94,9 +92,7 @@ class MainWindow(QMainWindow):
         self._device_preference = "auto"
         self._photo_notice = ""  # added to the next "colorized" message for this photo
         self._hints_moved_from: dict[str, str] = {}  # photos whose hints came after a move, till shown
-        self._hint_store = HintStore(user_hints_file())
-        self._hints, hints_problem = self._hint_store.load()  # per photo: [(hint, picked rgb)]
-        self._moved_search = MovedPhotoSearch(self)
+        self._hints = HintKeeper(user_hints_file(), self)
 
         self.setWindowTitle("Colorizer")
         self.setAcceptDrops(True)
@@ -108,12 +104,10 @@ class MainWindow(QMainWindow):
         self._recolorize = Throttle(self._request_colorize, _TUNE_THROTTLE_MS, self)
         self._restore_settings()
         self._update_actions()
-        if self._hint_store.needs_save:  # photos retouched since: their fingerprints are taken again
-            self._save_hints()
-        else:
-            self._show_hint_badges()
-        if hints_problem:
-            self._status.show_error(hints_problem)
+        self._show_hint_badges()
+        self._hints.save_if_stale()
+        if self._hints.load_problem:
+            self._status.show_error(self._hints.load_problem)
 
     # Construction ----------------------------------------------------------
     def _create_widgets(self, thumbnail_loader: ThumbnailLoader | None) -> None:
@@ -304,7 +298,9 @@ class MainWindow(QMainWindow):
         self._tune.changed.connect(self._on_tune_changed)
         self._view.zoom_changed.connect(self._on_zoom_changed)
         self._view.hint_requested.connect(self._on_hint_requested)
-        self._moved_search.found.connect(self._take_moved_hints)
+        self._hints.changed.connect(self._on_hints_changed)
+        self._hints.moved_found.connect(self._on_moved_hints_found)
+        self._hints.save_failed.connect(self._status.show_error)
         self._hold_button.pressed.connect(lambda: self._view.set_showing_original(True))
         self._hold_button.released.connect(lambda: self._view.set_showing_original(False))
 
@@ -431,7 +427,7 @@ class MainWindow(QMainWindow):
         count = self._grid.thumbnails.rowCount()
         self._status.show_info(f"{count} photo{'s' if count != 1 else ''} in {folder}")
         # so that their thumbnails show the hints mark before they are opened
-        self._moved_search.search(self._grid.thumbnails.paths(), self._hint_store.moved)
+        self._hints.search_moved(self._grid.thumbnails.paths())
         if count == 0:
             self._close_photo(f"No photos in {Path(folder).name or folder}")
         elif not self._grid.select_path(self._photo):
@@ -491,7 +487,7 @@ class MainWindow(QMainWindow):
         self._client.save(SaveRequest(
             path=self._photo, out_path=os.fspath(path), model=model,
             render_size=self._tune.render_size, saturation=self._tune.saturation,
-            overwrite=overwrite, hints=self._photo_hints()))
+            overwrite=overwrite, hints=self._hints.hints(self._photo)))
         return True
 
     def set_hint_tool(self, on: bool) -> None:
@@ -502,66 +498,44 @@ class MainWindow(QMainWindow):
     def add_hint(self, x: float, y: float, color: QColor) -> None:
         """Give the current photo's spot (x, y), relative to its size, the color
         ``color``; the area around it follows. Colorizes again."""
-        if not self._photo:
-            return
-        rgb = tuple(color.getRgb()[:3])
-        self._hints.setdefault(self._photo, []).append((Hint.from_rgb(x, y, rgb), rgb))
-        self._hints_changed()
+        if self._photo:
+            self._hints.add(self._photo, x, y, tuple(color.getRgb()[:3]))
+            self._photo_hints_changed()
 
     def undo_hint(self) -> None:
         """Remove the current photo's last color hint; colorizes again."""
-        marks = self._hints.get(self._photo)
-        if marks:
-            marks.pop()
-            if not marks:
-                del self._hints[self._photo]
-            self._hints_changed()
+        if self._hints.undo(self._photo):
+            self._photo_hints_changed()
 
     def clear_hints(self) -> None:
         """Remove the current photo's color hints; colorizes again."""
-        if self._hints.pop(self._photo, None):
-            self._hints_changed()
+        if self._hints.clear(self._photo):
+            self._photo_hints_changed()
 
-    def _hints_changed(self) -> None:
-        self._save_hints()
+    def _photo_hints_changed(self) -> None:
         self._view.set_hint_marks(self._hint_marks())
         self._update_actions()
         self._request_colorize()
 
-    def _save_hints(self) -> None:
+    @Slot()
+    def _on_hints_changed(self) -> None:
         self._show_hint_badges()
-        try:
-            self._hint_store.save(self._hints)
-        except OSError as exc:
-            self._status.show_error(f"Could not keep the color hints for next time: {exc}")
         if self._batch_dialog is not None:  # it stays open while one browses: keep it current
-            self._batch_dialog.set_hints(self._hint_index())
+            self._batch_dialog.set_hints(self._hints.index())
 
     def _show_hint_badges(self) -> None:
-        self._grid.set_badges({photo: QColor(*marks[0][1]) for photo, marks in self._hints.items() if marks})
-
-    def _hint_index(self) -> HintIndex:
-        return HintIndex(self._hints, self._hint_store.moved)
+        self._grid.set_badges({photo: QColor(*rgb) for photo, rgb in self._hints.first_colors().items()})
 
     @Slot(object)
-    def _take_moved_hints(self, matches: dict[str, Fingerprint]) -> None:
-        """Photos that had hints at another path (moved or renamed since) get them back."""
-        taken = self._hint_store.take_moved({path: fp for path, fp in matches.items() if path not in self._hints})
-        for path, (old_path, marks) in taken.items():
-            self._hints[path] = list(marks)
-            self._hints_moved_from[path] = old_path
-        if taken:
-            self._save_hints()
-            if self._photo not in taken:
-                count = len(taken)
-                self._status.show_info(f"The color hints of {count} photo{'s' if count != 1 else ''} here, "
-                                       "set before they were moved, came with them", 10000)
-
-    def _photo_hints(self) -> tuple[Hint, ...]:
-        return tuple(hint for hint, _ in self._hints.get(self._photo, []))
+    def _on_moved_hints_found(self, old_paths: dict[str, str]) -> None:
+        self._hints_moved_from.update(old_paths)
+        if self._photo not in old_paths:  # the photo being opened says so itself, once colorized
+            count = len(old_paths)
+            self._status.show_info(f"The color hints of {count} photo{'s' if count != 1 else ''} here, "
+                                   "set before they were moved, came with them", 10000)
 
     def _hint_marks(self) -> list[tuple[float, float, QColor]]:
-        return [(hint.x, hint.y, QColor(*rgb)) for hint, rgb in self._hints.get(self._photo, [])]
+        return [(hint.x, hint.y, QColor(*rgb)) for hint, rgb in self._hints.marks(self._photo)]
 
     def make_save_dialog(self) -> QFileDialog:
         """The Save dialog, set up with the suggested name and the format choice."""
@@ -644,10 +618,7 @@ class MainWindow(QMainWindow):
         self._result = None
         self._original_key = 0
         self._photo_notice = ""
-        if path not in self._hints:  # at once, not waiting for the folder's search to get here
-            found = self._hint_store.moved.match(path)
-            if found is not None:
-                self._take_moved_hints({path: found})
+        self._hints.find_moved(path)  # at once, not waiting for the folder's search to get here
         old_path = self._hints_moved_from.pop(path, None)
         if old_path is not None:  # said once the photo is colorized, so that message does not hide this one
             self._photo_notice = f"; the color hints set on it at {old_path} came with it"
@@ -695,7 +666,7 @@ class MainWindow(QMainWindow):
             return
         max_side = None if self._full_res_act.isChecked() else self._preview_side()
         self._client.colorize(self._photo, model, self._tune.render_size, self._tune.saturation, max_side,
-                              self._photo_hints())
+                              self._hints.hints(self._photo))
 
     def _preview_side(self) -> int:
         """About the screen's size in device pixels: enough for fit-to-window."""
@@ -827,7 +798,7 @@ class MainWindow(QMainWindow):
         dialog = BatchDialog(self, source=self._folder, model=self._models.current_model(),
                              render_size=self._tune.render_size, saturation=self._tune.saturation,
                              catalog=self._catalog, settings=self._settings,
-                             device=self._device_preference, hints=self._hint_index())
+                             device=self._device_preference, hints=self._hints.index())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.progress.connect(self._on_batch_progress)
         dialog.batch_finished.connect(self._on_batch_finished)
@@ -886,8 +857,9 @@ class MainWindow(QMainWindow):
         self._settings_act.setEnabled(_settings_dialog_available())
         for act in (self._fit_act, self._actual_act, self._zoom_in_act, self._zoom_out_act, self._hint_act):
             act.setEnabled(has_photo)
-        self._clear_hints_act.setEnabled(bool(self._hints.get(self._photo)))
-        self._undo_hint_act.setEnabled(bool(self._hints.get(self._photo)))
+        has_hints = bool(self._hints.marks(self._photo))
+        self._clear_hints_act.setEnabled(has_hints)
+        self._undo_hint_act.setEnabled(has_hints)
         count = self._grid.thumbnails.rowCount()
         self._next_act.setEnabled(count > 1)
         self._prev_act.setEnabled(count > 1)
@@ -931,5 +903,5 @@ class MainWindow(QMainWindow):
             self._batch_dialog.stop_and_wait()  # at most the photo being colorized
         self._client.stop()
         self._grid.thumbnails.loader.shutdown()
-        self._moved_search.shutdown()
+        self._hints.shutdown()
         super().closeEvent(event)

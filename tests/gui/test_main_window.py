@@ -577,6 +577,16 @@ def test_a_photo_retouched_between_sessions_is_fingerprinted_again(
     assert store.moved.match(tmp_path / "scan.png") == fingerprint(tmp_path / "scan.png")
 
 
+def test_an_unreadable_hints_file_is_reported_and_set_aside(qtbot, later_window):
+    from colorizer_app.core.paths import user_hints_file
+
+    user_hints_file().parent.mkdir(parents=True, exist_ok=True)
+    user_hints_file().write_text("{not json")
+    later = later_window()
+    assert "Could not read the saved color hints" in later.statusBar().currentMessage()
+    assert user_hints_file().with_name("hints.json.bad").read_text() == "{not json"
+
+
 def test_undo_removes_the_last_hint_only(qtbot, window, tmp_path, photo_factory):
     from PySide6.QtGui import QColor
 
