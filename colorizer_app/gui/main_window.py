@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self._batch_dialog = None
         self._device_preference = "auto"
         self._photo_notice = ""  # added to the next "colorized" message for this photo
+        self._copy_pending = False  # a full-resolution result is on its way to the clipboard
         self._hints_moved_from: dict[str, str] = {}  # photos whose hints came after a move, till shown
         self._hints = HintKeeper(user_hints_file(), self)
 
@@ -167,6 +168,8 @@ class MainWindow(QMainWindow):
                                       tip="Open a single photo")
         self._save_act = action("&Save Colorized As…", self._save_as, QKeySequence.StandardKey.Save,
                                 px.SP_DialogSaveButton, "Save the colorized photo at full resolution")
+        self._copy_act = action("&Copy Colorized", self.copy_colorized, QKeySequence.StandardKey.Copy,
+                                tip="Copy the colorized photo at full resolution, to paste into another program")
         self._export_act = action("&Batch Export…", self._batch_export, "Ctrl+E",
                                   px.SP_DriveHDIcon, "Colorize a whole folder into another folder")
         self._settings_act = action("S&ettings…", self._open_settings, QKeySequence.StandardKey.Preferences,
@@ -219,6 +222,7 @@ class MainWindow(QMainWindow):
         menu.addMenu(self._recent_menu)
         menu.addSeparator()
         menu.addAction(self._save_act)
+        menu.addAction(self._copy_act)
         menu.addAction(self._export_act)
         menu.addSeparator()
         menu.addAction(self._settings_act)
@@ -657,16 +661,29 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _request_colorize(self) -> None:
+        if self._copy_pending:  # its result would be dropped as stale: the photo or a setting changed
+            self._copy_pending = False
+            self._status.show_info("Copy cancelled: the photo or its settings changed")
+        self._colorize(None if self._full_res_act.isChecked() else self._preview_side())
+
+    def _colorize(self, max_side: int | None) -> bool:
         if not self._photo or not self._models_known:
-            return  # models_listed will ask again
+            return False  # models_listed will ask again
         model = self._models.current_model()
         if not model:
             self._client.cancel()
             self._view.set_note("No usable model: see the model list")
-            return
-        max_side = None if self._full_res_act.isChecked() else self._preview_side()
+            return False
         self._client.colorize(self._photo, model, self._tune.render_size, self._tune.saturation, max_side,
                               self._hints.hints(self._photo))
+        return True
+
+    def copy_colorized(self) -> None:
+        """Put the colorized photo on the clipboard, at full resolution: it is
+        colorized again at full size (on the inference thread) and copied when done."""
+        if self._colorize(None):
+            self._copy_pending = True
+            self._status.show_info(f"Colorizing {Path(self._photo).name} at full resolution to copy it…")
 
     def _preview_side(self) -> int:
         """About the screen's size in device pixels: enough for fit-to-window."""
@@ -718,6 +735,11 @@ class MainWindow(QMainWindow):
         size = result.colorized.size()
         what = "full resolution" if result.full_resolution else f"preview {size.width()}×{size.height()}"
         message = f"{Path(result.path).name}: colorized with {result.model} ({what}) in {result.seconds:.1f} s"
+        if self._copy_pending and result.full_resolution:
+            self._copy_pending = False
+            QApplication.clipboard().setImage(result.colorized)
+            message = (f"Copied {Path(result.path).name}, colorized with {result.model} "
+                       f"({size.width()}×{size.height()}), to the clipboard")
         if self._photo_notice:
             self._status.show_info(message + self._photo_notice, 15000)
             if result.full_resolution:  # said once, with the final result
@@ -744,6 +766,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
+        self._copy_pending = False
         self._status.show_error(message)
         self._view.set_note(message if not self._view.has_result() else "")
 
@@ -853,6 +876,7 @@ class MainWindow(QMainWindow):
         has_photo = bool(self._photo)
         has_model = bool(self._models.current_model())
         self._save_act.setEnabled(has_photo and has_model)
+        self._copy_act.setEnabled(has_photo and has_model)
         self._export_act.setEnabled(bool(self._folder) and has_model)
         self._settings_act.setEnabled(_settings_dialog_available())
         for act in (self._fit_act, self._actual_act, self._zoom_in_act, self._zoom_out_act, self._hint_act):

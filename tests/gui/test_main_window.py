@@ -270,6 +270,35 @@ def test_settings_action_waits_for_the_settings_dialog(window):
     assert window._settings_act.isEnabled() == _settings_dialog_available()
 
 
+def test_copy_puts_the_full_resolution_result_on_the_clipboard(qtbot, window, tmp_path, photo_factory):
+    photo = photo_factory(tmp_path / "large" / "wide.png", 2400, 600)  # wider than a preview
+    preview = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+    assert not preview.full_resolution and preview.colorized.width() < 2400
+    QApplication.clipboard().clear()
+
+    window._grid.setFocus()  # Ctrl+C reaches the window's action, not the list's own copy
+    copied = do_and_wait_for_result(
+        qtbot, window, lambda: qtbot.keyClick(window._grid, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier))
+    assert copied.full_resolution
+    image = QApplication.clipboard().image()
+    assert image.size() == QSize(2400, 600)
+    assert image.convertToFormat(copied.colorized.format()) == copied.colorized
+    assert "Copied wide.png" in window.statusBar().currentMessage()
+
+
+def test_a_copy_is_cancelled_when_a_setting_changes_before_it_is_ready(qtbot, window, tmp_path, photo_factory):
+    photo = photo_factory(tmp_path / "large" / "wide.png", 2400, 600)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+    QApplication.clipboard().clear()
+    window.copy_colorized()
+    window._tune.saturation = 1.5  # before the full-size result is back
+    result = do_and_wait_for_result(qtbot, window, lambda: None)
+    while result.full_resolution:  # the copy's own result, if it got through before the change
+        result = do_and_wait_for_result(qtbot, window, lambda: None)
+    assert result.saturation == 1.5
+    assert QApplication.clipboard().image().isNull()
+
+
 def test_event_loop_keeps_running_during_inference(qtbot, window, tmp_path, photo_factory):
     """Responsiveness probe: a 10 ms timer keeps firing while a photo is colorized.
 
