@@ -17,11 +17,11 @@ longer at its path, its hints stay in the file as "moved", and ``moved.find`` gi
 them back for a file with the same bytes wherever it now is. Moved photos without a
 fingerprint (files written before fingerprints) are dropped. A photo retouched in
 place has new bytes: its modification time tells, and the fingerprint is taken
-again the next time the file is read and written, so the hints still follow it if
-it is moved afterwards. "fingerprints" and "mtime_ns" are optional keys, so the
+again when the app next reads the file (and writes it), so the hints still follow
+it if it is moved afterwards. "fingerprints" and "mtime_ns" are optional keys, so the
 version stays 1: an older Colorizer reads the file and ignores them.
 
-The app's main window reads and writes the file; Batch Export and `colorizer
+The app (``gui.hint_keeper``) reads and writes the file; Batch Export and `colorizer
 colorize` use the hints it holds.
 """
 
@@ -206,13 +206,13 @@ class HintStore:
         """Write every photo's hints (photos without any are left out), and the moved
         photos' that have not turned up among them. Raises OSError."""
         photos = {photo: marks for photo, marks in photos.items() if marks}
-        for photo in photos:
-            known = self._fingerprints.get(photo)
-            if known is None or not known.is_current(photo):  # new, or retouched since
-                try:
-                    self._fingerprints[photo] = _Fingerprinted.take(photo)
-                except OSError:  # gone already: written without a fingerprint, the next load drops it
-                    self._fingerprints.pop(photo, None)
+        # Only photos new to the file are read: one retouched while the app runs is
+        # fingerprinted again by the next load, which compares modification times.
+        for photo in photos.keys() - self._fingerprints.keys():
+            try:
+                self._fingerprints[photo] = _Fingerprinted.take(photo)
+            except OSError:  # gone already: written without a fingerprint, the next load drops it
+                pass
         kept = {photo: self._fingerprints[photo] for photo in photos if photo in self._fingerprints}
         found = {known.fingerprint for known in kept.values()}
         self._moved = {fp: moved for fp, moved in self._moved.items() if fp not in found}
