@@ -679,11 +679,23 @@ class MainWindow(QMainWindow):
         return True
 
     def copy_colorized(self) -> None:
-        """Put the colorized photo on the clipboard, at full resolution: it is
-        colorized again at full size (on the inference thread) and copied when done."""
-        if self._colorize(None):
+        """Put the colorized photo on the clipboard, at full resolution: at once if
+        that is what shows, else once it is colorized at full size (on the inference
+        thread)."""
+        result = self._result
+        if (result is not None and result.full_resolution and result.seq == self._client.latest
+                and not self._recolorize.pending):  # the full-size result of the current settings
+            self._status.show_info(self._copy_to_clipboard(result))
+        elif self._colorize(None):
             self._copy_pending = True
             self._status.show_info(f"Colorizing {Path(self._photo).name} at full resolution to copy it…")
+
+    def _copy_to_clipboard(self, result: ColorizeResult) -> str:
+        """Returns the message that says so."""
+        QApplication.clipboard().setImage(result.colorized)
+        size = result.colorized.size()
+        return (f"Copied {Path(result.path).name}, colorized with {result.model} "
+                f"({size.width()}×{size.height()}), to the clipboard")
 
     def _preview_side(self) -> int:
         """About the screen's size in device pixels: enough for fit-to-window."""
@@ -737,9 +749,7 @@ class MainWindow(QMainWindow):
         message = f"{Path(result.path).name}: colorized with {result.model} ({what}) in {result.seconds:.1f} s"
         if self._copy_pending and result.full_resolution:
             self._copy_pending = False
-            QApplication.clipboard().setImage(result.colorized)
-            message = (f"Copied {Path(result.path).name}, colorized with {result.model} "
-                       f"({size.width()}×{size.height()}), to the clipboard")
+            message = self._copy_to_clipboard(result)
         if self._photo_notice:
             self._status.show_info(message + self._photo_notice, 15000)
             if result.full_resolution:  # said once, with the final result

@@ -286,6 +286,19 @@ def test_copy_puts_the_full_resolution_result_on_the_clipboard(qtbot, window, tm
     assert "Copied wide.png" in window.statusBar().currentMessage()
 
 
+def test_copy_takes_the_full_resolution_result_on_show_without_colorizing_again(
+        qtbot, window, tmp_path, photo_factory):
+    photo = photo_factory(tmp_path / "large" / "wide.png", 2400, 600)
+    window._full_res_act.setChecked(True)
+    shown = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+    assert shown.full_resolution
+    QApplication.clipboard().clear()
+    with qtbot.assert_not_emitted(window.result_shown, wait=300):
+        window.copy_colorized()
+    assert QApplication.clipboard().image().convertToFormat(shown.colorized.format()) == shown.colorized
+    assert "Copied wide.png" in window.statusBar().currentMessage()
+
+
 def test_a_copy_is_cancelled_when_a_setting_changes_before_it_is_ready(qtbot, window, tmp_path, photo_factory):
     photo = photo_factory(tmp_path / "large" / "wide.png", 2400, 600)
     do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
