@@ -7,12 +7,13 @@ from PySide6.QtCore import (
     QDir, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRect, QRectF, QSize,
     QStandardPaths, Qt, QTimer, Signal, Slot,
 )
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView, QFileSystemModel, QListView, QStyle, QStyledItemDelegate,
     QStyleOptionViewItem, QTreeView, QWidget,
 )
 
+from colorizer_app.gui.compare_view import paint_hint_dot
 from colorizer_app.gui.thumbnails import PATH_ROLE, THUMBNAIL_SIDE, ThumbnailLoader, ThumbnailModel
 
 
@@ -183,12 +184,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.drawPixmap(target, pixmap)
             badge = self._grid.badge(index.data(PATH_ROLE))
             if badge is not None:  # drawn like the hint dots on the photo itself
-                center = QPointF(target.right() - 7, target.top() + 7)
-                painter.setBrush(badge)
-                painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
-                painter.drawEllipse(center, 5.0, 5.0)
-                painter.setPen(QPen(QColor(255, 255, 255, 230), 1.5))
-                painter.drawEllipse(center, 5.0, 5.0)
+                paint_hint_dot(painter, QPointF(target.right() - 7, target.top() + 7), badge, 5.0)
         text_rect = QRect(option.rect.left() + 6, image_box.bottom() + 4,
                           option.rect.width() - 12, option.fontMetrics.height())
         name = option.fontMetrics.elidedText(str(index.data(Qt.ItemDataRole.DisplayRole) or ""),

@@ -25,6 +25,16 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
+def paint_hint_dot(painter: QPainter, center: QPointF, color: QColor, radius: float) -> None:
+    """A color hint's mark: a dot of its color in a dark and a light ring, so it shows
+    on any photo (also the thumbnail grid's mark of a photo with hints)."""
+    painter.setBrush(color)
+    painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
+    painter.drawEllipse(center, radius, radius)
+    painter.setPen(QPen(QColor(255, 255, 255, 230), 1.5))
+    painter.drawEllipse(center, radius, radius)
+
+
 class ViewMode(enum.Enum):
     SPLIT = "split"
     SIDE_BY_SIDE = "side_by_side"
@@ -429,12 +439,7 @@ class CompareView(QWidget):
             painter.setClipRect(pane)
             for rx, ry, color in self._hint_marks:
                 x, y = self._transform.map_from_image(rx * width, ry * height)
-                center = QPointF(pane.left() + x, pane.top() + y)
-                painter.setBrush(color)
-                painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
-                painter.drawEllipse(center, 6.0, 6.0)
-                painter.setPen(QPen(QColor(255, 255, 255, 230), 1.5))
-                painter.drawEllipse(center, 6.0, 6.0)
+                paint_hint_dot(painter, QPointF(pane.left() + x, pane.top() + y), color, 6.0)
         painter.restore()
 
     def _paint_handle(self, painter: QPainter, x: float) -> None:
