@@ -28,6 +28,7 @@ colorize` use the hints it holds.
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import NamedTuple
@@ -62,13 +63,14 @@ class _Fingerprinted(NamedTuple):
         mtime_ns = os.stat(path).st_mtime_ns  # before reading: a change while reading shows next time
         return cls(fingerprint(path), mtime_ns)
 
-    def is_current(self, path: str | os.PathLike) -> bool:
-        """Whether the file looks unchanged since (same size and modification time)."""
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        return (st.st_size, st.st_mtime_ns) == (self.fingerprint[0], self.mtime_ns)
+    def still_fits(self, st: os.stat_result) -> "_Fingerprinted | None":
+        """This fingerprint, with the file's time, if the file (its stat) looks unchanged
+        since: the same size and modification time. One written without a time is
+        trusted while the size matches (reading every photo again at start-up would be
+        slow). None if the file changed."""
+        if st.st_size != self.fingerprint[0] or self.mtime_ns not in (None, st.st_mtime_ns):
+            return None
+        return self._replace(mtime_ns=st.st_mtime_ns)
 
     def as_json(self) -> dict:
         size, sha256 = self.fingerprint
@@ -134,6 +136,15 @@ class HintIndex:
         return list(hints)
 
 
+def _stat_file(path: str) -> os.stat_result | None:
+    """The stat of a regular file at `path`; None if there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st if stat.S_ISREG(st.st_mode) else None
+
+
 def _photo_key(path: str | os.PathLike) -> str:
     return str(Path(path).resolve())
 
@@ -181,12 +192,12 @@ class HintStore:
             photos, moved, current = {}, {}, {}
             for photo, marks in data["photos"].items():
                 hints = [self._hint(mark) for mark in marks]
-                if Path(photo).is_file():
+                st = _stat_file(photo)
+                if st is not None:
                     photos[photo] = hints
                     known = fingerprints.get(photo)
-                    if known is not None and known.mtime_ns is None:  # written before mtime_ns
-                        known = self._trusted(photo, known.fingerprint)
-                    if known is not None and known.is_current(photo):
+                    known = known.still_fits(st) if known is not None else None
+                    if known is not None:
                         current[photo] = known
                     # else retouched in place (or never fingerprinted): taken again by save
                 elif photo in fingerprints:
@@ -242,16 +253,6 @@ class HintStore:
                 or not isinstance(mtime_ns, (int, type(None)))):
             raise ValueError(f"a fingerprint out of range: {mark}")
         return _Fingerprinted((size, sha256), mtime_ns)
-
-    @staticmethod
-    def _trusted(photo: str, fp: Fingerprint) -> "_Fingerprinted | None":
-        """A fingerprint written without the file's time: taken as current if the size
-        still matches (reading every photo again at start-up would be slow)."""
-        try:
-            st = os.stat(photo)
-        except OSError:
-            return None
-        return _Fingerprinted(fp, st.st_mtime_ns) if st.st_size == fp[0] else None
 
     @staticmethod
     def _hint(mark: dict) -> tuple[Hint, tuple[int, int, int]]:
