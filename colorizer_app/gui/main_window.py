@@ -533,10 +533,15 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_moved_hints_found(self, old_paths: dict[str, str]) -> None:
         self._hints_moved_from.update(old_paths)
-        if self._photo not in old_paths:  # the photo being opened says so itself, once colorized
-            count = len(old_paths)
-            self._status.show_info(f"The color hints of {count} photo{'s' if count != 1 else ''} here, "
-                                   "set before they were moved, came with them", 10000)
+        count = len(old_paths) - (self._photo in old_paths)  # the open photo says so itself
+        if not count:
+            return
+        notice = (f"the color hints of {count} {'other ' if self._photo in old_paths else ''}"
+                  f"photo{'s' if count != 1 else ''} here, set before they were moved, came with them")
+        self._status.show_info(notice[0].upper() + notice[1:], 10000)
+        if self._photo and not (self._result and self._result.full_resolution):
+            # The open photo's "colorized" message is still to come and would hide this one.
+            self._photo_notice += f"; {notice}"
 
     def _hint_marks(self) -> list[tuple[float, float, QColor]]:
         return [(hint.x, hint.y, QColor(*rgb)) for hint, rgb in self._hints.marks(self._photo)]

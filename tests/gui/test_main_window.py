@@ -597,6 +597,9 @@ def test_a_moved_folder_shows_its_hinted_photos_before_they_are_opened(
     qtbot.waitUntil(lambda: later._grid.badge(str(tmp_path / "album" / "b.png")) is not None)
     assert later._grid.badge(str(tmp_path / "album" / "b.png")) == QColor(30, 60, 200)
     assert "The color hints of 1 photo here" in later.statusBar().currentMessage()
+    # a.png's own "colorized" message, if it comes later, must not hide the news
+    qtbot.waitUntil(lambda: later._result is not None and later._result.full_resolution, timeout=TIMEOUT)
+    assert "the color hints of 1 photo here" in later.statusBar().currentMessage().lower()
 
 
 def test_a_photo_retouched_between_sessions_is_fingerprinted_again(
