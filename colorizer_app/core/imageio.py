@@ -144,7 +144,10 @@ def load_photo(path: Path | str) -> Photo:
     path = Path(path)
     _check_readable_file(path)
     try:
-        with _open_guarded(path) as img:
+        # From an open file, not a path: given a path, Pillow 13 maps an uncompressed
+        # TIFF straight into memory at its upright size, which scrambles the pixels of
+        # one stored turned (orientation 5-8). From a file it reads and turns them.
+        with open(path, "rb") as f, _open_guarded(f, path) as img:
             return _decode(img, path)
     except ImageReadError:
         raise
@@ -169,11 +172,11 @@ def _check_readable_file(path: Path) -> None:
         raise ImageReadError(path, "file not found")
 
 
-def _open_guarded(path: Path) -> Image.Image:
+def _open_guarded(f: BinaryIO, path: Path) -> Image.Image:
     """Image.open with Pillow's decompression-bomb warning raised as an error."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        img = Image.open(path)
+        img = Image.open(f)
     if img.width * img.height > MAX_PIXELS:  # in case another thread reset the filter
         img.close()
         raise ImageReadError(path, _too_large_reason())
@@ -206,14 +209,17 @@ def _decode(img: Image.Image, path: Path) -> Photo:
         # Pillow opens 16-bit gray+alpha PNG as RGBA: ask the header what it is.
         gray = img.format == "PNG" and _png_header(path)[1] == _PNG_GRAY_ALPHA
         pixels, alpha = _decode_16bit_color(path, img.size, gray=gray)
+        # OpenCV turns a TIFF upright itself (by its Orientation tag); a PNG's eXIf it leaves to us.
+        orientation = 1 if img.format == "TIFF" else _orientation(img)
     else:
         img.load()
         pixels, alpha = _pillow_arrays(img, path)
+        # Pillow 11 and later turn a TIFF upright as they load it and drop its tag: then this is 1.
+        orientation = _orientation(img)
     exif = tiff_exif if img.format == "TIFF" else _read_exif(img)  # PNG: eXIf may follow IDAT
     icc = img.info.get("icc_profile") or None
     if icc is not None and not _icc_fits(icc, pixels):
         icc = None
-    orientation = _orientation(img)
     pixels = _apply_orientation(pixels, orientation)
     if alpha is not None:
         alpha = _apply_orientation(alpha, orientation)
@@ -245,7 +251,8 @@ def _decode_16bit_color(path: Path, size: tuple[int, int],
     """Decode 16-bit color with OpenCV, which keeps all 16 bits (Pillow does not)."""
     data = np.fromfile(path, dtype=np.uint8)  # fromfile + imdecode: non-ASCII paths work
     array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    if array is None or array.dtype != np.uint16 or array.shape[1::-1] != size:
+    # sorted: Pillow's size may or may not be turned already for an Orientation of 5-8
+    if array is None or array.dtype != np.uint16 or sorted(array.shape[:2]) != sorted(size):
         raise ImageReadError(path, "the 16-bit image data could not be decoded "
                                    "(damaged, or an unusual TIFF layout)")
     if array.ndim == 2:

@@ -282,6 +282,45 @@ def test_every_exif_orientation_matches_pillow(tmp_path, gradient, make_exif, or
     assert photo.pixels.shape[:2] == ((16, 10) if orientation >= 5 else (10, 16))
 
 
+def _write_tiff_kind(path: Path, stored: np.ndarray, kind: str, orientation: int) -> None:
+    """A TIFF of 8-bit `stored` as the given kind, with an Orientation tag."""
+    if kind == "gray8, uncompressed":
+        Image.fromarray(stored[..., 0]).save(path, tiffinfo={0x0112: orientation})
+    elif kind == "gray16, uncompressed":
+        Image.fromarray(stored[..., 0].astype(np.uint16) * 257).save(path, tiffinfo={0x0112: orientation})
+    elif kind == "rgb8, LZW":
+        Image.fromarray(stored).save(path, tiffinfo={0x0112: orientation}, compression="tiff_lzw")
+    else:  # 16-bit color with alpha: Pillow cannot write it, imageio's own writer can
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        with open(path, "wb") as f:
+            imageio._write_tiff(f, stored.astype(np.uint16) * 257, np.full(stored.shape[:2], 9000, np.uint16),
+                                exif, None)
+
+
+@pytest.mark.parametrize("kind", ["gray8, uncompressed", "gray16, uncompressed", "rgb8, LZW", "rgba16"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_tiff_is_turned_upright_once(tmp_path, gradient, make_exif, kind, orientation):
+    """Pillow and OpenCV turn TIFFs upright themselves: the orientation must not be
+    applied a second time, nor a turned size mapped onto the stored pixels."""
+    stored = gradient(10, 16, 3)
+    png = tmp_path / "reference.png"
+    Image.fromarray(stored).save(png, exif=make_exif(orientation))
+    with Image.open(png) as img:
+        upright = np.asarray(ImageOps.exif_transpose(img))
+    path = tmp_path / "turned.tif"
+    _write_tiff_kind(path, stored, kind, orientation)
+
+    photo = load_photo(path)
+
+    expected = upright if kind.startswith("rgb") else upright[..., 0]
+    if "16" in kind:
+        expected = expected.astype(np.uint16) * 257
+    np.testing.assert_array_equal(photo.pixels, expected)
+    if photo.alpha is not None:
+        assert photo.alpha.shape == expected.shape[:2]
+
+
 def test_jpeg_rotated_90_is_upright_and_saved_with_orientation_1(tmp_path, make_exif, read_exif):
     stored = np.zeros((20, 40), np.uint8)
     stored[:, :20] = 255  # left half white as stored
