@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("--no-recursive", dest="recursive", action="store_false",
                           help="do not look into subfolders of input folders")
     colorize.add_argument("--overwrite", action="store_true",
-                          help="replace outputs that already exist (never the input photos)")
+                          help="replace outputs that an earlier run wrote (never a photo Colorizer did not write)")
     colorize.add_argument("--no-hints", dest="hints", action="store_false",
                           help="ignore the color hints set on these photos in the app "
                                "(by default a photo with hints is colorized with them)")

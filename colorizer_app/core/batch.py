@@ -20,6 +20,13 @@ originals are never overwritten.
 Resuming. An output that already exists is skipped unless overwrite is asked, so
 running the same batch again after an interruption does only what is left. Files
 are written atomically (imageio.save_photo), so an interrupted file leaves nothing.
+
+Whose file is it? Every file Colorizer writes carries a mark (imageio.written_by_colorizer).
+A file already at an output path without the mark is somebody's photo: it is
+reported and left alone, with or without overwrite. Photos with the mark are earlier
+results, not inputs, so a folder colorized in place is not colorized again. BMP has
+no room for the mark: there x_SUFFIX.bmp next to its output counts as a result, and
+an existing BMP output is skipped but never replaced.
 """
 
 from __future__ import annotations
@@ -33,7 +40,14 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from colorizer_app.core.imageio import READ_EXTENSIONS, ImageReadError, Photo, load_photo, save_photo
+from colorizer_app.core.imageio import (
+    READ_EXTENSIONS,
+    ImageReadError,
+    Photo,
+    load_photo,
+    save_photo,
+    written_by_colorizer,
+)
 
 # --format value -> output extension; "same" keeps the input's own extension.
 FORMAT_EXTENSIONS: dict[str, str | None] = {"jpg": ".jpg", "png": ".png", "tiff": ".tif", "same": None}
@@ -98,6 +112,8 @@ def plan_batch(
     for path in inputs:
         if not path.exists():
             raise FileNotFoundError(f"no such file or folder: {path}")
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ValueError(f"the output {output_dir} is a file, not a folder")
     base = _common_base(inputs)
     sources = _collect_sources(inputs, output_dir, recursive)
     items = [BatchItem(src, _output_path(src, base, output_dir, fmt, suffix)) for src in sources]
@@ -159,7 +175,10 @@ def _output_path(src: Path, base: Path, output_dir: Path, fmt: str, suffix: str)
 
 
 def _is_earlier_output(item: BatchItem, suffix: str) -> bool:
-    """With a suffix and output next to the input, x_color.jpg is a past result, not a photo."""
+    """A result of an earlier run, not a photo: it carries Colorizer's mark, or, for
+    BMP, which cannot, it is x_SUFFIX.bmp written next to its input."""
+    if item.source.suffix.lower() != ".bmp":
+        return written_by_colorizer(item.source)
     return bool(suffix) and item.output.parent == item.source.parent and item.source.stem.endswith(suffix)
 
 
@@ -192,14 +211,16 @@ def _refuse_overwriting_inputs(items: list[BatchItem], suffix: str) -> None:
     """ValueError if any output path is an original photo.
 
     That is an input of this batch, or, when writing next to the inputs without a
-    suffix, any file already there (b.png -> b.jpg must not replace a b.jpg original;
-    with a suffix, an existing b_color.jpg is an earlier result and is skipped).
+    suffix, any file already there that Colorizer did not write (b.png -> b.jpg must
+    not replace a b.jpg original). Other files in the way are reported one by one
+    when the batch runs (_existing_output_problem).
     """
     sources = {_path_key(item.source.resolve()) for item in items}
     for item in items:
         in_place = item.output.parent == item.source.parent
         if (_path_key(item.output.resolve()) in sources
-                or (in_place and not suffix and item.output.exists())):
+                or (in_place and not suffix and item.output.exists()
+                    and not written_by_colorizer(item.output))):
             raise ValueError(
                 f"the output {item.output} would replace an original photo; choose another "
                 "output folder, a suffix or another format")
@@ -239,16 +260,24 @@ def run_batch(
 def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
              report: BatchReport) -> ItemStatus:
     """Skip, colorize and save, or record the failure of one item."""
-    if not overwrite and item.output.exists():
-        report.skipped += 1
-        return ItemStatus.SKIPPED
+    if os.path.lexists(item.output):
+        problem = _existing_output_problem(item.output, overwrite)
+        if problem:
+            report.failed.append((item.source, problem))
+            return ItemStatus.FAILED
+        if not overwrite:
+            report.skipped += 1
+            return ItemStatus.SKIPPED
     try:
         photo = load_photo(item.source)
         colored = colorize_fn(photo)
         if colored.shape[:2] != photo.pixels.shape[:2]:
             raise ValueError(f"colorizing returned {colored.shape[1]}×{colored.shape[0]} pixels "
                              f"for a {photo.pixels.shape[1]}×{photo.pixels.shape[0]} photo")
-        item.output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            item.output.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise ValueError(f"cannot make the folder {item.output.parent}: a file is in the way") from None
         save_photo(item.output, colored, alpha=photo.alpha, exif=photo.exif,
                    icc_profile=photo.icc_profile, overwrite=overwrite)
     except ImageReadError as e:
@@ -265,3 +294,19 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
         return ItemStatus.FAILED
     report.done += 1
     return ItemStatus.DONE
+
+
+def _existing_output_problem(output: Path, overwrite: bool) -> str | None:
+    """Why a file already at an output path must be left alone, or None to go on
+    (skip it, or replace it when overwrite is asked)."""
+    if output.is_dir():
+        return f"a folder is in the way at {output}"
+    if output.suffix.lower() == ".bmp":
+        if overwrite:
+            return (f"{output} is already there and BMP files have no room for Colorizer's mark, "
+                    "so it may be somebody's photo: not replaced (delete it to write it again)")
+        return None
+    if not written_by_colorizer(output):
+        return (f"{output} is already there and Colorizer did not write it: left alone "
+                "(choose another output folder or a suffix)")
+    return None

@@ -17,6 +17,10 @@ What each format can hold, and so what `save_photo` keeps:
 where the format has none. Only the first frame of a multi-page TIFF, an animated
 WebP or a multi-picture (MPO) JPEG is read. XMP and IPTC are not carried over.
 
+Every file written here says so: its EXIF Software tag starts with "Colorizer"
+(`written_by_colorizer`). That is how a batch tells its own earlier results from a
+person's photos, so that it replaces only the former (BMP has no room for the mark).
+
 No Qt and no torch here: the CLI, the GUI's workers and the tests all use it.
 """
 
@@ -78,6 +82,8 @@ _ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
 _METADATA_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP"}
 
 _ORIENTATION_TAG = 0x0112
+_SOFTWARE_TAG = 0x0131
+SOFTWARE = "Colorizer"  # the start of the Software tag of every file Colorizer writes
 _INTEROP_IFD = 0xA005
 _INTEROP_TAGS = frozenset({0x0001, 0x0002, 0x1000, 0x1001, 0x1002})
 # TIFF tags that describe how pixels are stored, not the photo. They are never taken
@@ -445,25 +451,49 @@ def _convert_depth(array: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     raise TypeError(f"cannot convert {array.dtype} to {np.dtype(dtype)}")
 
 
-def _exif_for_output(raw: bytes | None) -> Image.Exif | None:
-    """Parse EXIF for writing: Orientation reset to 1, pixel-layout tags removed.
+def _exif_for_output(raw: bytes | None) -> Image.Exif:
+    """Parse EXIF for writing: Orientation reset to 1, pixel-layout tags removed,
+    Software set to Colorizer's mark.
 
     Unreadable EXIF is dropped with a warning rather than failing the save.
     """
-    if not raw:
-        return None
     exif = Image.Exif()
+    if raw:
+        try:
+            exif.load(raw)
+            for tag in _LAYOUT_TAGS & set(exif):
+                del exif[tag]
+            if _ORIENTATION_TAG in exif:
+                exif[_ORIENTATION_TAG] = 1
+            exif.tobytes()  # fail here, not halfway through an encoder
+        except Exception as e:  # noqa: BLE001 - malformed EXIF raises anything
+            _log.warning("Dropping unreadable EXIF data: %s", e)
+            exif = Image.Exif()
+    exif[_SOFTWARE_TAG] = _software()
+    return exif
+
+
+def _software() -> str:
+    from colorizer_app import __version__
+
+    return f"{SOFTWARE} {__version__}"
+
+
+def written_by_colorizer(path: Path | str) -> bool:
+    """Whether a file carries the mark save_photo writes; False when it cannot be read."""
     try:
-        exif.load(raw)
-        for tag in _LAYOUT_TAGS & set(exif):
-            del exif[tag]
-        if _ORIENTATION_TAG in exif:
-            exif[_ORIENTATION_TAG] = 1
-        exif.tobytes()  # fail here, not halfway through an encoder
-    except Exception as e:  # noqa: BLE001 - malformed EXIF raises anything
-        _log.warning("Dropping unreadable EXIF data: %s", e)
-        return None
-    return exif if len(exif) else None
+        with open(path, "rb") as f, Image.open(f) as img:
+            if img.format == "PNG":
+                # Colorizer writes eXIf before the pixels; getexif() would decode them
+                # all to look for one after them.
+                exif = Image.Exif()
+                if img.info.get("exif"):
+                    exif.load(img.info["exif"])
+            else:
+                exif = img.getexif()
+            return str(exif.get(_SOFTWARE_TAG, "")).startswith(SOFTWARE)
+    except Exception:  # noqa: BLE001 - not a photo, damaged, unreadable: not ours
+        return False
 
 
 def _encode(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None,
@@ -495,8 +525,8 @@ def _write_with_pillow(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndar
         exif_bytes = exif.tobytes()
         if fmt == "JPEG" and len(exif_bytes) > _JPEG_MAX_EXIF:
             _log.warning("EXIF block of %d bytes does not fit in a JPEG; dropped", len(exif_bytes))
-        else:
-            options["exif"] = exif_bytes
+            exif_bytes = _exif_for_output(None).tobytes()  # the mark alone
+        options["exif"] = exif_bytes
     img.save(f, format=fmt, **options)
 
 

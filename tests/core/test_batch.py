@@ -117,6 +117,27 @@ def test_plan_in_place_with_suffix_does_not_pick_up_its_results(photo_tree, tmp_
     assert [item.source for item in again] == [item.source for item in items]
 
 
+def test_plan_in_place_takes_a_photo_named_like_a_result_for_a_photo(photo_tree, gradient):
+    """Only files Colorizer wrote are earlier results, whatever their name: a person's
+    a_color.jpg is neither passed over nor replaced by a.jpg's result."""
+    Image.fromarray(gradient(12, 12, 1)).save(photo_tree / "a_color.jpg")
+    with pytest.raises(ValueError, match="a_color.jpg would replace an original"):
+        plan_batch([photo_tree], photo_tree, suffix="_color", recursive=False)
+    sources = [item.source.name for item in plan_batch([photo_tree], photo_tree, suffix="_c",
+                                                       recursive=False)]
+    assert sources == ["a.jpg", "a_color.jpg", "b.png"]
+
+
+def test_plan_in_place_without_suffix_does_not_pick_up_its_results(photo_tree):
+    """a.jpg -> a.tif next to it: the next run must not colorize a.tif as a photo."""
+    first = plan_batch([photo_tree], photo_tree, fmt="tiff", recursive=False)
+    assert [item.output.name for item in first] == ["a.tif", "b.tif"]
+    assert run_batch(first, sepia).done == 2
+    again = plan_batch([photo_tree], photo_tree, fmt="tiff", recursive=False)
+    assert again == first
+    assert run_batch(again, sepia).skipped == 2
+
+
 def test_plan_skips_an_output_folder_inside_the_input(photo_tree):
     out = photo_tree / "colorized"
     first = plan_batch([photo_tree], out)
@@ -189,6 +210,40 @@ def test_overwrite_redoes_everything(photo_tree, tmp_path):
                        overwrite=True)
     assert (report.done, report.skipped) == (4, 0)
     assert load_photo(out / "b.png").pixels[..., 2].min() > 40  # inverted now
+
+
+def test_a_photo_already_at_an_output_path_is_never_replaced(tmp_path, gradient):
+    """Exporting album/scans into album: album/p.jpg is somebody's photo, not a result."""
+    album = tmp_path / "album"
+    (album / "scans").mkdir(parents=True)
+    Image.fromarray(gradient(12, 16, 1)).save(album / "scans" / "p.jpg")
+    Image.fromarray(gradient(12, 16, 3, seed=4)).save(album / "p.jpg")
+    Image.fromarray(gradient(12, 16, 1, seed=5)).save(album / "scans" / "q.jpg")
+    before = hashes(album)
+    items = plan_batch([album / "scans"], album)
+
+    for overwrite in (False, True):
+        report = run_batch(items, sepia, overwrite=overwrite)
+        [(source, reason)] = report.failed
+        assert source == album / "scans" / "p.jpg"
+        assert "Colorizer did not write it" in reason and str(album / "p.jpg") in reason
+        assert report.skipped == 0
+    assert hashes(album)["p.jpg"] == before["p.jpg"]
+    assert (album / "q.jpg").exists()  # the rest goes on
+
+
+def test_things_in_the_way_of_an_output_are_reported(photo_tree, tmp_path):
+    out = tmp_path / "OUT"
+    out.mkdir()
+    (out / "sub").write_text("a file where a folder should be")
+    (out / "a.jpg").mkdir()
+    report = run_batch(plan_batch([photo_tree], out), sepia)
+    reasons = {source.name: reason for source, reason in report.failed}
+    assert "a folder is in the way" in reasons["a.jpg"]
+    assert "a file is in the way" in reasons["c.tif"] and "a file is in the way" in reasons["d.webp"]
+    assert (report.done, report.skipped) == (1, 0)  # b.png
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        plan_batch([photo_tree], out / "sub")
 
 
 @pytest.mark.parametrize("stop_after", [0, 1, 3])

@@ -489,7 +489,35 @@ def test_unknown_extension_and_bad_arrays(tmp_path, gradient):
 
 def test_broken_exif_is_dropped_not_fatal(tmp_path, gradient):
     out = save_photo(tmp_path / "x.jpg", gradient(8, 8, 3), exif=b"Exif\x00\x00garbage")
-    assert load_photo(out).exif is None
+    exif = Image.Exif()
+    exif.load(load_photo(out).exif)
+    assert set(exif) == {0x0131}  # only Colorizer's own mark
+    assert imageio.written_by_colorizer(out)
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png", ".tif", ".webp"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_every_file_written_carries_the_mark_and_photos_do_not(tmp_path, gradient, make_exif, ext, dtype):
+    photo = tmp_path / f"photo{ext}"
+    Image.fromarray(gradient(8, 8, 3)).save(photo, exif=make_exif())  # with EXIF, but not ours
+    assert not imageio.written_by_colorizer(photo)
+
+    out = save_photo(tmp_path / f"out{ext}", gradient(8, 8, 3, dtype), exif=make_exif())
+    marked = save_photo(tmp_path / f"bare{ext}", gradient(8, 8, 1, dtype))
+
+    assert imageio.written_by_colorizer(out) and imageio.written_by_colorizer(marked)
+    exif = Image.Exif()
+    exif.load(load_photo(out).exif)
+    assert exif.get(0x013B) == "Ada Lovelace"  # the photo's own EXIF is still there
+    assert str(exif.get(0x0131)).startswith("Colorizer ")
+
+
+def test_what_cannot_be_read_is_not_taken_for_ours(tmp_path, gradient):
+    (tmp_path / "notes.jpg").write_text("Colorizer")
+    bmp = save_photo(tmp_path / "x.bmp", gradient(8, 8, 3))  # BMP has no room for the mark
+    assert not imageio.written_by_colorizer(tmp_path / "notes.jpg")
+    assert not imageio.written_by_colorizer(bmp)
+    assert not imageio.written_by_colorizer(tmp_path / "missing.png")
 
 
 def test_photo_is_a_plain_record(tmp_path, gradient):
