@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from colorizer_app.core.hintstore import HintIndex
+from colorizer_app.gui.savepaths import suggested_export_folder
 
 # (label, core.batch format key)
 EXPORT_FORMATS = (
@@ -219,7 +220,9 @@ class BatchDialog(QDialog):
     # Construction --------------------------------------------------------------
     def _create_widgets(self, source: str) -> None:
         self._source_edit = QLineEdit(source, self)
-        self._output_edit = QLineEdit(self._default_output(source), self)
+        self._suggested_output = self._default_output(source)
+        self._output_edit = QLineEdit(self._suggested_output, self)
+        self._source_edit.textChanged.connect(self._on_source_changed)
         self._format_combo = QComboBox(self)
         for label, key in EXPORT_FORMATS:
             self._format_combo.addItem(label, key)
@@ -292,10 +295,16 @@ class BatchDialog(QDialog):
         return row
 
     def _default_output(self, source: str) -> str:
-        saved = self._settings.export_folder if self._settings is not None else ""
-        if saved and Path(saved).is_dir() and Path(saved) != Path(source):
-            return saved
-        return str(Path(source) / "colorized") if source else ""
+        if self._settings is None:
+            return suggested_export_folder(source)
+        return suggested_export_folder(source, self._settings.export_source, self._settings.export_folder)
+
+    @Slot()
+    def _on_source_changed(self) -> None:
+        """Another source folder: its own suggested output, unless the person typed one."""
+        if self._output_edit.text() == self._suggested_output:
+            self._suggested_output = self._default_output(self._source_edit.text().strip())
+            self._output_edit.setText(self._suggested_output)
 
     # Public API ------------------------------------------------------------------
     @property
@@ -357,6 +366,7 @@ class BatchDialog(QDialog):
             return False
         if self._settings is not None:
             self._settings.export_folder = job.output
+            self._settings.export_source = job.source
             self._settings.export_format = job.fmt
         self._report = None
         self._eta = EtaEstimator()

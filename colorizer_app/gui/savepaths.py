@@ -76,3 +76,27 @@ def refuse_reason(original: str | os.PathLike, chosen: str | os.PathLike) -> str
     if format_for_suffix(Path(chosen).suffix) is None:
         return f"Cannot save as {Path(chosen).suffix or 'a file without a suffix'}: choose JPEG, PNG, TIFF or WebP."
     return None
+
+
+def suggested_export_folder(source: str, last_source: str = "", last_output: str = "") -> str:
+    """Where a folder's batch export goes unless the person picks another place.
+
+    A folder exported before goes where it went last time; another one goes to the
+    same kind of place: inside itself if the last export was inside its folder
+    (album/colorized -> other/colorized), else into a folder named after it in the last
+    output folder (Exports -> Exports/other). Never the last output itself: a second
+    album's photos would meet the first album's results there, and same-named photos
+    (p01.jpg) would be skipped as already exported.
+    """
+    if not source:
+        return ""
+    src = Path(source)
+    if last_output and last_source:
+        out, last = Path(last_output), Path(last_source)
+        if src == last:
+            return last_output
+        try:
+            return str(src / out.relative_to(last))
+        except ValueError:
+            return str(out / src.name)
+    return str(src / "colorized")

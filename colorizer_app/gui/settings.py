@@ -170,6 +170,15 @@ class AppSettings:
         self._settings.setValue("export/folder", value)
 
     @property
+    def export_source(self) -> str:
+        """The folder the last batch export read from (export_folder is where it wrote)."""
+        return str(self._settings.value("export/source", "") or "")
+
+    @export_source.setter
+    def export_source(self, value: str) -> None:
+        self._settings.setValue("export/source", value)
+
+    @property
     def export_format(self) -> str:
         return str(self._settings.value("export/format", "jpg") or "jpg")
 

@@ -187,3 +187,38 @@ def test_export_finds_the_hints_of_a_photo_moved_since_they_were_set(qtbot, late
     assert (blocker.args[0].done, len(blocker.args[0].failed)) == (1, 0)
     r, g, b = (int(v) for v in load_photo(tmp_path / "out" / "scan.png").pixels[32, 24])
     assert r > g + 40 and r > b + 40  # the hint's red, found by the photo's fingerprint
+
+
+@pytest.mark.gui
+def test_a_second_album_is_exported_into_a_folder_of_its_own(qtbot, catalog, qsettings, tmp_path, photo_factory):
+    """Album B's p01.jpg must not be skipped because album A's p01.jpg was exported."""
+    from colorizer_app.gui.settings import AppSettings
+
+    settings = AppSettings(qsettings)
+    for album in ("A", "B"):
+        for i in (1, 2):
+            photo_factory(tmp_path / album / f"p0{i}.jpg", seed=i + (album == "B") * 10)
+
+    def export(source):
+        dialog = BatchDialog(source=str(source), model="tiny-test", render_size=256, catalog=catalog,
+                             settings=settings)
+        qtbot.add_widget(dialog)
+        with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
+            assert dialog.start()
+        dialog.stop_and_wait()
+        return dialog.job().output, blocker.args[0]
+
+    output, report = export(tmp_path / "A")
+    assert (output, report.done) == (str(tmp_path / "A" / "colorized"), 2)
+    output, report = export(tmp_path / "B")
+    assert (output, report.done, report.skipped) == (str(tmp_path / "B" / "colorized"), 2, 0)
+
+    # Exported elsewhere last time: the next album gets a folder of its own there.
+    dialog = BatchDialog(source=str(tmp_path / "A"), model="tiny-test", catalog=catalog, settings=settings)
+    qtbot.add_widget(dialog)
+    settings.export_source, settings.export_folder = str(tmp_path / "A"), str(tmp_path / "Exports")
+    dialog._source_edit.setText(str(tmp_path / "B"))  # as typing or Browse… does
+    assert dialog.job().output == str(tmp_path / "Exports" / "B")
+    dialog._output_edit.setText(str(tmp_path / "mine"))
+    dialog._source_edit.setText(str(tmp_path / "A"))
+    assert dialog.job().output == str(tmp_path / "mine")  # what the person typed stays
