@@ -30,6 +30,12 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM (a logout, a shutdown, `kill`): stop now. A BaseException, so that the
+    batch's per-photo error handling does not take it for one photo's failure."""
 
 
 class UsageError(Exception):
@@ -58,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # before the batch started, or a second Ctrl-C
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:  # the photo being written was discarded, the ones before are whole
+        print("\nTerminated.", file=sys.stderr)
+        return EXIT_TERMINATED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -268,7 +277,8 @@ def _run_with_progress(items: list[BatchItem], colorize_photo, overwrite: bool,
 @contextlib.contextmanager
 def _ctrl_c_stops_after_current_file() -> Iterator[list[bool]]:
     """While active, the first Ctrl-C sets a flag the batch checks between files;
-    a second one interrupts at once (save_photo still leaves no partial file)."""
+    a second one interrupts at once, and so does SIGTERM, which does not wait. Either
+    way save_photo removes the file it was writing: nothing partial is left."""
     interrupted = [False]
 
     def handler(signum, frame):
@@ -277,15 +287,20 @@ def _ctrl_c_stops_after_current_file() -> Iterator[list[bool]]:
         interrupted[0] = True
         print("\nStopping after the current photo (Ctrl-C again to stop now)...", file=sys.stderr)
 
+    def terminate(signum, frame):
+        raise Terminated
+
     try:
         previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: leave Ctrl-C alone
+        previous_term = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave the signals alone
         yield interrupted
         return
     try:
         yield interrupted
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
 
 
 def _print_summary(report: BatchReport, output_dir: Path) -> None:

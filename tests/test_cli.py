@@ -262,6 +262,33 @@ def test_ctrl_c_stops_after_the_current_photo(installed_model, album, tmp_path, 
     assert signal.getsignal(signal.SIGINT) is handler_before  # handler restored
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="needs os.kill with SIGTERM")
+def test_sigterm_while_writing_stops_at_once_and_leaves_no_partial_file(
+        installed_model, album, tmp_path, monkeypatch, capsys):
+    from colorizer_app.core import imageio
+
+    real_encode = imageio._encode
+    calls = []
+
+    def encode_then_sigterm(f, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            f.write(b"half a photo")
+            os.kill(os.getpid(), signal.SIGTERM)  # a logout while the second photo is written
+        return real_encode(f, *args, **kwargs)
+
+    monkeypatch.setattr(imageio, "_encode", encode_then_sigterm)
+    out = tmp_path / "OUT"
+    handler_before = signal.getsignal(signal.SIGTERM)
+
+    assert main(_colorize_args(album, out=out)) == 143
+
+    assert len(calls) == 2
+    assert [p.name for p in out.rglob("*") if p.is_file()] == ["a.jpg"]  # no temp file of the second photo
+    assert "Terminated." in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is handler_before
+
+
 def test_cuda_asked_without_a_gpu(installed_model, album, tmp_path, capsys):
     import torch
 
