@@ -27,16 +27,20 @@ from colorizer_app.core.color import (
 from colorizer_app.core.hints import Hint, rasterize_hints, spread_hints
 
 STRIP_PIXELS = 2_000_000  # full-resolution pixels handled at once
+# The network's long side is at most this many render sizes. A 20:1 panorama keeps
+# its render size; a 1 x 8000 px strip is not blown up to 64 x 512,000 (tens of GB).
+MAX_RENDER_ASPECT = 24
 
 
 def render_shape(height: int, width: int, render_size: int, multiple: int, min_size: int = 64) -> tuple[int, int]:
     """The network's input size: short side ≈ render_size, both sides multiples of `multiple`.
 
     A photo smaller than render_size is not blown up (that would only cost time
-    and shift the scale the network was trained at), except to min_size.
+    and shift the scale the network was trained at), except to min_size. The long
+    side stays within MAX_RENDER_ASPECT render sizes.
     """
     short = max(min_size, min(render_size, min(height, width)))
-    scale = short / min(height, width)
+    scale = min(short / min(height, width), MAX_RENDER_ASPECT * max(render_size, min_size) / max(height, width))
     rh = max(multiple, int(round(height * scale / multiple)) * multiple)
     rw = max(multiple, int(round(width * scale / multiple)) * multiple)
     return rh, rw

@@ -78,6 +78,14 @@ def test_render_shape_is_a_multiple():
     assert pipeline.render_shape(3000, 4000, 512, 16) == (512, 688)
     assert pipeline.render_shape(10, 10, 512, 16) == (64, 64)  # tiny photos: the minimum
     assert pipeline.render_shape(200, 300, 512, 16) == (192, 304)  # small photos are not blown up
+    assert pipeline.render_shape(300, 6000, 256, 32) == (256, 5120)  # a panorama keeps its size
+    assert pipeline.render_shape(1, 8000, 256, 32) == (32, 6144)  # a strip is not blown up to 64 x 512,000
+
+
+def test_a_one_pixel_strip_is_colorized(model):
+    strip = np.linspace(0, 255, 8000).astype(np.uint8)[None, :]
+    out = pipeline.colorize(strip, model, render_size=256)
+    assert out.shape == (1, 8000, 3) and out.dtype == np.uint8
 
 
 def test_rejects_float_input(model):
