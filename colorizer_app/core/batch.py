@@ -279,7 +279,7 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
         except (FileExistsError, NotADirectoryError):
             raise ValueError(f"cannot make the folder {item.output.parent}: a file is in the way") from None
         save_photo(item.output, colored, alpha=photo.alpha, exif=photo.exif,
-                   icc_profile=photo.icc_profile, overwrite=overwrite)
+                   icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=overwrite)
     except ImageReadError as e:
         report.failed.append((item.source, e.reason))
         return ItemStatus.FAILED

@@ -15,7 +15,8 @@ What each format can hold, and so what `save_photo` keeps:
 
 16-bit pixels saved where only 8 bits fit are scaled with rounding; alpha is dropped
 where the format has none. Only the first frame of a multi-page TIFF, an animated
-WebP or a multi-picture (MPO) JPEG is read. XMP and IPTC are not carried over.
+WebP or a multi-picture (MPO) JPEG is read. The resolution (dpi) is kept where the
+format has room for it (not WebP). XMP, IPTC and PNG text chunks are not carried over.
 
 Every file written here says so: its EXIF Software tag starts with "Colorizer"
 (`written_by_colorizer`). That is how a batch tells its own earlier results from a
@@ -122,6 +123,8 @@ class Photo:
         that does not fit the decoded pixels (a CMYK profile after CMYK -> RGB) is
         dropped.
     format: "JPEG", "PNG", "TIFF", "BMP" or "WEBP".
+    dpi: (horizontal, vertical) resolution in dots per inch, or None when the file
+        does not say. Prints and archives size a scan by it.
     """
 
     pixels: np.ndarray
@@ -130,6 +133,7 @@ class Photo:
     icc_profile: bytes | None
     format: str
     path: Path
+    dpi: tuple[float, float] | None = None
 
     @property
     def bit_depth(self) -> int:
@@ -230,7 +234,7 @@ def _decode(img: Image.Image, path: Path) -> Photo:
     if alpha is not None:
         alpha = _apply_orientation(alpha, orientation)
     return Photo(pixels=pixels, alpha=alpha, exif=exif, icc_profile=icc,
-                 format=fmt, path=path)
+                 format=fmt, path=path, dpi=_dpi(img, orientation))
 
 
 def _has_16bit_color(img: Image.Image, path: Path) -> bool:
@@ -328,6 +332,17 @@ def _tiff_metadata_as_exif(img: Image.Image) -> bytes | None:
     return exif.tobytes() if len(exif) else None
 
 
+def _dpi(img: Image.Image, orientation: int) -> tuple[float, float] | None:
+    """The resolution the file states, in dots per inch, turned with the pixels."""
+    try:
+        x, y = (float(v) for v in img.info["dpi"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (x > 0 and y > 0):
+        return None
+    return (y, x) if orientation >= 5 else (x, y)
+
+
 def _orientation(img: Image.Image) -> int:
     """EXIF orientation 1..8 (1 when absent or invalid)."""
     try:
@@ -384,6 +399,7 @@ def save_photo(
     alpha: np.ndarray | None = None,
     exif: bytes | None = None,
     icc_profile: bytes | None = None,
+    dpi: tuple[float, float] | None = None,
     overwrite: bool = False,
     quality: int = 95,
 ) -> Path:
@@ -391,8 +407,9 @@ def save_photo(
 
     EXIF is written with Orientation reset to 1 (the pixels are already upright);
     an ICC profile whose color space does not match the pixels (a gray profile for
-    colorized RGB output) is left out, so the file reads as sRGB. Raises
-    FileExistsError if the file exists and overwrite is False.
+    colorized RGB output) is left out, so the file reads as sRGB. `dpi` is written
+    where the format has room for it (not WebP). Raises FileExistsError if the file
+    exists and overwrite is False.
     """
     path = Path(path)
     fmt = format_for_path(path)
@@ -405,7 +422,7 @@ def save_photo(
         raise _exists_error(path)
 
     def encode(f: BinaryIO) -> None:
-        _encode(f, fmt, pixels, alpha, exif_obj, icc_profile, quality)
+        _encode(f, fmt, pixels, alpha, exif_obj, icc_profile, quality, dpi)
 
     _write_atomically(path, encode, overwrite)
     return path
@@ -497,18 +514,20 @@ def written_by_colorizer(path: Path | str) -> bool:
 
 
 def _encode(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None,
-            exif: Image.Exif | None, icc: bytes | None, quality: int) -> None:
+            exif: Image.Exif | None, icc: bytes | None, quality: int,
+            dpi: tuple[float, float] | None = None) -> None:
     """Encode arrays into an open file in the given format."""
     if fmt == "TIFF":
-        _write_tiff(f, pixels, alpha, exif, icc)
+        _write_tiff(f, pixels, alpha, exif, icc, dpi)
     elif fmt == "PNG" and pixels.dtype == np.uint16:
-        _write_png16(f, pixels, alpha, exif, icc)
+        _write_png16(f, pixels, alpha, exif, icc, dpi)
     else:
-        _write_with_pillow(f, fmt, pixels, alpha, exif, icc, quality)
+        _write_with_pillow(f, fmt, pixels, alpha, exif, icc, quality, dpi)
 
 
 def _write_with_pillow(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None,
-                       exif: Image.Exif | None, icc: bytes | None, quality: int) -> None:
+                       exif: Image.Exif | None, icc: bytes | None, quality: int,
+                       dpi: tuple[float, float] | None = None) -> None:
     """8-bit JPEG, PNG, WebP and BMP through Pillow."""
     array = pixels if alpha is None else np.dstack([pixels, alpha])
     mode = {(2, False): "L", (3, False): "RGB", (2, True): "LA", (3, True): "RGBA"}[
@@ -521,6 +540,8 @@ def _write_with_pillow(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndar
         options["exact"] = True  # keep the color under transparent pixels
     if icc is not None:
         options["icc_profile"] = icc
+    if dpi is not None and fmt != "WEBP":
+        options["dpi"] = dpi
     if exif is not None:
         exif_bytes = exif.tobytes()
         if fmt == "JPEG" and len(exif_bytes) > _JPEG_MAX_EXIF:
@@ -537,7 +558,8 @@ def _interleave(pixels: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 
 
 def _write_png16(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
-                 exif: Image.Exif | None, icc: bytes | None) -> None:
+                 exif: Image.Exif | None, icc: bytes | None,
+                 dpi: tuple[float, float] | None = None) -> None:
     """Write a 16-bit PNG ourselves: Pillow cannot hold 16-bit color.
 
     A PNG is a few chunks around a zlib stream; rows use the "Up" filter, which
@@ -557,6 +579,8 @@ def _write_png16(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
         _png_chunk(f, b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc))
     if exif is not None:
         _png_chunk(f, b"eXIf", exif.tobytes()[6:])  # PNG stores it without "Exif\0\0"
+    if dpi is not None:  # pixels per metre
+        _png_chunk(f, b"pHYs", struct.pack(">IIB", *(round(d / 0.0254) for d in dpi), 1))
     compressor = zlib.compressobj(6)
     step = max(1, (1 << 20) // filtered.shape[1])  # feed about 1 MiB at a time
     for start in range(0, height, step):
@@ -574,7 +598,8 @@ def _png_chunk(f: BinaryIO, kind: bytes, data: bytes) -> None:
 
 
 def _write_tiff(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
-                exif: Image.Exif | None, icc: bytes | None) -> None:
+                exif: Image.Exif | None, icc: bytes | None,
+                dpi: tuple[float, float] | None = None) -> None:
     """Write an 8- or 16-bit TIFF ourselves: deflate, horizontal predictor.
 
     Pillow cannot hold 16-bit color, and its compressed (libtiff) writer cannot
@@ -599,6 +624,8 @@ def _write_tiff(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
     ifd = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
     if exif is not None:
         _merge_exif_into_ifd(exif, ifd)
+    if dpi is not None and 282 not in ifd:  # a TIFF's own resolution tags win
+        ifd[282], ifd[283], ifd[296] = dpi[0], dpi[1], 2  # X, Y resolution; unit: inch
     ifd[256] = width
     ifd[257] = height
     ifd[258] = (bits,) * channels

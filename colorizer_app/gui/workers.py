@@ -247,7 +247,7 @@ class ColorizeWorker(QObject):
 
             photo = self._photo
             written = save_photo(request.out_path, result, alpha=photo.alpha, exif=photo.exif,
-                                 icc_profile=photo.icc_profile, overwrite=request.overwrite,
+                                 icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=request.overwrite,
                                  quality=request.quality)
             self.saved.emit(str(written))
         except Exception as exc:

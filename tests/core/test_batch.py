@@ -326,3 +326,12 @@ def test_batch_with_the_real_pipeline_and_model(photo_tree, tmp_path, tiny_model
     assert result.pixels.shape == (18, 22, 3) and result.pixels.dtype == np.uint16
     chroma = np.ptp(load_photo(out / "a.png").pixels.astype(int), axis=2)
     assert chroma.max() > 0  # the network added some color to a gray photo
+
+
+def test_a_batch_keeps_each_photos_resolution(tmp_path, gradient):
+    album = tmp_path / "album"
+    album.mkdir()
+    Image.fromarray(gradient(12, 16, 1)).save(album / "scan.jpg", dpi=(600, 600))
+    report = run_batch(plan_batch([album], tmp_path / "OUT", fmt="tiff"), sepia)
+    assert report.done == 1
+    assert load_photo(tmp_path / "OUT" / "scan.tif").dpi == pytest.approx((600, 600))

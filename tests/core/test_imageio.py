@@ -525,3 +525,28 @@ def test_photo_is_a_plain_record(tmp_path, gradient):
     photo = load_photo(path)
     assert isinstance(photo, Photo)
     assert photo.is_gray and photo.bit_depth == 16 and photo.alpha is None
+
+
+@pytest.mark.parametrize("out_ext", [".jpg", ".png", ".tif", ".bmp"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_the_resolution_of_a_scan_is_kept(tmp_path, gradient, out_ext, dtype):
+    scan = tmp_path / "scan.jpg"
+    Image.fromarray(gradient(8, 8, 1)).save(scan, dpi=(600, 600))
+    photo = load_photo(scan)
+    assert photo.dpi == pytest.approx((600, 600))
+
+    out = save_photo(tmp_path / f"out{out_ext}", gradient(8, 8, 3, dtype), dpi=photo.dpi)
+
+    with Image.open(out) as img:
+        assert img.info["dpi"] == pytest.approx((600, 600), abs=0.5)
+
+
+def test_the_resolution_turns_with_the_photo_and_comes_from_tiffs_too(tmp_path, gradient, make_exif):
+    turned = tmp_path / "turned.jpg"
+    Image.fromarray(gradient(8, 12, 1)).save(turned, dpi=(300, 600), exif=make_exif(orientation=6))
+    assert load_photo(turned).dpi == pytest.approx((600, 300))
+    tif = tmp_path / "scan.tif"
+    Image.fromarray(gradient(8, 12, 1)).save(tif, dpi=(1200, 1200))
+    assert load_photo(tif).dpi == pytest.approx((1200, 1200))
+    plain = save_photo(tmp_path / "plain.png", gradient(8, 8, 3))
+    assert load_photo(plain).dpi is None
