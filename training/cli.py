@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides = {k: v for k, v in vars(args).items() if k not in ("command", "preset")}
         try:
             cfg = make_config(args.preset, **overrides)
-        except (AssertionError, ValueError) as exc:
+        except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         train_main(cfg)

@@ -1,6 +1,9 @@
 """Training settings, and named presets that list only what they change."""
 
 from dataclasses import dataclass, fields
+from pathlib import Path
+
+from colorizer_app.core.modelfile import model_name_problem
 
 LOSSES = ("classification", "l1", "huber", "gan")
 
@@ -55,9 +58,32 @@ class TrainConfig:
     seed: int = 1337
 
     def __post_init__(self):
-        assert self.loss in LOSSES, f"loss must be one of {LOSSES}"
-        assert self.crop % 16 == 0, "crop must be a multiple of 16"
-        assert self.max_iters or self.epochs or self.time_budget_min, "set max_iters, epochs or time_budget_min"
+        problem = self.problem()
+        if problem:
+            raise ValueError(problem)
+
+    def problem(self) -> str | None:
+        """What makes these settings unusable, in the words of the command line; or None."""
+        name_problem = model_name_problem(self.name)
+        if name_problem:
+            return f"--name {self.name!r}: {name_problem}"
+        if self.loss not in LOSSES:
+            return f"--loss must be one of {', '.join(LOSSES)}"
+        if self.crop < 32 or self.crop % 16:
+            return "--crop must be a multiple of 16, at least 32"
+        at_least = {"batch_size": 1, "log_interval": 1, "ckpt_interval": 1, "load_size": 32,
+                    "max_iters": 0, "epochs": 0, "time_budget_min": 0, "eval_interval": 0,
+                    "eval_photos": 0, "patience": 0, "warmup_iters": 0, "limit_photos": 0, "threads": 0}
+        for setting, least in at_least.items():
+            if getattr(self, setting) < least:
+                return f"--{setting.replace('_', '-')} must be at least {least}"
+        if not self.lr > 0:
+            return "--lr must be more than 0"
+        if not (self.max_iters or self.epochs or self.time_budget_min):
+            return "set --max-iters, --epochs or --time-budget-min"
+        if self.val and Path(self.val).resolve() == Path(self.data).resolve():
+            return "--val must be other photos than --data: a model is judged on photos it did not learn from"
+        return None
 
 
 PRESETS = {

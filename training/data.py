@@ -28,6 +28,7 @@ class PhotoSet:
     groups: list[str]
     skipped_broken: int = 0
     skipped_gray: int = 0
+    skipped_small: int = 0  # short side under load_photos' min_size
 
     def __len__(self) -> int:
         return len(self.photos)
@@ -50,8 +51,8 @@ class PhotoSet:
             counts[g] = counts.get(g, 0) + 1
         top = ", ".join(f"{g} {n}" for g, n in sorted(counts.items(), key=lambda kv: -kv[1])[:8])
         return (
-            f"{len(self)} photos ({top}); skipped {self.skipped_broken} unreadable "
-            f"and {self.skipped_gray} grayscale"
+            f"{len(self)} photos ({top}); skipped {self.skipped_broken} unreadable, "
+            f"{self.skipped_gray} grayscale and {self.skipped_small} too small"
         )
 
 
@@ -100,8 +101,10 @@ def load_photos(root: Path, load_size: int = 256, min_size: int = 64, limit: int
         images = list(pool.map(lambda p: _load_one(p, load_size), paths))
     out = PhotoSet([], [], [])
     for path, rgb in zip(paths, images):
-        if rgb is None or min(rgb.shape[:2]) < min_size:
+        if rgb is None:
             out.skipped_broken += 1
+        elif min(rgb.shape[:2]) < min_size:
+            out.skipped_small += 1
         elif is_grayscale(rgb):
             out.skipped_gray += 1
         else:

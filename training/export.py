@@ -1,10 +1,12 @@
 """Export a run's best model into a models folder, where the app finds it."""
 
+import json
 import sys
+import time
 from pathlib import Path
 
 from colorizer_app.core import paths
-from colorizer_app.core.modelfile import ModelFileError, load_model, save_model
+from colorizer_app.core.modelfile import ModelFileError, load_model, model_name_problem, save_model
 
 
 def export_model(best_json: Path, name: str, to_dir: Path | None = None, temperature: float | None = None,
@@ -15,6 +17,7 @@ def export_model(best_json: Path, name: str, to_dir: Path | None = None, tempera
     meta = {k: v for k, v in model.meta.items() if k not in ("format", "format_version", "name", "architecture",
                                                                 "config", "weights", "weights_sha256")}
     meta.update(extra_meta or {})
+    meta["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     if chroma_gain is not None:
         meta["chroma_gain"] = chroma_gain
     if gain_rule is not None:
@@ -26,12 +29,37 @@ def export_model(best_json: Path, name: str, to_dir: Path | None = None, tempera
 
 
 def export_cli(args) -> int:
-    best = Path(args.run) / "best.json"
+    run = Path(args.run)
+    problem = model_name_problem(args.name)
+    if problem:
+        print(f"error: --name {args.name!r}: {problem}", file=sys.stderr)
+        return 2
+    if args.chroma_gain is not None and not args.chroma_gain > 0:
+        print("error: --chroma-gain must be more than 0", file=sys.stderr)
+        return 2
+    if not (run / "best.json").is_file():
+        print(f"error: {run} holds no trained model (best.json): is it a training run's folder, "
+              "and did the run get to its first validation?", file=sys.stderr)
+        return 1
     try:
-        path = export_model(best, args.name, Path(args.to) if args.to else None, args.temperature,
-                            chroma_gain=args.chroma_gain, gain_rule=args.gain_rule)
+        path = export_model(run / "best.json", args.name, Path(args.to) if args.to else None, args.temperature,
+                            extra_meta=_run_meta(run), chroma_gain=args.chroma_gain, gain_rule=args.gain_rule)
     except ModelFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(path)
     return 0
+
+
+def _run_meta(run: Path) -> dict:
+    """How the run was made, as its own export would have said (training.train.RUN_META)."""
+    from training.train import RUN_META
+
+    try:
+        meta = json.loads((run / RUN_META).read_text(encoding="utf-8"))
+        best = json.loads((run / "best.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # a run from before run.json: the model's own JSON is all there is
+    if isinstance(best.get("iter"), int):
+        meta.setdefault("training", {})["iterations"] = best["iter"]  # of the best model
+    return meta

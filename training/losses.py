@@ -43,20 +43,23 @@ def rebalance_weights(prob: np.ndarray, bins: np.ndarray, lam: float = 0.5, sigm
     return (w / (smooth * w).sum()).astype(np.float32)
 
 
-def prior_cache_key(names: list[str], grid_step: int) -> str:
+def prior_cache_key(names: list[str], photos: list[np.ndarray], grid_step: int) -> str:
+    """Names alone do not tell two folders of IMG_0001.jpg apart: a sparse sample of
+    each photo's pixels goes into the key too (a few bytes a photo, cheap to read)."""
     h = hashlib.sha256(f"{grid_step}\n".encode())
-    for n in sorted(names):
-        h.update(n.encode() + b"\n")
+    for name, rgb in sorted(zip(names, photos), key=lambda pair: pair[0]):
+        h.update(name.encode() + b"\n" + repr(rgb.shape).encode())
+        h.update(np.ascontiguousarray(rgb[::17, ::17]).tobytes())
     return h.hexdigest()[:16]
 
 
 def load_or_compute_prior(photos, bins: np.ndarray, cache_dir: Path, grid_step: int, max_photos: int = 3000) -> np.ndarray:
-    """The training data's ab distribution over the bins, cached by the photo list."""
+    """The training data's ab distribution over the bins, cached by the photos."""
     import cv2
 
     from training.data import rgb_to_lab
 
-    cache = Path(cache_dir) / f"ab_prior_{prior_cache_key(photos.names, grid_step)}.npy"
+    cache = Path(cache_dir) / f"ab_prior_{prior_cache_key(photos.names, photos.photos, grid_step)}.npy"
     if cache.exists():
         prob = np.load(cache)
         if prob.shape == (len(bins),):

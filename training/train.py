@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from colorizer_app.core import paths
 from colorizer_app.core.device import configure_runtime, select_device
-from colorizer_app.core.modelfile import load_model, save_model
+from colorizer_app.core.modelfile import ModelFileError, load_model, save_model
 from colorizer_app.models import UNetConfig, build_model
 from training import data as data_mod
 from training.config import TrainConfig
@@ -42,6 +42,7 @@ from training.losses import (
 from training.metrics import MetricAccumulator
 
 CKPT_NAME = "ckpt.pt"
+RUN_META = "run.json"  # what the exported model's JSON will say about the run
 
 
 class JsonLog:
@@ -70,15 +71,34 @@ def lab_to_rgb_u8(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
     return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-def init_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict]:
-    """The network to train and what it started from."""
+# What a fine-tuned model keeps of the model it started from, unless export says otherwise:
+# without its chroma gain a model trained for one comes out far duller (docs/MODEL.md).
+INHERITED_META = ("chroma_gain", "chroma_gain_rule")
+
+
+def init_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict, dict]:
+    """The network to train, what it started from, and the JSON settings it inherits.
+
+    `cfg.init` is "pretrained", "scratch", a model's NAME.json, or the name of a
+    model the app lists. Raises ModelFileError with the reason if that cannot be loaded.
+    """
     if cfg.init in ("pretrained", "scratch"):
         head = "regression" if cfg.loss in ("l1", "huber") else "classification"
         net = build_model(UNetConfig(head=head, readout_temperature=cfg.readout_temperature),
                           pretrained_encoder=cfg.init == "pretrained")
-        return net, {"init": cfg.init}
-    start = load_model(cfg.init, device="cpu")  # an existing model file: fine-tune it
-    return start.net.float(), {"init": start.name, "init_path": str(cfg.init)}
+        return net, {"init": cfg.init}, {}
+    path = Path(cfg.init)
+    if not path.exists() and path.suffix != ".json":  # a name, as `evaluate --model` takes
+        from colorizer_app.core.catalog import ModelCatalog
+
+        try:
+            path = ModelCatalog().find(cfg.init).json_path
+        except KeyError:
+            raise ModelFileError(f"{cfg.init}: no such model file, and no model of that name "
+                                 "(`colorizer models` lists them)") from None
+    start = load_model(path, device="cpu")  # an existing model: fine-tune it
+    inherited = {key: start.meta[key] for key in INHERITED_META if key in start.meta}
+    return start.net.float(), {"init": start.name, "init_path": str(path)}, inherited
 
 
 def main(cfg: TrainConfig) -> Path | None:
@@ -124,6 +144,9 @@ def main(cfg: TrainConfig) -> Path | None:
 
     # -- data ---------------------------------------------------------------------------
     t0 = time.time()
+    for flag, folder in (("--data", cfg.data), ("--val", cfg.val)):
+        if folder and not Path(folder).exists():
+            fail(f"{flag} {folder}: no such folder")
     train_set = data_mod.load_photos(Path(cfg.data), cfg.load_size, limit=cfg.limit_photos or None)
     if cfg.val:
         val_set = data_mod.load_photos(Path(cfg.val), cfg.load_size)
@@ -134,6 +157,8 @@ def main(cfg: TrainConfig) -> Path | None:
     problem = None
     if len(train_set) < 2:
         problem = f"too few usable photos in {cfg.data}: {train_set.summary()}"
+    elif len(val_set) < 1 and cfg.val:
+        problem = f"no usable photos for validation in {cfg.val}: {val_set.summary()}"
     elif len(val_set) < 1:
         problem = "no photos left for validation: add photos or a --val folder"
     if problem:
@@ -141,12 +166,15 @@ def main(cfg: TrainConfig) -> Path | None:
     say(f"train: {train_set.summary()}")
     say(f"val: {len(val_set)} photos; loaded in {time.time() - t0:.0f} s")
     log("data", train=len(train_set), val=len(val_set), skipped_broken=train_set.skipped_broken,
-        skipped_gray=train_set.skipped_gray)
+        skipped_gray=train_set.skipped_gray, skipped_small=train_set.skipped_small)
     sampler = data_mod.BatchSampler(train_set, cfg.batch_size, cfg.crop, cfg.seed + 1000 * rank, cfg.balance)
     iters_per_epoch = max(1, len(train_set) // (cfg.batch_size * world))
 
     # -- model, loss, optimizer ---------------------------------------------------------
-    raw_model, origin = init_model(cfg)
+    try:
+        raw_model, origin, inherited = init_model(cfg)
+    except ModelFileError as exc:
+        fail(f"cannot start from --init {cfg.init}: {exc}")
     raw_model.to(device, memory_format=torch.channels_last)
     head = raw_model.config.head
     needed = {"l1": "regression", "huber": "regression", "classification": "classification"}.get(cfg.loss)
@@ -178,6 +206,12 @@ def main(cfg: TrainConfig) -> Path | None:
     ckpt_path = out_dir / CKPT_NAME
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)  # our own file
+        changed = settings_changed(ckpt.get("config", {}), asdict(cfg))
+        if changed:  # not logged: the log is the existing run's, and that run is fine
+            log.close()
+            raise SystemExit(f"error: a run called {cfg.name} already exists in {out_dir}, and this "
+                             f"command differs from it ({'; '.join(changed)}): run it with the same "
+                             "settings to resume it, or choose another --name")
         raw_model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         if disc is not None and ckpt.get("disc"):
@@ -289,14 +323,22 @@ def main(cfg: TrainConfig) -> Path | None:
     elapsed = elapsed_before
     encoder_trainable = set_encoder_trainable(progress(iter_num, elapsed))
     model = wrap(raw_model)
+    meta = run_meta(cfg, train_set, val_set, origin, inherited, device, amp_dtype)
+    if master:
+        (out_dir / RUN_META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        if inherited:
+            say(f"keeps the settings of the model it starts from: {inherited} "
+                "(`training export --chroma-gain/--gain-rule` changes them)")
     say(f"training on {device} ({torch.get_num_threads()} threads, amp={amp_dtype}), "
         f"{iters_per_epoch} iterations per epoch, head={head}, loss={cfg.loss}")
     log("start", device=str(device), world=world, iters_per_epoch=iters_per_epoch, config=asdict(cfg))
     window_t, window_imgs, stopped_early = time.time(), 0, False
-    stop_requested = []
-    # Stop (SIGTERM, as the app's Stop button sends it) saves a checkpoint first,
-    # so a stopped run resumes where it was, not at the last periodic checkpoint.
-    previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop_requested.append(True)) if master else None
+    stop_requested: list[int] = []  # the signal that asked to stop
+    # Stop (SIGTERM, as the app's Stop button and torchrun send it; Ctrl-C, SIGINT) saves a
+    # checkpoint first, so a stopped run resumes where it was, not at the last periodic
+    # checkpoint. Every rank listens: torchrun signals them all, and they stop together.
+    previous_handlers = {sig: signal.signal(sig, lambda signum, _: stop_requested.append(signum))
+                         for sig in (signal.SIGTERM, signal.SIGINT)}
     # Paused time is not training time: the app's Pause stops the process (SIGSTOP) and
     # Continue sends SIGCONT, on which the time since the loop last ticked comes off
     # the clock (to within one step), so a time budget is not spent while paused.
@@ -312,10 +354,12 @@ def main(cfg: TrainConfig) -> Path | None:
     while True:
         last_tick[0] = time.time()
         elapsed = elapsed_before + last_tick[0] - start - paused_s[0]
-        if ddp:  # every rank must agree on the schedule
-            t = torch.tensor([elapsed], dtype=torch.float64)
+        if ddp:  # every rank must agree on the schedule, and on stopping
+            t = torch.tensor([elapsed, max(stop_requested, default=0)], dtype=torch.float64)
             torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
-            elapsed = float(t)
+            elapsed = float(t[0])
+            if t[1] and not stop_requested:
+                stop_requested.append(int(t[1]))
         prog = progress(iter_num, elapsed)
         if set_encoder_trainable(prog) != encoder_trainable:
             encoder_trainable = not encoder_trainable
@@ -355,10 +399,7 @@ def main(cfg: TrainConfig) -> Path | None:
         if stop_requested:
             log("stopped", iter=iter_num)
             say(f"stopped at iteration {iter_num}; the checkpoint is saved, start the same command to resume")
-            log.close()
-            if can_continue:
-                signal.signal(signal.SIGCONT, previous_continue)
-            raise SystemExit(143)  # 128 + SIGTERM, as if the signal had ended the process
+            break
         if done or stopped_early:
             break
 
@@ -392,15 +433,15 @@ def main(cfg: TrainConfig) -> Path | None:
             if iter_num % (cfg.log_interval * 10) == 0:
                 say(f"iter {iter_num}: loss {loss.item():.4f}, {speed:.1f} images/s, {remaining / 60:.0f} min left")
 
-    if previous_handler is not None:
-        signal.signal(signal.SIGTERM, previous_handler)
+    for sig, handler in previous_handlers.items():
+        signal.signal(sig, handler)
     if can_continue:
         signal.signal(signal.SIGCONT, previous_continue)
     exported = None
-    if master:
+    if master and not stop_requested:
         log("finished", iter=iter_num, elapsed_s=round(elapsed, 1), stopped_early=stopped_early, best=best_metrics)
         if cfg.export:
-            exported = export_run(out_dir, cfg, train_set, val_set, origin, elapsed, iter_num, device, amp_dtype)
+            exported = export_run(out_dir, cfg, meta, elapsed, iter_num)
             log("exported", model=str(exported))
             say(f"exported {exported}")
     log.close()
@@ -412,25 +453,46 @@ def main(cfg: TrainConfig) -> Path | None:
         gc.collect()
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
+    if stop_requested:
+        raise SystemExit(128 + stop_requested[0])  # as if the signal had ended the process
     return exported
 
 
-def export_run(out_dir: Path, cfg: TrainConfig, train_set, val_set, origin, elapsed, iters, device, amp_dtype) -> Path:
-    """Record how the run's best model was made in its JSON, then export it under cfg.name."""
-    from training.export import export_model
+# Settings a resumed run may change: how long it trains, how often it reports, where.
+# Any other difference means another run, whose checkpoint this one must not continue.
+RESUMABLE_CHANGES = frozenset({
+    "max_iters", "epochs", "time_budget_min", "patience", "eval_interval", "ckpt_interval",
+    "log_interval", "out_dir", "export", "export_dir", "device", "threads", "amp",
+})
 
+
+def settings_changed(saved: dict, now: dict) -> list[str]:
+    """'--setting: saved -> now' for each setting that differs and may not change on resume."""
+    return [f"--{key.replace('_', '-')}: {saved[key]!r} before, {now[key]!r} now"
+            for key in sorted(set(saved) & set(now) - RESUMABLE_CHANGES) if saved[key] != now[key]]
+
+
+def run_meta(cfg: TrainConfig, train_set, val_set, origin: dict, inherited: dict, device, amp_dtype) -> dict:
+    """What the exported model's JSON says about how it was made (RUN_META in the run
+    folder keeps it, so `training export` of the run later says the same)."""
     training = {
         "command": " ".join(sys.argv),
         "data": cfg.data, "val": cfg.val or f"{cfg.val_fraction:.0%} of data",
         "photos": len(train_set), "val_photos": len(val_set),
         "groups": sorted(set(train_set.groups)),
-        "loss": cfg.loss, "origin": origin, "iterations": iters, "seconds": round(elapsed),
+        "loss": cfg.loss, "origin": origin,
         "hardware": _hardware(device), "amp": str(amp_dtype),
         "settings": {k: v for k, v in asdict(cfg).items() if k not in ("out_dir", "export_dir")},
     }
-    meta = {"description": f"Trained on {Path(cfg.data).name or cfg.data} ({cfg.loss} loss)",
-            "render_size": train_set.render_size(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "training": training}
+    return {"description": f"Trained on {Path(cfg.data).name or cfg.data} ({cfg.loss} loss)",
+            "render_size": train_set.render_size(), **inherited, "training": training}
+
+
+def export_run(out_dir: Path, cfg: TrainConfig, meta: dict, elapsed: float, iters: int) -> Path:
+    """Export the run's best model under cfg.name, with how it was made in its JSON."""
+    from training.export import export_model
+
+    meta = {**meta, "training": {**meta["training"], "iterations": iters, "seconds": round(elapsed)}}
     export_dir = Path(cfg.export_dir) if cfg.export_dir else paths.user_models_dir()
     return export_model(out_dir / "best.json", cfg.name, export_dir, extra_meta=meta)
 
@@ -469,4 +531,5 @@ def _split(photos, fraction: float, seed: int):
 
 def _subset(photos, idx):
     return data_mod.PhotoSet([photos.photos[i] for i in idx], [photos.names[i] for i in idx],
-                             [photos.groups[i] for i in idx], photos.skipped_broken, photos.skipped_gray)
+                             [photos.groups[i] for i in idx], photos.skipped_broken, photos.skipped_gray,
+                             photos.skipped_small)

@@ -8,6 +8,7 @@ refused outright rather than "loaded carefully".
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,26 @@ FORMAT_VERSION = 2
 GAIN_RULES = ("fixed", "per-photo")
 ARCHITECTURES = ("unet",)
 PICKLE_SUFFIXES = (".pth", ".pt", ".ckpt", ".pkl", ".pickle", ".bin")
+MAX_NAME_LENGTH = 64
+_NAME_RE = re.compile(r"^\w[\w.-]*$")
+_RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                   *(f"lpt{i}" for i in range(1, 10))}
+
+
+def model_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a model (it becomes NAME.json and a run folder), or None.
+
+    Letters, digits, '-', '_' and '.', starting with a letter or digit: no folders
+    (a/b), no way out of the models folder (../x), nothing Windows refuses (con).
+    """
+    if not name:
+        return "Give the new model a name."
+    if len(name) > MAX_NAME_LENGTH:
+        return f"The name is too long (at most {MAX_NAME_LENGTH} characters)."
+    if not _NAME_RE.match(name) or name.endswith(".") or name.split(".")[0].lower() in _RESERVED_NAMES:
+        return ("Use letters, digits, '-', '_' and '.' in the name "
+                "(it becomes a file name); start with a letter or digit.")
+    return None
 
 
 class ModelFileError(Exception):

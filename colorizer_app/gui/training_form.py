@@ -7,14 +7,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from colorizer_app.core.modelfile import MAX_NAME_LENGTH, model_name_problem
 from colorizer_app.gui.training_command import TrainRequest
 
 # What training/data.py's find_photos picks up (it also skips gray and unreadable ones).
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 FEW_PHOTOS = 50  # below this, a warning: a model learns little from so few
-MAX_NAME_LENGTH = 64
-_NAME_RE = re.compile(r"^\w[\w.-]*$")
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 
 # Loss key -> label; the training module's --loss values.
 LOSSES = {
@@ -80,14 +78,9 @@ def allowed_losses(head: str | None) -> tuple[str, ...]:
 def check_name(name: str, models_dir: Path, runs_dir: Path, bundled: Iterable[str] = ()) -> Check:
     """A model name must be a safe file name; an existing model or run is reported."""
     check = Check()
-    if not name:
-        check.errors.append("Give the new model a name.")
-        return check
-    if len(name) > MAX_NAME_LENGTH:
-        check.errors.append(f"The name is too long (at most {MAX_NAME_LENGTH} characters).")
-    elif not _NAME_RE.match(name) or name.endswith(".") or name.split(".")[0].lower() in _RESERVED:
-        check.errors.append("Use letters, digits, '-', '_' and '.' in the name "
-                            "(it becomes a file name); start with a letter or digit.")
+    problem = model_name_problem(name)
+    if problem:
+        check.errors.append(problem)
         return check
     if (Path(runs_dir) / name).exists():
         check.errors.append(f"A past run is called {name}: resume or delete it in the list, "

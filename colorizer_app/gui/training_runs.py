@@ -130,7 +130,7 @@ def outcome(history: RunHistory, stop_requested: bool | None) -> tuple[str, str]
 
 def explain_failure(message: str) -> str:
     """The message, with a hint when the person can fix the cause."""
-    gray = re.search(r"and (\d+) grayscale", message)
+    gray = re.search(r"(\d+) grayscale", message)
     if "too few usable photos" in message and gray and int(gray.group(1)) > 0:
         return (message + "\nTraining learns color from color photos: black-and-white ones are left out. "
                 "Choose a folder of color photos like the ones you want to colorize.")

@@ -361,3 +361,100 @@ def test_loss_that_does_not_fit_the_starting_model_is_an_error(tmp_path, photos,
         train_main(tiny(tmp_path, photos, init=str(tiny_regression_model_json), loss="classification"))
     errors = [e for e in read_log(tmp_path / "run") if e["event"] == "error"]
     assert errors and "classification head" in errors[0]["message"]
+
+
+@pytest.mark.parametrize("flags, reason", [
+    (["--name", "albums/grandma"], "--name 'albums/grandma'"),
+    (["--name", "../escape"], "--name '../escape'"),
+    (["--batch-size", "0"], "--batch-size must be at least 1"),
+    (["--log-interval", "0"], "--log-interval must be at least 1"),
+    (["--time-budget-min", "-1"], "--time-budget-min must be at least 0"),
+    (["--crop", "0"], "--crop must be a multiple of 16, at least 32"),
+])
+def test_settings_that_cannot_work_are_refused_before_anything_starts(tmp_path, photos, capsys, flags, reason):
+    args = ["train", "--preset", "tiny", "--data", str(photos), "--name", "ok",
+            "--out-dir", str(tmp_path / "run"), *flags]
+    assert training_main(args) == 2
+    assert reason in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_validation_photos_must_not_be_the_training_photos(tmp_path, photos, capsys):
+    args = ["train", "--preset", "tiny", "--data", str(photos), "--val", str(photos / "."), "--name", "v"]
+    assert training_main(args) == 2
+    assert "--val must be other photos than --data" in capsys.readouterr().err
+
+
+def test_a_missing_folder_or_starting_model_is_named(tmp_path, photos):
+    with pytest.raises(SystemExit, match="--data .*nowhere: no such folder"):
+        train_main(tiny(tmp_path, tmp_path / "nowhere"))
+    with pytest.raises(SystemExit, match="cannot start from --init no-such-model: .*no model of that name"):
+        train_main(tiny(tmp_path / "b", photos, init="no-such-model"))
+    errors = [e for e in read_log(tmp_path / "b" / "run") if e["event"] == "error"]
+    assert errors and "no-such-model" in errors[0]["message"]  # the app shows the run as failed, and why
+
+
+def test_another_command_does_not_continue_a_run_of_the_same_name(tmp_path, photos):
+    train_main(tiny(tmp_path, photos, export=False, max_iters=2))
+    with pytest.raises(SystemExit, match="a run called tiny already exists.*--loss: 'classification' before, 'l1' now"):
+        train_main(tiny(tmp_path, photos, export=False, max_iters=4, loss="l1"))
+    assert not [e for e in read_log(tmp_path / "run") if e["event"] == "error"]  # that run is fine
+    train_main(tiny(tmp_path, photos, export=False, max_iters=4))  # a longer budget resumes it
+    assert [e["iter"] for e in read_log(tmp_path / "run") if e["event"] == "resume"] == [2]
+
+
+def test_ctrl_c_saves_a_checkpoint_first(tmp_path, photos):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "training", "train", "--preset", "tiny", "--data", str(photos), "--name", "c",
+           "--out-dir", str(run), "--init", "scratch", "--max-iters", "100000", "--ckpt-interval", "100000",
+           "--eval-interval", "100000", "--threads", "1", "--no-amp"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        for line in proc.stdout:
+            if '"event": "step"' in line and json.loads(line)["iter"] >= 3:
+                break
+        proc.send_signal(signal.SIGINT)
+        rest = proc.stdout.read()
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == 130
+    stopped = next(json.loads(line) for line in rest.splitlines() if '"event": "stopped"' in line)
+    import torch
+
+    assert torch.load(run / "ckpt.pt", weights_only=False)["iter_num"] == stopped["iter"] >= 3
+
+
+def test_a_fine_tuned_model_keeps_its_starting_models_chroma_gain(tmp_path, photos, tiny_model_json):
+    start = tmp_path / "start" / "vivid.json"
+    start.parent.mkdir()
+    meta = json.loads(tiny_model_json.read_text())
+    start.write_text(json.dumps({**meta, "name": "vivid", "weights": "vivid.safetensors",
+                                 "chroma_gain": 1.8, "chroma_gain_rule": "per-photo", "format_version": 2}))
+    shutil.copyfile(tiny_model_json.with_suffix(".safetensors"), start.with_suffix(".safetensors"))
+
+    exported = train_main(tiny(tmp_path, photos, init=str(start)))
+
+    model = json.loads(exported.read_text())
+    assert (model["chroma_gain"], model["chroma_gain_rule"]) == (1.8, "per-photo")
+    assert model["training"]["origin"]["init"] == "vivid"
+
+
+def test_exporting_a_run_again_says_how_it_was_made(tmp_path, photos):
+    first = json.loads(train_main(tiny(tmp_path, photos)).read_text())
+    assert training_main(["export", "--run", str(tmp_path / "run"), "--name", "again",
+                          "--to", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "again.json").read_text())
+    assert again["render_size"] == first["render_size"] == 128
+    assert again["description"] == first["description"]
+    assert again["training"]["photos"] == first["training"]["photos"] > 0
+    assert training_main(["export", "--run", str(tmp_path / "run"), "--name", "a/b"]) == 2
+    assert training_main(["export", "--run", str(tmp_path / "nope"), "--name", "x"]) == 1
+
+
+def test_the_color_prior_cache_tells_same_named_photos_apart():
+    from training.losses import prior_cache_key
+
+    blue, red = np.full((8, 8, 3), (40, 60, 200), np.uint8), np.full((8, 8, 3), (200, 40, 40), np.uint8)
+    assert prior_cache_key(["IMG_0001.jpg"], [blue], 10) != prior_cache_key(["IMG_0001.jpg"], [red], 10)
+    assert prior_cache_key(["IMG_0001.jpg"], [blue], 10) == prior_cache_key(["IMG_0001.jpg"], [blue.copy()], 10)
