@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import enum
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,13 +154,21 @@ def _walk(folder: Path, output_dir: Path, recursive: bool) -> list[Path]:
 
     The output folder is skipped when it lies inside the folder, so a second run
     does not colorize the first run's results. Hidden names include save_photo's
-    temporary files.
+    temporary files. Linked folders are followed (an archive often links its
+    boxes in), each real folder once, so a link back up cannot loop.
     """
     photos = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    seen = {os.path.realpath(folder)}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames
-                             if not d.startswith(".") and (here / d) != output_dir)
+        kept = []
+        for d in sorted(dirnames):
+            real = os.path.realpath(here / d)
+            if d.startswith(".") or (here / d) == output_dir or real in seen:
+                continue
+            seen.add(real)
+            kept.append(d)
+        dirnames[:] = kept
         if not recursive:
             dirnames.clear()
         photos.extend(here / name for name in sorted(filenames)
@@ -195,10 +204,15 @@ def _separate_collisions(items: list[BatchItem]) -> list[BatchItem]:
             src, out = items[i].source, items[i].output
             tag = src.suffix.lstrip(".").lower()
             renamed[i] = BatchItem(src, out.with_name(f"{out.stem}_{tag}{out.suffix}"))
-    keys = [_path_key(item.output) for item in renamed]
-    if len(set(keys)) != len(keys):
-        clash = next(item.output for item, key in zip(renamed, keys) if keys.count(key) > 1)
-        raise ValueError(f"several photos would be saved as {clash}; rename one of them")
+    # Still shared (a.jpg and a.JPG on a case-sensitive disk): number them.
+    taken: set[str] = set()
+    for i, item in enumerate(renamed):
+        out, n = item.output, 1
+        while _path_key(out) in taken:
+            n += 1
+            out = item.output.with_name(f"{item.output.stem}_{n}{item.output.suffix}")
+        taken.add(_path_key(out))
+        renamed[i] = BatchItem(item.source, out)
     return renamed
 
 
@@ -245,11 +259,12 @@ def run_batch(
     """
     report = BatchReport(total=len(items))
     start = time.monotonic()
+    folders: dict[Path, str | None] = {}  # output folder -> why it cannot be written, found once
     for index, item in enumerate(items):
         if should_cancel is not None and should_cancel():
             report.cancelled = True
             break
-        status = _run_one(item, colorize_fn, overwrite, report)
+        status = _run_one(item, colorize_fn, overwrite, report, folders)
         report.elapsed = time.monotonic() - start
         if on_progress is not None:
             on_progress(index + 1, len(items), item, status)
@@ -258,8 +273,14 @@ def run_batch(
 
 
 def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
-             report: BatchReport) -> ItemStatus:
+             report: BatchReport, folders: dict[Path, str | None]) -> ItemStatus:
     """Skip, colorize and save, or record the failure of one item."""
+    folder = item.output.parent
+    if folder not in folders:
+        folders[folder] = _folder_problem(folder)
+    if folders[folder]:  # found before colorizing: a read-only disk costs no network time
+        report.failed.append((item.source, folders[folder]))
+        return ItemStatus.FAILED
     if os.path.lexists(item.output):
         problem = _existing_output_problem(item.output, overwrite)
         if problem:
@@ -274,10 +295,6 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
         if colored.shape[:2] != photo.pixels.shape[:2]:
             raise ValueError(f"colorizing returned {colored.shape[1]}×{colored.shape[0]} pixels "
                              f"for a {photo.pixels.shape[1]}×{photo.pixels.shape[0]} photo")
-        try:
-            item.output.parent.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):
-            raise ValueError(f"cannot make the folder {item.output.parent}: a file is in the way") from None
         save_photo(item.output, colored, alpha=photo.alpha, exif=photo.exif,
                    icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=overwrite)
     except ImageReadError as e:
@@ -294,6 +311,19 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
         return ItemStatus.FAILED
     report.done += 1
     return ItemStatus.DONE
+
+
+def _folder_problem(folder: Path) -> str | None:
+    """Make an output folder; why photos cannot be written into it, or None."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except (FileExistsError, NotADirectoryError):
+        return f"cannot make the folder {folder}: a file is in the way"
+    except OSError as e:
+        return f"cannot write into {folder}: {e.strerror or e}"
+    return None
 
 
 def _existing_output_problem(output: Path, overwrite: bool) -> str | None:

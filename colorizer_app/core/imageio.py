@@ -180,6 +180,8 @@ def _check_readable_file(path: Path) -> None:
         raise ImageReadError(path, "it is a folder, not a photo")
     if not path.exists():
         raise ImageReadError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise ImageReadError(path, "the file is empty (0 bytes): an interrupted copy or download?")
 
 
 def _open_guarded(f: BinaryIO, path: Path) -> Image.Image:

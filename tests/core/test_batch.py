@@ -335,3 +335,26 @@ def test_a_batch_keeps_each_photos_resolution(tmp_path, gradient):
     report = run_batch(plan_batch([album], tmp_path / "OUT", fmt="tiff"), sepia)
     assert report.done == 1
     assert load_photo(tmp_path / "OUT" / "scan.tif").dpi == pytest.approx((600, 600))
+
+
+def test_linked_folders_are_followed_once_and_a_link_back_up_does_not_loop(tmp_path, gradient):
+    archive, box = tmp_path / "archive", tmp_path / "elsewhere" / "box1"
+    box.mkdir(parents=True)
+    archive.mkdir()
+    Image.fromarray(gradient(8, 8, 1)).save(archive / "a.jpg")
+    Image.fromarray(gradient(8, 8, 1)).save(box / "b.jpg")
+    (archive / "box1").symlink_to(box, target_is_directory=True)
+    (box / "back-up").symlink_to(archive, target_is_directory=True)
+    out = tmp_path / "OUT"
+    assert relative_outputs(plan_batch([archive], out), out) == ["a.jpg", "box1/b.jpg"]
+
+
+def test_names_that_differ_only_in_case_get_numbered_instead_of_stopping_the_batch(tmp_path, gradient):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(gradient(8, 8, 1)).save(folder / "a.jpg")
+    Image.fromarray(gradient(8, 8, 1)).save(folder / "a.JPG")
+    if len(list(folder.iterdir())) == 1:
+        pytest.skip("a case-insensitive file system holds one of them")
+    out = tmp_path / "OUT"
+    assert relative_outputs(plan_batch([folder], out), out) == ["a_jpg.JPG", "a_jpg_2.jpg"]

@@ -381,6 +381,12 @@ def test_not_an_image(tmp_path):
     _assert_read_error(path, "not an image")
 
 
+def test_empty_file(tmp_path):
+    path = tmp_path / "copying.jpg"
+    path.write_bytes(b"")
+    _assert_read_error(path, "empty (0 bytes)")
+
+
 def test_unsupported_format(tmp_path, gradient):
     path = tmp_path / "anim.gif"
     Image.fromarray(gradient(8, 8, 3)).save(path)
