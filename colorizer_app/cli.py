@@ -358,3 +358,7 @@ def _key_metric(meta: dict) -> str:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return f"{key} {value:.4g}"
     return ""
+
+
+if __name__ == "__main__":  # python -m colorizer_app.cli, as well as python -m colorizer_app
+    sys.exit(main())
