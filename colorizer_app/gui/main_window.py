@@ -32,8 +32,8 @@ from colorizer_app.gui.hint_keeper import HintKeeper
 from colorizer_app.gui.model_selector import ModelSelector
 from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo
 from colorizer_app.gui.savepaths import (
-    SAVE_FORMATS, default_format, format_for_filter, format_for_suffix, refuse_reason,
-    suggested_save_path, with_format_suffix,
+    SAVE_FORMATS, default_format, format_for_filter, refuse_reason, save_choice,
+    suggested_save_path,
 )
 from colorizer_app.gui.settings import AppSettings, RecentFolders
 from colorizer_app.gui.statusbar import StatusBar
@@ -804,11 +804,12 @@ class MainWindow(QMainWindow):
         dialog = self.make_save_dialog()
         if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
             return
-        fmt = format_for_filter(dialog.selectedNameFilter())
-        chosen = Path(dialog.selectedFiles()[0])
-        if format_for_suffix(chosen.suffix) is None:
-            chosen = with_format_suffix(chosen, fmt)
-        # The dialog already asked before replacing an existing file.
+        chosen, confirmed = save_choice(dialog.selectedFiles()[0], format_for_filter(dialog.selectedNameFilter()))
+        if chosen.exists() and not confirmed:
+            answer = QMessageBox.question(self, "Replace File?", f"{chosen.name} already exists in "
+                                          f"{chosen.parent}. Replace it with the colorized photo?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
         self.save_to(chosen, overwrite=chosen.exists())
 
     @Slot(str)

@@ -59,6 +59,16 @@ def with_format_suffix(chosen: str | os.PathLike, fmt: SaveFormat) -> Path:
     return chosen
 
 
+def save_choice(selected: str | os.PathLike, fmt: SaveFormat) -> tuple[Path, bool]:
+    """The file a Save dialog's choice names, and whether the dialog asked before
+    replacing it. It asked only about the name as typed: when the format's suffix
+    is added afterwards ("wedding.1951" -> "wedding.1951.jpg"), an existing file of
+    that name was never asked about."""
+    selected = Path(selected)
+    path = with_format_suffix(selected, fmt)
+    return path, path == selected and path.exists()
+
+
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     """True when ``a`` and ``b`` name the same file (links and case folding included)."""
     try:

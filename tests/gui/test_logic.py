@@ -11,7 +11,7 @@ from colorizer_app.gui.imageconv import array_to_qimage, scaled_size
 from colorizer_app.gui.model_selector import describe_entry, pick_model
 from colorizer_app.gui.photolist import list_photos, natural_key
 from colorizer_app.gui.savepaths import (
-    SAVE_FORMATS, default_format, format_for_filter, refuse_reason, suggested_save_path,
+    SAVE_FORMATS, default_format, format_for_filter, refuse_reason, save_choice, suggested_save_path,
     with_format_suffix,
 )
 from colorizer_app.gui.settings import AppSettings, RecentFolders
@@ -98,6 +98,13 @@ class TestSavePaths:
         assert refuse_reason(original, tmp_path / "link.jpg")
         assert refuse_reason(original, tmp_path / "photo.gif")
         assert refuse_reason(original, tmp_path / "photo_color.jpg") is None
+
+    def test_a_suffix_added_after_the_dialog_was_never_confirmed(self, tmp_path):
+        jpeg = SAVE_FORMATS[0]
+        (tmp_path / "wedding.1951.jpg").write_bytes(b"an original")
+        assert save_choice(tmp_path / "wedding.1951", jpeg) == (tmp_path / "wedding.1951.jpg", False)
+        assert save_choice(tmp_path / "wedding.1951.jpg", jpeg) == (tmp_path / "wedding.1951.jpg", True)
+        assert save_choice(tmp_path / "new", jpeg) == (tmp_path / "new.jpg", False)
 
     def test_suffix_follows_the_chosen_format(self):
         png = format_for_filter(SAVE_FORMATS[1].filter)
