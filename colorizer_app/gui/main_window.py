@@ -416,8 +416,9 @@ class MainWindow(QMainWindow):
             places = standard_places()  # somewhere familiar to start from: Pictures, else home
             self._tree.reveal(places[0][1] if places else str(Path.home()))
 
-    def open_folder(self, folder: str | os.PathLike) -> bool:
-        """Show ``folder``'s photos; the first becomes current. False if not a folder."""
+    def open_folder(self, folder: str | os.PathLike, select: str = "") -> bool:
+        """Show ``folder``'s photos; ``select`` (or the current photo, or the first)
+        becomes current. False if not a folder."""
         folder = os.path.abspath(os.fspath(folder))
         if not Path(folder).is_dir():
             self._status.show_error(f"Not a folder: {folder}")
@@ -434,7 +435,7 @@ class MainWindow(QMainWindow):
         self._hints.search_moved(self._grid.thumbnails.paths())
         if count == 0:
             self._close_photo(f"No photos in {Path(folder).name or folder}")
-        elif not self._grid.select_path(self._photo):
+        elif not self._grid.select_path(select or self._photo):
             self._grid.step(1)
         self._update_actions()
         return True
@@ -451,9 +452,8 @@ class MainWindow(QMainWindow):
             return False
         parent = str(Path(path).parent)
         if parent != self._folder:
-            self._photo = path  # open_folder then selects this one rather than the first
-            self.open_folder(parent)
-        if not self._grid.select_path(path):
+            self.open_folder(parent, select=path)  # selecting it shows it
+        if path != self._photo and not self._grid.select_path(path):  # not listed: show it anyway
             self._show_photo(path)
         return True
 

@@ -545,6 +545,21 @@ def test_color_hint_tool_colors_the_clicked_area_and_is_saved(qtbot, window, tmp
     assert np.abs(lab_ab(cleared.colorized, 24, 32) - red_ab).max() > 30
 
 
+def test_opening_a_photo_in_another_folder_shows_that_photo(qtbot, window, tmp_path, photo_factory):
+    """Open Photo and drag-and-drop, while another folder's photo is shown."""
+    first = photo_factory(tmp_path / "album1" / "a.png", 96, 64, seed=1)
+    photo_factory(tmp_path / "album2" / "a_first.png", 64, 64, seed=2)
+    wanted = photo_factory(tmp_path / "album2" / "b.png", 80, 48, seed=3)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(first))
+
+    result = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(wanted))
+
+    assert result.path == window.current_photo == str(wanted)
+    assert window.thumbnail_grid.current_path() == str(wanted)
+    assert window.windowTitle().startswith("b.png")
+    assert (result.colorized.width(), result.colorized.height()) == (80, 48)
+
+
 def test_color_hints_are_kept_for_the_next_session(qtbot, window, later_window, tmp_path, photo_factory):
     from PySide6.QtGui import QColor
 
