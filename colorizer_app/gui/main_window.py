@@ -407,6 +407,9 @@ class MainWindow(QMainWindow):
             return
         self._started = True
         self._grid.setFocus()  # arrow keys browse photos from the start
+        self._device_preference = self._settings.device  # the Settings dialog's choice, kept
+        if self._device_preference != "auto":
+            self._client.set_device_preference(self._device_preference)  # before torch picks one
         self._client.start()
         self._grid.thumbnails.loader.prune_disk_cache()
         last = self._settings.last_folder

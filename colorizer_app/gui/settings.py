@@ -160,6 +160,16 @@ class AppSettings:
     def saturation(self, value: float) -> None:
         self._settings.setValue("colorize/saturation", float(value))
 
+    @property
+    def device(self) -> str:
+        """Where colorizing runs: 'auto', 'cpu' or 'cuda:N' (the Settings dialog sets it)."""
+        value = str(self._settings.value("general/device", "auto") or "auto")
+        return value if value in ("auto", "cpu") or value.startswith("cuda:") else "auto"
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._settings.setValue("general/device", value)
+
     # Batch export ------------------------------------------------------------
     @property
     def export_folder(self) -> str:

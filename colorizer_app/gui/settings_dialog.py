@@ -40,13 +40,12 @@ class GeneralSettings:
 
     @property
     def device(self) -> str:
-        """'auto', 'cpu' or 'cuda:N'."""
-        value = str(self._settings.value("general/device", "auto") or "auto")
-        return value if value in ("auto", "cpu") or value.startswith("cuda:") else "auto"
+        """'auto', 'cpu' or 'cuda:N' (kept in AppSettings: the window starts on it)."""
+        return self.app.device
 
     @device.setter
     def device(self, value: str) -> None:
-        self._settings.setValue("general/device", value)
+        self.app.device = value
 
     @property
     def threads(self) -> int:

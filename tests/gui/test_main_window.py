@@ -665,3 +665,19 @@ def test_undo_removes_the_last_hint_only(qtbot, window, tmp_path, photo_factory)
     none_left = do_and_wait_for_result(qtbot, window, window._undo_hint_act.trigger)
     assert none_left.hints == () and not window._undo_hint_act.isEnabled()
     assert abs(lab_ab(none_left.colorized, 24, 32) - lab_ab(plain.colorized, 24, 32)).max() < 3
+
+
+def test_the_device_chosen_in_settings_is_used_from_the_next_start(qtbot, later_window, qsettings, tmp_path,
+                                                                    photo_factory):
+    import torch
+
+    from colorizer_app.gui.settings_dialog import GeneralSettings
+
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without a CUDA GPU")
+    GeneralSettings(qsettings).device = "cuda:0"  # chosen on a machine that had one
+    later = later_window()
+    photo = photo_factory(tmp_path / "album" / "scan.png", 64, 48)
+    with qtbot.wait_signal(later.client.failed, timeout=TIMEOUT) as blocker:
+        later.open_photo(photo)
+    assert "CUDA was asked for" in blocker.args[0]  # it tried the device chosen, and says why not
