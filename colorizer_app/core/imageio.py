@@ -710,6 +710,11 @@ def _create_temp(path: Path) -> tuple[Path, int]:
         except PermissionError:  # say which folder, not which temp name
             raise PermissionError(errno.EACCES, f"no permission to write in {path.parent}",
                                   str(path.parent)) from None
+        except FileNotFoundError:
+            raise FileNotFoundError(errno.ENOENT, f"the folder {path.parent} does not exist",
+                                    str(path.parent)) from None
+        except OSError as e:  # a read-only disk, a full one: the reason, and the folder
+            raise OSError(e.errno, f"{e.strerror or e} ({path.parent})", str(path.parent)) from None
 
 
 def _publish(temp: Path, path: Path, overwrite: bool) -> None:

@@ -236,6 +236,12 @@ class CompareView(QWidget):
     def colorized_pixmap(self) -> QPixmap | None:
         return self._colorized
 
+    @property
+    def empty_message(self) -> str:
+        """What the view says while it has no photo to show: why (the photo could not
+        be opened, it is loading), or else what to do."""
+        return self._note or self._empty_text
+
     def set_note(self, text: str) -> None:
         """A short line drawn over the photo ("Colorizing…", an error); '' clears it."""
         if text != self._note:
@@ -504,7 +510,8 @@ class CompareView(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)
         painter.setFont(font)
-        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._empty_text)
+        painter.drawText(self.rect().adjusted(24, 24, -24, -24),
+                         Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_message)
         painter.end()
 
     # Mouse and keys ------------------------------------------------------------

@@ -358,7 +358,9 @@ def _mtime(path) -> float:
 
 def _describe(exc: Exception, name: str, saving: bool = False) -> str:
     """One line for the status bar; core errors already name the file and the reason."""
-    if isinstance(exc, FileExistsError) and exc.strerror:
+    if isinstance(exc, FileNotFoundError) and not saving:
+        text = "the photo is no longer there (moved, renamed or deleted?)"
+    elif isinstance(exc, OSError) and exc.strerror:  # the reason, not Python's [Errno N] 'path'
         text = exc.strerror
     elif isinstance(exc, MemoryError):
         text = "not enough memory"

@@ -212,9 +212,24 @@ def test_unreadable_photo_shows_a_message(qtbot, window, photo_folder):
         window.open_photo(broken)
     assert "broken.jpg" in blocker.args[0]
     assert "broken.jpg" in window.status.currentMessage()
+    assert "broken.jpg" in window.compare_view.empty_message  # not "Open a folder, or drop photos here"
     assert window.isVisible()
     # The next photo still works.
     do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo_folder / "photo1.jpg"))
+
+
+def test_a_photo_gone_from_disk_and_a_missing_save_folder_are_said_plainly(qtbot, window, tmp_path,
+                                                                            photo_factory):
+    photo = photo_factory(tmp_path / "album" / "scan.png", 64, 48)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+    with qtbot.wait_signal(window.client.save_failed, timeout=TIMEOUT) as blocker:
+        window.save_to(tmp_path / "no-such-folder" / "scan_color.jpg")
+    assert "does not exist" in blocker.args[0] and ".tmp" not in blocker.args[0]
+
+    photo.unlink()  # moved away in a file manager while shown
+    with qtbot.wait_signal(window.client.failed, timeout=TIMEOUT) as blocker:
+        window.tune_panel.saturation = 1.3
+    assert "no longer there" in blocker.args[0] and "Errno" not in blocker.args[0]
 
 
 def test_drop_a_folder_or_a_photo(qtbot, window, photo_folder):
