@@ -174,6 +174,20 @@ class HintStore:
                 taken[path] = self._moved.pop(found)
         return taken
 
+    def release_missing(self, photos: dict[str, PhotoHints]) -> list[str]:
+        """Photos among `photos` that are no longer at their path (moved or renamed
+        while the app runs): from now on they are moved photos, found again by their
+        fingerprint like those missing when the file was read. Returns their paths;
+        the caller drops them from the photos it saves."""
+        gone = []
+        for photo, marks in photos.items():
+            known = self._fingerprints.get(photo)
+            if known is not None and marks and _stat_file(photo) is None:
+                self._moved[known.fingerprint] = (photo, list(marks))
+                del self._fingerprints[photo]
+                gone.append(photo)
+        return gone
+
     @property
     def moved(self) -> MovedPhotos:
         """The photos with hints that were not at their path when the file was read."""

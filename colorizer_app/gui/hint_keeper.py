@@ -14,9 +14,9 @@ class HintKeeper(QObject):
     """The hints of every photo, by path, each with the color the person picked.
 
     Every change is written to the hints file at once (``core.hintstore``). Hints of
-    photos that were moved or renamed since they were set come back when their new
-    folder is searched (``search_moved``, in the background) or the photo is opened
-    (``find_moved``).
+    photos that were moved or renamed since they were set (in an earlier session or
+    in this one) come back when their new folder is searched (``search_moved``, in
+    the background) or the photo is opened (``find_moved``).
 
     Signals:
         changed(): some photo's hints changed (set, undone, cleared, or back after a move).
@@ -80,10 +80,12 @@ class HintKeeper(QObject):
 
     def search_moved(self, paths: list[str]) -> None:
         """Look for moved photos among `paths` in the background (a newer search replaces it)."""
+        self._release_missing()
         self._search.search(paths, self._store.moved)
 
     def find_moved(self, photo: str) -> None:
         """Look at once whether `photo` is a moved photo (it is being opened)."""
+        self._release_missing()
         if photo not in self._marks:
             found = self._store.moved.match(photo)
             if found is not None:
@@ -92,6 +94,15 @@ class HintKeeper(QObject):
     def shutdown(self) -> None:
         """Stop a search under way (call before the app quits)."""
         self._search.shutdown()
+
+    def _release_missing(self) -> None:
+        """Photos renamed or moved since this session set or found their hints become
+        moved photos, to be found again where they are now (a stat per hinted photo)."""
+        gone = self._store.release_missing(self._marks)
+        for photo in gone:
+            del self._marks[photo]
+        if gone:
+            self._save()
 
     @Slot(object)
     def _take_moved(self, matches: dict[str, Fingerprint]) -> None:

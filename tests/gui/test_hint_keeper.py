@@ -50,3 +50,20 @@ def test_a_moved_photo_opened_before_the_search_gets_there_is_found_at_once(qtbo
     assert found.args[0] == {str(moved): str(photo)}
     assert [rgb for _, rgb in keeper.marks(str(moved))] == [(200, 20, 20)]
     keeper.shutdown()
+
+
+def test_a_photo_renamed_while_the_app_runs_keeps_its_hints(qtbot, tmp_path):
+    photo = tmp_path / "scan.png"
+    photo.write_bytes(b"photo a")
+    keeper = HintKeeper(tmp_path / "hints.json")
+    keeper.add(str(photo), 0.5, 0.5, (200, 20, 20))
+    renamed = tmp_path / "grandma-1931.png"
+    photo.rename(renamed)  # in a file manager, with the app open
+
+    with qtbot.waitSignal(keeper.moved_found, timeout=5000) as found:
+        keeper.search_moved([str(renamed)])  # the folder is listed again
+    assert found.args[0] == {str(renamed): str(photo)}
+    assert [rgb for _, rgb in keeper.marks(str(renamed))] == [(200, 20, 20)]
+    assert keeper.marks(str(photo)) == [] and list(keeper.first_colors()) == [str(renamed)]
+    assert list(HintStore(tmp_path / "hints.json").load()[0]) == [str(renamed)]
+    keeper.shutdown()
