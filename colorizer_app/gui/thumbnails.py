@@ -70,6 +70,12 @@ class LruCache:
             _, (_, old_cost) = self._items.popitem(last=False)
             self._total -= old_cost
 
+    def pop(self, key: Hashable) -> None:
+        """Forget ``key`` if it is cached."""
+        item = self._items.pop(key, None)
+        if item is not None:
+            self._total -= item[1]
+
     def clear(self) -> None:
         self._items.clear()
         self._total = 0
@@ -101,9 +107,10 @@ class ThumbnailStore:
     def folder(self) -> Path:
         return self._folder
 
-    def key(self, path: str | os.PathLike) -> str:
-        stat = os.stat(path)
-        text = f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{self._side}"
+    def key(self, path: str | os.PathLike, stamp: tuple[int, int] | None = None) -> str:
+        """The cache key of the file at ``path`` (its ``file_stamp``, if already taken)."""
+        size, mtime_ns = stamp or file_stamp(path)
+        text = f"{os.path.abspath(path)}|{size}|{mtime_ns}|{self._side}"
         return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
     def file_for(self, key: str) -> Path:
@@ -152,6 +159,12 @@ class ThumbnailStore:
         return deleted
 
 
+def file_stamp(path: str | os.PathLike) -> tuple[int, int]:
+    """(size, modification time in ns): what changes when a photo is retouched or replaced."""
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
 def make_thumbnail(path: str | os.PathLike, side: int = THUMBNAIL_SIDE) -> QImage:
     """Decode ``path`` at thumbnail size, EXIF orientation applied, in sRGB.
 
@@ -164,7 +177,11 @@ def make_thumbnail(path: str | os.PathLike, side: int = THUMBNAIL_SIDE) -> QImag
         reader.setScaledSize(size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     if image.isNull():
-        raise OSError(reader.errorString() or "cannot read the image")
+        # Qt refuses images over its allocation limit (256 MB decoded: a 12000 x 9000
+        # scan) and some TIFF layouts; the app's own reader opens those.
+        image = _thumbnail_via_core(path, side)
+        if image is None:
+            raise OSError(reader.errorString() or "cannot read the image")
     if max(image.width(), image.height()) > side:  # formats that ignore scaledSize
         image = image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
                              Qt.TransformationMode.SmoothTransformation)
@@ -181,14 +198,30 @@ def make_thumbnail(path: str | os.PathLike, side: int = THUMBNAIL_SIDE) -> QImag
     return image.convertToFormat(QImage.Format.Format_RGB32)
 
 
+def _thumbnail_via_core(path: str | os.PathLike, side: int) -> QImage | None:
+    """The thumbnail made from core.imageio's decode; None if that fails too."""
+    import cv2
+
+    from colorizer_app.core.imageio import load_photo
+    from colorizer_app.gui.imageconv import array_to_qimage, scaled_size
+
+    try:
+        pixels = load_photo(path).pixels
+    except Exception:  # noqa: BLE001 - Qt's reason is the one reported
+        return None
+    height, width = pixels.shape[:2]
+    return array_to_qimage(cv2.resize(pixels, scaled_size(width, height, side), interpolation=cv2.INTER_AREA))
+
+
 class _JobSignals(QObject):
     """Lives in the GUI thread; jobs emit through it (a QRunnable is no QObject).
 
     Signals:
-        done(str, QImage, str): path, thumbnail (null on error), error message.
+        done(str, QImage, str, object): path, thumbnail (null on error), error message,
+            the file's stamp when it was read (None if it could not be statted).
     """
 
-    done = Signal(str, QImage, str)
+    done = Signal(str, QImage, str, object)
 
 
 class _ThumbnailJob(QRunnable):
@@ -201,9 +234,10 @@ class _ThumbnailJob(QRunnable):
         self._signals = signals
 
     def run(self) -> None:
-        image, error = QImage(), ""
+        image, error, stamp = QImage(), "", None
         try:
-            key = self._store.key(self._path)
+            stamp = file_stamp(self._path)
+            key = self._store.key(self._path, stamp)
             cached = self._store.read(key)
             if cached is not None:
                 image = cached
@@ -212,7 +246,7 @@ class _ThumbnailJob(QRunnable):
                 self._store.write(key, image)
         except Exception as exc:  # any failure is one broken thumbnail, not a crash
             image, error = QImage(), str(exc) or type(exc).__name__
-        self._signals.done.emit(self._path, image, error)
+        self._signals.done.emit(self._path, image, error, stamp)
 
 
 class ThumbnailLoader(QObject):
@@ -240,6 +274,7 @@ class ThumbnailLoader(QObject):
         self._signals.done.connect(self._on_done)
         self._memory = LruCache(memory_bytes)
         self._errors: dict[str, str] = {}
+        self._stamps: dict[str, tuple[int, int] | None] = {}  # of each file as its thumbnail was made
         self._queued: dict[str, _ThumbnailJob] = {}  # not finished yet (queued or running)
         # Finished jobs stay referenced until no pool thread is active: `done` is
         # emitted from inside run(), so the job object may still be on that stack.
@@ -281,6 +316,22 @@ class ThumbnailLoader(QObject):
             if job is not None and self._pool.tryTake(job):
                 del self._queued[path]
 
+    def forget_changed(self, paths: Iterable[str]) -> None:
+        """Drop what is known of each of ``paths`` whose file changed since (retouched,
+        replaced, or still being copied when it failed), so it is made again when shown.
+        One stat per path that has a thumbnail or an error."""
+        for path in paths:
+            if path not in self._stamps:
+                continue
+            try:
+                now = file_stamp(path)
+            except OSError:
+                now = None
+            if now != self._stamps[path] or path in self._errors:
+                self._memory.pop(path)
+                self._errors.pop(path, None)
+                del self._stamps[path]
+
     def discard_all_except(self, keep: Callable[[str], bool]) -> None:
         self.discard([p for p in self._queued if not keep(p)])
 
@@ -290,8 +341,9 @@ class ThumbnailLoader(QObject):
         self._pool.waitForDone()
         self._finished.clear()
 
-    @Slot(str, QImage, str)
-    def _on_done(self, path: str, image: QImage, error: str) -> None:
+    @Slot(str, QImage, str, object)
+    def _on_done(self, path: str, image: QImage, error: str, stamp: tuple[int, int] | None) -> None:
+        self._stamps[path] = stamp
         job = self._queued.pop(path, None)
         if job is not None:
             self._finished.append(job)
@@ -330,8 +382,11 @@ class ThumbnailModel(QAbstractListModel):
         return self._folder
 
     def set_folder(self, folder: str | os.PathLike) -> None:
+        """List ``folder`` (again): photos changed on disk since get new thumbnails."""
         self._folder = os.fspath(folder)
-        self.set_paths([str(p) for p in list_photos(folder)])
+        paths = [str(p) for p in list_photos(folder)]
+        self._loader.forget_changed(paths)
+        self.set_paths(paths)
 
     def set_paths(self, paths: list[str]) -> None:
         self.beginResetModel()

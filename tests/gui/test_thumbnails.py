@@ -154,3 +154,42 @@ def test_photos_with_color_hints_get_a_dot_of_the_hint_color(qtbot, grid, photo_
     assert grid.badge(model.path_at(1)) == QColor(210, 30, 30) and grid.badge(model.path_at(0)) is None
     grid.set_badges({})
     qtbot.wait_until(lambda: red_pixels_per_tile() == [0, 0, 0])
+
+
+def _wait_for_thumbnail(qtbot, model, path):
+    qtbot.wait_until(lambda: model.loader.thumbnail(str(path)) is not None
+                     or model.loader.error(str(path)) is not None, timeout=10000)
+    return model.loader.thumbnail(str(path))
+
+
+def test_a_photo_changed_on_disk_gets_a_new_thumbnail_when_its_folder_is_listed_again(
+        qtbot, grid, tmp_path, photo_factory):
+    folder = tmp_path / "album"
+    photo = photo_factory(folder / "scan.jpg", 120, 60)
+    copying = folder / "copying.jpg"
+    copying.write_bytes(b"")  # listed while a copy has only just begun
+    grid.set_folder(str(folder))
+    model = grid.thumbnails
+    assert _wait_for_thumbnail(qtbot, model, photo).width() == 120
+    assert _wait_for_thumbnail(qtbot, model, copying) is None and model.loader.error(str(copying))
+
+    photo_factory(photo, 60, 120)  # retouched: cropped and turned in another program
+    photo_factory(copying, 90, 90)  # the copy finished
+    grid.set_folder(str(folder))
+
+    assert _wait_for_thumbnail(qtbot, model, photo).width() == 60
+    assert _wait_for_thumbnail(qtbot, model, copying).width() == 90
+
+
+@pytest.mark.qt_log_ignore("allocation limit")  # Qt says it refused: the fallback is what is tested
+def test_a_photo_too_large_for_qts_reader_still_gets_a_thumbnail(qapp, tmp_path, photo_factory):
+    from PySide6.QtGui import QImageReader
+
+    photo = photo_factory(tmp_path / "scan.png", 1200, 900)
+    limit = QImageReader.allocationLimit()
+    QImageReader.setAllocationLimit(1)  # MB: this photo is over it, as a 12000 x 9000 scan is over 256
+    try:
+        image = make_thumbnail(photo)
+    finally:
+        QImageReader.setAllocationLimit(limit)
+    assert (image.width(), image.height()) == (THUMBNAIL_SIDE, THUMBNAIL_SIDE * 3 // 4)
