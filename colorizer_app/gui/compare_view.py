@@ -222,6 +222,7 @@ class CompareView(QWidget):
         self._transform.set_image_size(0, 0)
         if message:
             self._empty_text = message
+        self.zoom_changed.emit(self.zoom)  # no photo: the read-out goes blank
         self.update()
 
     def has_photo(self) -> bool:
@@ -369,8 +370,13 @@ class CompareView(QWidget):
         return [QRectF(0, 0, w, h)]
 
     def _update_viewport(self) -> None:
+        """Fit the transform to the pane; say so when that changes the zoom (a resize
+        in Fit, side by side held to show the original)."""
+        before = self.zoom
         pane = self._panes()[0]
         self._transform.set_viewport_size(pane.width(), pane.height())
+        if self.zoom != before:
+            self.zoom_changed.emit(self.zoom)
 
     def _pane_point(self, pos: QPointF) -> tuple[float, float]:
         """``pos`` in the coordinates of the pane it falls in."""

@@ -211,6 +211,8 @@ class MainWindow(QMainWindow):
         self._reset_tune_act = action("Reset &Tuning", self._tune.reset,
                                       tip="Render size Auto (the model's own), saturation 1.0")
         self._about_act = action("&About Colorizer", self._about)
+        self._reload_act = action("Re&load Folder", self.reload_folder, QKeySequence.StandardKey.Refresh,
+                                  tip="List the folder again: photos added, renamed or changed elsewhere")
 
     def _create_menus(self) -> None:
         menu = self.menuBar().addMenu("&File")
@@ -238,6 +240,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self._next_act)
         menu.addAction(self._prev_act)
+        menu.addAction(self._reload_act)
 
         menu = self.menuBar().addMenu("&Colorize")
         menu.addAction(self._full_res_act)
@@ -442,6 +445,16 @@ class MainWindow(QMainWindow):
             self._grid.step(1)
         self._update_actions()
         return True
+
+    def reload_folder(self) -> bool:
+        """List the current folder again (F5): what other programs added, renamed, deleted
+        or retouched shows; the current photo stays current if it is still there."""
+        if not self._folder:
+            return False
+        if not Path(self._folder).is_dir():
+            self._status.show_error(f"The folder {self._folder} is no longer there")
+            return False
+        return self.open_folder(self._folder)
 
     def open_photo(self, path: str | os.PathLike) -> bool:
         """Open one photo: its folder is shown and the photo selected in it."""
@@ -889,7 +902,7 @@ class MainWindow(QMainWindow):
 
     @Slot(float)
     def _on_zoom_changed(self, zoom: float) -> None:
-        self._zoom_label.setText(f"Zoom {zoom * 100:.0f}%")
+        self._zoom_label.setText(f"Zoom {zoom * 100:.0f}%" if self._view.has_photo() else "")
 
     def _update_actions(self) -> None:
         has_photo = bool(self._photo)
@@ -897,6 +910,7 @@ class MainWindow(QMainWindow):
         self._save_act.setEnabled(has_photo and has_model)
         self._copy_act.setEnabled(has_photo and has_model)
         self._export_act.setEnabled(bool(self._folder) and has_model)
+        self._reload_act.setEnabled(bool(self._folder))
         self._settings_act.setEnabled(_settings_dialog_available())
         for act in (self._fit_act, self._actual_act, self._zoom_in_act, self._zoom_out_act, self._hint_act):
             act.setEnabled(has_photo)

@@ -696,3 +696,35 @@ def test_the_device_chosen_in_settings_is_used_from_the_next_start(qtbot, later_
     with qtbot.wait_signal(later.client.failed, timeout=TIMEOUT) as blocker:
         later.open_photo(photo)
     assert "CUDA was asked for" in blocker.args[0]  # it tried the device chosen, and says why not
+
+
+def test_the_zoom_read_out_follows_the_view(qtbot, window, tmp_path, photo_factory):
+    photo = photo_factory(tmp_path / "album" / "scan.png", 400, 300)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+
+    def read_out_matches():
+        assert window._zoom_label.text() == f"Zoom {window.compare_view.zoom * 100:.0f}%"
+
+    read_out_matches()
+    window.resize(window.width() + 300, window.height() + 200)  # Fit: the zoom changes with the window
+    qtbot.wait_until(read_out_matches)
+    (tmp_path / "empty").mkdir()
+    window.open_folder(tmp_path / "empty")
+    assert window._zoom_label.text() == ""
+
+
+def test_reload_lists_what_changed_in_the_folder_and_keeps_the_photo(qtbot, window, tmp_path, photo_factory):
+    folder = tmp_path / "album"
+    photo_factory(folder / "a.png", 64, 48, seed=1)
+    shown = photo_factory(folder / "b.png", 64, 48, seed=2)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(shown))
+    photo_factory(folder / "c.png", 64, 48, seed=3)  # copied in with a file manager
+    (folder / "a.png").rename(folder / "a-1931.png")
+
+    window._reload_act.trigger()  # F5
+
+    assert window.thumbnail_grid.thumbnails.paths() == [str(folder / n) for n in ("a-1931.png", "b.png", "c.png")]
+    assert window.current_photo == str(shown) and window.thumbnail_grid.current_path() == str(shown)
+    shutil.rmtree(folder)
+    assert not window.reload_folder()
+    assert "no longer there" in window.status.currentMessage()
