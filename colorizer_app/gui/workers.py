@@ -267,7 +267,12 @@ class ColorizeWorker(QObject):
         if self._device is None:
             from colorizer_app.core.device import describe_device, select_device
 
-            self._device = select_device(self._device_preference)
+            try:
+                self._device = select_device(self._device_preference)
+            except Exception:
+                # The status bar must not go on naming the device used before.
+                self.device_ready.emit(f"{self._device_preference} (not available)")
+                raise
             self.device_ready.emit(describe_device(self._device))
         return self._device
 

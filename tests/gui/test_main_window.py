@@ -696,6 +696,7 @@ def test_the_device_chosen_in_settings_is_used_from_the_next_start(qtbot, later_
     with qtbot.wait_signal(later.client.failed, timeout=TIMEOUT) as blocker:
         later.open_photo(photo)
     assert "CUDA was asked for" in blocker.args[0]  # it tried the device chosen, and says why not
+    assert later.status.device_text == "Device: cuda:0 (not available)"
 
 
 def test_the_zoom_read_out_follows_the_view(qtbot, window, tmp_path, photo_factory):
