@@ -630,7 +630,14 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_tree_folder(self, folder: str) -> None:
-        if os.path.abspath(folder) != self._folder:
+        if self._folder and not Path(self._folder).is_dir():
+            # The folder on show was deleted or moved, and the tree moved on to a
+            # neighbour by itself: say so rather than open (and remember) that one.
+            gone, self._folder = self._folder, ""
+            self._grid.thumbnails.set_paths([])
+            self._close_photo(f"The folder {Path(gone).name} is no longer there")
+            self._status.show_error(f"The folder {gone} is no longer there (deleted or moved?)")
+        elif os.path.abspath(folder) != self._folder:
             self.open_folder(folder)
 
     @Slot(str)

@@ -729,3 +729,17 @@ def test_reload_lists_what_changed_in_the_folder_and_keeps_the_photo(qtbot, wind
     shutil.rmtree(folder)
     assert not window.reload_folder()
     assert "no longer there" in window.status.currentMessage()
+
+
+def test_a_folder_deleted_while_listed_is_reported_not_swapped_for_its_neighbour(
+        qtbot, window, qsettings, tmp_path, photo_factory):
+    photo = photo_factory(tmp_path / "albums" / "1931" / "scan.png", 64, 48)
+    photo_factory(tmp_path / "albums" / "1932" / "other.png", 64, 48)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+
+    shutil.rmtree(tmp_path / "albums" / "1931")  # in a file manager, with the app open
+
+    qtbot.wait_until(lambda: "no longer there" in window.status.currentMessage(), timeout=TIMEOUT)
+    assert window.current_folder == "" and window.current_photo == ""
+    assert window.thumbnail_grid.thumbnails.rowCount() == 0
+    assert "1932" not in window.app_settings.last_folder
