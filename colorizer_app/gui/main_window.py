@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
         self._settings_act.setMenuRole(QAction.MenuRole.PreferencesRole)
         self._quit_act = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self._quit_act.setMenuRole(QAction.MenuRole.QuitRole)
-        self._refresh_models_act = action("&Reload Models", self.refresh_models, "F5",
+        self._refresh_models_act = action("&Reload Models", self.refresh_models,
                                           tip="Read the list of models again")
 
         self._next_act = action("&Next Photo", lambda: self._grid.step(1), "Alt+Right")
@@ -211,8 +211,8 @@ class MainWindow(QMainWindow):
         self._reset_tune_act = action("Reset &Tuning", self._tune.reset,
                                       tip="Render size Auto (the model's own), saturation 1.0")
         self._about_act = action("&About Colorizer", self._about)
-        self._reload_act = action("Re&load Folder", self.reload_folder, QKeySequence.StandardKey.Refresh,
-                                  tip="List the folder again: photos added, renamed or changed elsewhere")
+        self._reload_act = action("Re&load", self.reload, QKeySequence.StandardKey.Refresh,
+                                  tip="List the folder and the models again: what changed elsewhere shows")
 
     def _create_menus(self) -> None:
         menu = self.menuBar().addMenu("&File")
@@ -445,6 +445,11 @@ class MainWindow(QMainWindow):
             self._grid.step(1)
         self._update_actions()
         return True
+
+    def reload(self) -> None:
+        """F5: the folder's photos and the models, listed again."""
+        self.refresh_models()
+        self.reload_folder()
 
     def reload_folder(self) -> bool:
         """List the current folder again (F5): what other programs added, renamed, deleted
@@ -917,7 +922,6 @@ class MainWindow(QMainWindow):
         self._save_act.setEnabled(has_photo and has_model)
         self._copy_act.setEnabled(has_photo and has_model)
         self._export_act.setEnabled(bool(self._folder) and has_model)
-        self._reload_act.setEnabled(bool(self._folder))
         self._settings_act.setEnabled(_settings_dialog_available())
         for act in (self._fit_act, self._actual_act, self._zoom_in_act, self._zoom_out_act, self._hint_act):
             act.setEnabled(has_photo)

@@ -743,3 +743,14 @@ def test_a_folder_deleted_while_listed_is_reported_not_swapped_for_its_neighbour
     assert window.current_folder == "" and window.current_photo == ""
     assert window.thumbnail_grid.thumbnails.rowCount() == 0
     assert "1932" not in window.app_settings.last_folder
+
+
+def test_every_shortcut_belongs_to_one_action(window):
+    """Qt fires neither of two actions that share a shortcut ("Ambiguous shortcut overload")."""
+    from PySide6.QtGui import QAction
+
+    owners = {}
+    for act in window.findChildren(QAction):
+        for shortcut in act.shortcuts():
+            owners.setdefault(shortcut.toString(), []).append(act.text())
+    assert {key: names for key, names in owners.items() if len(names) > 1} == {}
