@@ -1,9 +1,9 @@
 """Training settings, and named presets that list only what they change."""
 
 from dataclasses import dataclass, fields
-from pathlib import Path
 
 from colorizer_app.core.modelfile import model_name_problem
+from colorizer_app.core.paths import folders_overlap
 
 LOSSES = ("classification", "l1", "huber", "gan")
 
@@ -81,8 +81,9 @@ class TrainConfig:
             return "--lr must be more than 0"
         if not (self.max_iters or self.epochs or self.time_budget_min):
             return "set --max-iters, --epochs or --time-budget-min"
-        if self.val and Path(self.val).resolve() == Path(self.data).resolve():
-            return "--val must be other photos than --data: a model is judged on photos it did not learn from"
+        if self.val and folders_overlap(self.val, self.data):
+            return ("--val must be other photos than --data, and neither folder inside the other "
+                    "(sub-folders are searched): a model is judged on photos it did not learn from")
         return None
 
 

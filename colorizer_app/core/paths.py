@@ -48,3 +48,10 @@ def user_hints_file() -> Path:
 def user_cache_dir() -> Path:
     override = os.environ.get("COLORIZER_DATA_DIR")
     return Path(override) / "cache" if override else Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR))
+
+
+def folders_overlap(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether one folder is the other or inside it (photos are found in sub-folders
+    too, so then some photos are in both)."""
+    a, b = Path(a).resolve(), Path(b).resolve()
+    return a == b or a in b.parents or b in a.parents

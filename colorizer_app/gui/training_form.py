@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from colorizer_app.core.modelfile import MAX_NAME_LENGTH, model_name_problem
+from colorizer_app.core.paths import folders_overlap
 from colorizer_app.gui.training_command import TrainRequest
 
 # What training/data.py's find_photos picks up (it also skips gray and unreadable ones).
@@ -110,9 +111,9 @@ def check_request(request: TrainRequest, head: str | None, photo_count: int | No
         val = Path(request.val)
         if not val.is_dir():
             check.errors.append(f"The validation folder {request.val} is not a folder.")
-        elif data is not None and val.resolve() == data.resolve():
-            check.errors.append("The validation folder must not be the training folder: "
-                                "choose another, or hold out a share of the photos.")
+        elif data is not None and folders_overlap(val, data):
+            check.errors.append("The validation photos must not be among the training photos "
+                                "(sub-folders count): choose another folder, or hold out a share of the photos.")
     if request.loss not in allowed_losses(head):
         if request.loss == "gan":
             check.errors.append("Adversarial fine-tuning starts from a trained model: "

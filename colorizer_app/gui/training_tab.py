@@ -339,10 +339,14 @@ class TrainingTab(QWidget):
         value = self._schedule_spin.value()
         start = self._current_start()
         general = self._general
+        def folder(edit: QLineEdit) -> str:  # absolute: the run starts in another folder than the app
+            text = edit.text().strip()
+            return os.path.abspath(os.path.expanduser(text)) if text else ""
+
         return TrainRequest(
-            data=self._data_edit.text().strip(), name=name,
+            data=folder(self._data_edit), name=name,
             init=start.init if start else "pretrained", loss=self._loss_combo.currentData(),
-            val=self._val_edit.text().strip() if self._val_combo.currentData() == "folder" else "",
+            val=folder(self._val_edit) if self._val_combo.currentData() == "folder" else "",
             val_fraction=self._val_percent.value() / 100,
             epochs=value if mode == "epochs" else 0.0, time_budget_min=value if mode == "time" else 0.0,
             crop=self._crop_spin.value(), batch_size=self._batch_spin.value(),
@@ -353,8 +357,11 @@ class TrainingTab(QWidget):
     def check(self) -> Check:
         start = self._current_start()
         bundled = [e.name for e in self._catalog.entries() if e.origin == "bundled"]
-        return check_request(self.request(), start.head if start else None, self._photo_count,
-                             self.models_dir, self._runs_dir, bundled)
+        check = check_request(self.request(), start.head if start else None, self._photo_count,
+                              self.models_dir, self._runs_dir, bundled)
+        if self._val_combo.currentData() == "folder" and not self._val_edit.text().strip():
+            check.errors.append("Choose the folder of validation photos, or hold out a share of the photos.")
+        return check
 
     def start(self, request: TrainRequest) -> bool:
         """Start a run as ``request`` says (the form's check is the caller's)."""

@@ -2,6 +2,7 @@
 Training form's checks, the runs list, the plot, and how the main window opens it."""
 
 import json
+import os
 
 import pytest
 from PySide6.QtGui import QAction
@@ -80,8 +81,13 @@ def test_the_form_checks_as_it_is_filled(qtbot, dialog, tmp_path, photo_factory,
     tab.set_form(init=str(catalog.default().json_path), name="bad/name")
     assert tab.request().loss == "gan" and "Use letters" in tab.check_text
     tab.set_form(name="family-album", val=str(album))
-    assert "must not be the training folder" in tab.check_text
+    assert "must not be among the training photos" in tab.check_text
+    tab.set_form(val="")
+    tab._val_combo.setCurrentIndex(tab._val_combo.findData("folder"))  # a folder of its own, not chosen yet
+    assert "Choose the folder of validation photos" in tab.check_text and not tab.start_button.isEnabled()
     tab.set_form(val="", epochs=3)
+    tab._data_edit.setText(os.path.relpath(album))  # typed relative to where the app was started
+    assert tab.request().data == str(album)  # the run starts elsewhere: it gets the absolute path
     request = tab.request()
     assert (request.epochs, request.time_budget_min, request.val) == (3.0, 0.0, "")
     assert tab.start_button.isEnabled()

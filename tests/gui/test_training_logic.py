@@ -222,7 +222,14 @@ class TestForm:
 
     def test_validation_folder_must_differ_from_the_photos(self, tmp_path):
         check = self.check(tmp_path, val=str(tmp_path / "photos" / "." ))
-        assert "must not be the training folder" in check.text()
+        assert "must not be among the training photos" in check.text()
+
+    def test_validation_photos_inside_the_photo_folder_are_refused_and_the_other_way_round(self, tmp_path):
+        (tmp_path / "photos" / "val").mkdir(parents=True)
+        inside = self.check(tmp_path, val=str(tmp_path / "photos" / "val"))
+        around = self.check(tmp_path, val=str(tmp_path))
+        assert "must not be among the training photos" in inside.text()
+        assert "must not be among the training photos" in around.text()
 
     def test_suggested_names_come_from_the_folder_and_are_numbered(self):
         taken = {"family-1950s", "family-1950s-2"}

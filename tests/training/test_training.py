@@ -379,8 +379,9 @@ def test_settings_that_cannot_work_are_refused_before_anything_starts(tmp_path, 
     assert not (tmp_path / "run").exists()
 
 
-def test_the_validation_photos_must_not_be_the_training_photos(tmp_path, photos, capsys):
-    args = ["train", "--preset", "tiny", "--data", str(photos), "--val", str(photos / "."), "--name", "v"]
+@pytest.mark.parametrize("val", [".", "sky"])  # the photo folder itself, and a folder in it
+def test_the_validation_photos_must_not_be_the_training_photos(tmp_path, photos, capsys, val):
+    args = ["train", "--preset", "tiny", "--data", str(photos), "--val", str(photos / val), "--name", "v"]
     assert training_main(args) == 2
     assert "--val must be other photos than --data" in capsys.readouterr().err
 
