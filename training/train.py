@@ -24,9 +24,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorizer_app.core import paths
+from colorizer_app.core import paths, runlock
 from colorizer_app.core.device import configure_runtime, select_device
 from colorizer_app.core.modelfile import ModelFileError, load_model, save_model
+from colorizer_app.core.runlock import RunLock
 from colorizer_app.models import UNetConfig, build_model
 from training import data as data_mod
 from training.config import TrainConfig
@@ -103,6 +104,15 @@ def init_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict, dict]:
 
 def main(cfg: TrainConfig) -> Path | None:
     """Train; return the exported model's JSON path (None if not exported / not the master)."""
+    locks: list[RunLock] = []
+    try:
+        return _train(cfg, locks)
+    finally:
+        for lock in locks:  # the OS would let go at exit; tests train many runs in one process
+            lock.release()
+
+
+def _train(cfg: TrainConfig, locks: list) -> Path | None:
     # -- distributed and device ---------------------------------------------------------
     ddp = int(os.environ.get("RANK", -1)) != -1
     if ddp:
@@ -133,6 +143,11 @@ def main(cfg: TrainConfig) -> Path | None:
     out_dir = Path(cfg.out_dir) if cfg.out_dir else paths.user_runs_dir() / cfg.name
     if master:
         out_dir.mkdir(parents=True, exist_ok=True)
+        lock = RunLock(out_dir)
+        if not lock.acquire():  # not logged: the log is the other process's
+            raise SystemExit(f"error: another process (pid {runlock.holder(out_dir)}) is training "
+                             f"{out_dir} now: wait for it or stop it, or choose another --name")
+        locks.append(lock)
     log = JsonLog(out_dir / "log.jsonl", enabled=master)
     say = data_mod.log if master else (lambda msg: None)
 

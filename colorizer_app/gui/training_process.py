@@ -29,11 +29,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
 
+from colorizer_app.core import runlock
 from colorizer_app.gui import training_pids as pids
 from colorizer_app.gui.training_command import project_root, training_command
 from colorizer_app.gui.training_events import JsonLineParser, RunHistory
 from colorizer_app.gui.training_runs import (
-    LOG_FILE, STDERR_FILE, LaunchRecord, explain_failure, file_size, outcome, stderr_tail,
+    LOG_FILE, STDERR_FILE, LaunchRecord, explain_failure, file_size, is_running, outcome, stderr_tail,
 )
 
 PROCESS_MARKER = "training"  # in the command line of every run we start
@@ -115,8 +116,9 @@ class TrainingProcess(QObject):
         assert self._state == "idle" or self._state in ENDS, f"already following ({self._state})"
         self._run_dir.mkdir(parents=True, exist_ok=True)
         previous = LaunchRecord.read(self._run_dir)
-        if previous and pids.process_alive(previous.pid, PROCESS_MARKER):
-            return self._refuse(f"{self.name} is already running (process {previous.pid}).")
+        if is_running(self._run_dir, previous):
+            pid = runlock.holder(self._run_dir) or (previous.pid if previous else 0)
+            return self._refuse(f"{self.name} is already running (process {pid}).")
         log_offset = file_size(self._run_dir / LOG_FILE)
         stderr_offset = file_size(self._run_dir / STDERR_FILE)
 
@@ -134,8 +136,10 @@ class TrainingProcess(QObject):
         """Follow a run started earlier (from another dialog or session) that is still
         going. False if the run folder has no live process."""
         launch = LaunchRecord.read(self._run_dir)
-        if launch is None or not pids.process_alive(launch.pid, PROCESS_MARKER):
+        if launch is None or not is_running(self._run_dir, launch):
             return False
+        if runlock.holder(self._run_dir) not in (None, launch.pid):
+            return False  # trained by a process this app did not start (a terminal): not ours to steer
         self._launch = launch
         self._follow("paused" if pids.process_paused(launch.pid) else "running")
         return True

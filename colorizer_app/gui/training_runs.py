@@ -5,7 +5,9 @@ ckpt.pt, best.json, previews/, log.jsonl. The app adds two files when it starts 
 run: launch.json (the command, the process id, where this start's log and stderr
 begin, whether the person asked it to stop) and stderr.log (the process's
 human-readable output, appended on every start). Runs started from a terminal
-have neither; they are listed too, from their log.
+have neither; they are listed too, from their log. The training process holds the
+folder's run.lock while it trains (core.runlock): that, not a process id, says a
+run is running.
 """
 
 import json
@@ -16,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from colorizer_app.core import runlock
 from colorizer_app.gui.training_command import args_from_config
 from colorizer_app.gui.training_events import RunHistory, read_events
 from colorizer_app.gui.training_pids import process_alive
@@ -102,7 +105,7 @@ def read_run(folder: Path) -> RunInfo:
     data = history.config.get("data", "") or _arg(launch.args if launch else [], "--data")
     info = RunInfo(folder.name, folder, "", started, data, history.best or _best_metrics(folder),
                    history.exported, "", (folder / CKPT_FILE).exists(), launch)
-    if launch and process_alive(launch.pid, marker="training"):
+    if is_running(folder, launch):
         info.status = "running"
     elif launch:
         latest = RunHistory().add_all(read_events(log, launch.log_offset))
@@ -153,10 +156,25 @@ def delete_run(folder: Path, runs_dir: Path) -> None:
     folder, runs_dir = Path(folder).resolve(), Path(runs_dir).resolve()
     if folder.parent != runs_dir:
         raise ValueError(f"{folder} is not a run folder in {runs_dir}")
-    launch = LaunchRecord.read(folder)
-    if launch and process_alive(launch.pid, marker="training"):
+    if is_running(folder, LaunchRecord.read(folder)):
         raise RuntimeError(f"{folder.name} is still running: stop it first")
     shutil.rmtree(folder)
+
+
+def is_running(folder: Path, launch: LaunchRecord | None) -> bool:
+    """Whether a process trains the run now: one holds its lock (core.runlock; also a
+    run started from a terminal), or the app started it a moment ago and it has not
+    taken the lock yet. A recycled process id is not taken for the run: once this
+    start took the lock, only the lock counts."""
+    if runlock.holder(folder) is not None:
+        return True
+    if launch is None or not process_alive(launch.pid, marker="training"):
+        return False
+    try:
+        taken = (Path(folder) / runlock.LOCK_FILE).stat().st_mtime
+    except OSError:
+        return True  # not taken yet (or a run from before locks)
+    return taken < launch.started  # the lock file is an earlier start's
 
 
 def stderr_tail(run_dir: Path, offset: int = 0, lines: int = 12) -> str:

@@ -313,6 +313,40 @@ class TestRuns:
         delete_run(folder, tmp_path)
         assert not folder.exists()
 
+    def test_a_run_trained_from_a_terminal_is_running_and_cannot_be_resumed_or_deleted(self, tmp_path):
+        from colorizer_app.core.runlock import RunLock
+
+        folder = write_run(tmp_path, "cli", started())  # no launch record: not started by the app
+        lock = RunLock(folder)
+        assert lock.acquire()  # as that training process holds it
+        try:
+            info = read_run(folder)
+            assert info.status == "running" and not info.resumable
+            with pytest.raises(RuntimeError, match="still running"):
+                delete_run(folder, tmp_path)
+        finally:
+            lock.release()
+        assert read_run(folder).status == "stopped"
+
+    def test_a_recycled_process_id_is_not_taken_for_the_run(self, tmp_path):
+        """After a reboot another training process may have the id launch.json recorded."""
+        from colorizer_app.core.runlock import RunLock
+
+        folder = write_run(tmp_path, "old", started() + [{"event": "finished"}, {"event": "exported", "model": "/m"}])
+        LaunchRecord(["train"], pid=0, started=1000.0).write(folder)
+        lock = RunLock(folder)
+        assert lock.acquire()  # this start took the lock (after it was launched), and ended
+        lock.release()
+        stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "training"])
+        try:
+            LaunchRecord(["train"], pid=stranger.pid, started=1000.0).write(folder)
+            assert read_run(folder).status == "finished"
+            delete_run(folder, tmp_path)
+        finally:
+            stranger.kill()
+            stranger.wait()
+        assert not folder.exists()
+
     def test_delete_refuses_folders_outside_the_runs_folder(self, tmp_path):
         outside = tmp_path / "elsewhere"
         outside.mkdir()

@@ -459,3 +459,18 @@ def test_the_color_prior_cache_tells_same_named_photos_apart():
     blue, red = np.full((8, 8, 3), (40, 60, 200), np.uint8), np.full((8, 8, 3), (200, 40, 40), np.uint8)
     assert prior_cache_key(["IMG_0001.jpg"], [blue], 10) != prior_cache_key(["IMG_0001.jpg"], [red], 10)
     assert prior_cache_key(["IMG_0001.jpg"], [blue], 10) == prior_cache_key(["IMG_0001.jpg"], [blue.copy()], 10)
+
+
+def test_a_run_another_process_is_training_is_not_trained_twice(tmp_path, photos):
+    from colorizer_app.core.runlock import RunLock
+
+    (tmp_path / "run").mkdir()
+    other = RunLock(tmp_path / "run")  # as the process started from a terminal holds it
+    assert other.acquire()
+    try:
+        with pytest.raises(SystemExit, match=f"another process \\(pid {os.getpid()}\\) is training"):
+            train_main(tiny(tmp_path, photos, export=False))
+    finally:
+        other.release()
+    assert not (tmp_path / "run" / "log.jsonl").exists()  # nothing written into the other run
+    train_main(tiny(tmp_path, photos, export=False))  # once it has ended, the run is free
