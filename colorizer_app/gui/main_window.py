@@ -15,7 +15,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QFileSystemWatcher, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QAction, QActionGroup, QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QKeySequence, QPalette,
     QPixmap,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QStyle, QToolBar, QToolButton, QVBoxLayout, QWidget,
 )
 
-from colorizer_app.core.paths import user_hints_file
+from colorizer_app.core.paths import user_hints_file, user_models_dir
 from colorizer_app.gui.browser import FolderTree, ThumbnailGrid, standard_places
 from colorizer_app.gui.compare_view import CompareView, ViewMode
 from colorizer_app.gui.hint_keeper import HintKeeper
@@ -45,6 +45,13 @@ from colorizer_app.gui.workers import ColorizeResult, InferenceClient, PhotoLoad
 SETTINGS_DIALOG_MODULE = "colorizer_app.gui.settings_dialog"
 _TUNE_THROTTLE_MS = 250
 _PREVIEW_MIN, _PREVIEW_MAX = 1024, 2560
+
+
+def _file_time(path) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
 
 
 def _settings_dialog_available() -> bool:
@@ -86,6 +93,7 @@ class MainWindow(QMainWindow):
         self._result: ColorizeResult | None = None
         self._original_key = 0
         self._models_known = False
+        self._model_stamps: dict[str, float] = {}  # each listed model's JSON time: a retrained one colors again
         self._device_text = ""
         self._started = False
         self._batch_dialog = None
@@ -414,6 +422,7 @@ class MainWindow(QMainWindow):
         if self._device_preference != "auto":
             self._client.set_device_preference(self._device_preference)  # before torch picks one
         self._client.start()
+        self._watch_models_folder()
         self._grid.thumbnails.loader.prune_disk_cache()
         last = self._settings.last_folder
         if not self._folder and last and Path(last).is_dir():
@@ -445,6 +454,22 @@ class MainWindow(QMainWindow):
             self._grid.step(1)
         self._update_actions()
         return True
+
+    def _watch_models_folder(self) -> None:
+        """A model exported while the app runs (by a run started from a terminal, or
+        one left running from an earlier session) appears without a restart; one
+        retrained under the same name colors the photo again."""
+        folder = self._catalog.user_dir if self._catalog is not None else user_models_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return
+        self._models_timer = QTimer(self)
+        self._models_timer.setSingleShot(True)
+        self._models_timer.setInterval(500)  # a model is two files: list once both are there
+        self._models_timer.timeout.connect(self.refresh_models)
+        self._models_watcher = QFileSystemWatcher([str(folder)], self)
+        self._models_watcher.directoryChanged.connect(lambda _: self._models_timer.start())
 
     def reload(self) -> None:
         """F5: the folder's photos and the models, listed again."""
@@ -749,7 +774,11 @@ class MainWindow(QMainWindow):
         first = not self._models_known
         self._models_known = True
         before = self._models.current_model()
+        stamps, self._model_stamps = self._model_stamps, {e.name: _file_time(e.json_path) for e in entries}
         self._models.set_entries(entries, preferred=before or self._settings.model, default=default)
+        if (before and self._models.current_model() == before and before in stamps
+                and stamps[before] != self._model_stamps.get(before)):
+            self._request_colorize()  # retrained under the same name: its colors changed
         if not self._models.current_model():
             self._status.show_error("No usable model found: reinstall Colorizer, or train one in Settings")
         self._status.set_model(self._result.model if self._result else self._models.current_model())

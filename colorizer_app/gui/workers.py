@@ -235,11 +235,11 @@ class ColorizeWorker(QObject):
             if reason:
                 raise ValueError(reason)
             self._load_photo(request.path)
+            model = self._model(request.model)  # loaded again if its file changed (retrained)
             key = (request.path, request.model, request.render_size, request.saturation, request.hints)
-            if self._full_key == key + (self._photo_key,):
+            if self._full_key == self._full_key_for(*key):
                 result = self._full_result
             else:
-                model = self._model(request.model)
                 result = self._run(self._photo.pixels, model, request.render_size, request.saturation,
                                    request.hints)
                 self._remember_full(*key, result)
@@ -349,8 +349,14 @@ class ColorizeWorker(QObject):
         return colorize(pixels, model, render_size=render_size, saturation=saturation,  # 0: Auto
                         hints=list(hints))
 
+    def _full_key_for(self, path, model, render_size, saturation, hints) -> tuple:
+        """What a full-resolution result depends on: the photo's file and the model's
+        too (a model retrained under the same name colors differently)."""
+        model_stamp = self._models[model][0] if model in self._models else None
+        return (path, model, model_stamp, render_size, saturation, hints, self._photo_key)
+
     def _remember_full(self, path, model, render_size, saturation, hints, result) -> None:
-        self._full_key = (path, model, render_size, saturation, hints, self._photo_key)
+        self._full_key = self._full_key_for(path, model, render_size, saturation, hints)
         self._full_result = result
 
 

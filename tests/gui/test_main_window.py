@@ -754,3 +754,61 @@ def test_every_shortcut_belongs_to_one_action(window):
         for shortcut in act.shortcuts():
             owners.setdefault(shortcut.toString(), []).append(act.text())
     assert {key: names for key, names in owners.items() if len(names) > 1} == {}
+
+
+def test_a_model_retrained_under_its_name_while_the_app_runs_colors_the_photo_again(
+        qtbot, window, catalog, tmp_path, photo_factory):
+    """Training exports into the models folder (a run left going, or from a terminal);
+    the window notices without F5 and neither the view nor Save keeps the old colors."""
+    import torch
+
+    from colorizer_app.core.modelfile import save_model
+    from colorizer_app.models import UNetConfig, build_model
+
+    photo = photo_factory(tmp_path / "album" / "scan.png", 64, 48)
+    before = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+    with qtbot.wait_signal(window.save_finished, timeout=TIMEOUT):
+        window.save_to(tmp_path / "before.png")
+    assert window.current_result.model == "tiny-test"
+
+    torch.manual_seed(5)
+    net = build_model(UNetConfig(head="classification", decoder_chs=(32, 24, 16)))
+    with torch.no_grad():
+        net.head[-1].weight.mul_(20.0)
+
+    with qtbot.wait_signal(window.result_shown, timeout=TIMEOUT) as blocker:
+        save_model(net, catalog.user_dir / "tiny-test.json", {"render_size": 128})  # yours replaces the bundled
+    after = blocker.args[0]
+    assert after.model == "tiny-test" and after.colorized != before.colorized
+    with qtbot.wait_signal(window.save_finished, timeout=TIMEOUT):
+        window.save_to(tmp_path / "after.png")
+    assert digest(tmp_path / "after.png") != digest(tmp_path / "before.png")
+
+
+def test_save_never_reuses_a_result_of_the_model_file_it_replaced(qapp, catalog, tmp_path, photo_factory):
+    """The worker keeps the last full-size result for Save; a model retrained under the
+    same name since must not be served from it (the window may not have colored again yet)."""
+    import torch
+
+    from colorizer_app.core.modelfile import save_model
+    from colorizer_app.gui.workers import ColorizeRequest, ColorizeWorker, SaveRequest
+    from colorizer_app.models import UNetConfig, build_model
+
+    worker = ColorizeWorker(catalog)  # used on this thread, as the inference thread uses it
+    photo = photo_factory(tmp_path / "scan.png", 64, 48)
+    shown, saved = [], []
+    worker.finished.connect(shown.append)
+    worker.saved.connect(saved.append)
+    worker.colorize(ColorizeRequest(seq=worker.sequencer.next(), path=str(photo), model="tiny-test"))
+    assert shown and shown[0].full_resolution
+    worker.save(SaveRequest(path=str(photo), out_path=str(tmp_path / "before.png"), model="tiny-test"))
+
+    torch.manual_seed(5)
+    net = build_model(UNetConfig(head="classification", decoder_chs=(32, 24, 16)))
+    with torch.no_grad():
+        net.head[-1].weight.mul_(20.0)
+    save_model(net, catalog.user_dir / "tiny-test.json", {"render_size": 128})
+    worker.save(SaveRequest(path=str(photo), out_path=str(tmp_path / "after.png"), model="tiny-test"))
+
+    assert len(saved) == 2
+    assert digest(tmp_path / "after.png") != digest(tmp_path / "before.png")
