@@ -51,7 +51,7 @@ class PhotoSet:
             counts[g] = counts.get(g, 0) + 1
         top = ", ".join(f"{g} {n}" for g, n in sorted(counts.items(), key=lambda kv: -kv[1])[:8])
         return (
-            f"{len(self)} photos ({top}); skipped {self.skipped_broken} unreadable, "
+            f"{len(self)} photos{f' ({top})' if top else ''}; skipped {self.skipped_broken} unreadable, "
             f"{self.skipped_gray} grayscale and {self.skipped_small} too small"
         )
 

@@ -779,6 +779,9 @@ class MainWindow(QMainWindow):
         if (before and self._models.current_model() == before and before in stamps
                 and stamps[before] != self._model_stamps.get(before)):
             self._request_colorize()  # retrained under the same name: its colors changed
+        arrived = [e.name for e in entries if e.usable and e.name not in stamps]
+        if stamps and arrived:  # a run that finished while nobody watched says so here
+            self._status.show_info(f"New model: {', '.join(arrived)} (choose it in the model list)", 15000)
         if not self._models.current_model():
             self._status.show_error("No usable model found: reinstall Colorizer, or train one in Settings")
         self._status.set_model(self._result.model if self._result else self._models.current_model())

@@ -140,7 +140,9 @@ def suggest_name(folder: str, taken: Callable[[str], bool]) -> str:
     """A model name from a photo folder's name ("Family 1950s" -> "family-1950s"),
     numbered when ``taken``."""
     base = re.sub(r"[^\w.-]+", "-", Path(folder).name.strip().lower()).strip("-.") or "my-model"
-    base = base[:MAX_NAME_LENGTH - 4]
+    base = base[:MAX_NAME_LENGTH - 10]
+    if model_name_problem(base):  # a folder called "con" (Windows keeps that name) or "_x"
+        base = f"model-{base}".strip("-.")
     name, n = base, 2
     while taken(name):
         name = f"{base}-{n}"

@@ -112,6 +112,7 @@ def read_run(folder: Path) -> RunInfo:
         info.status, info.error = outcome(latest, launch.stop_requested)
     else:
         info.status, info.error = outcome(history, None)
+    info.error = explain_failure(info.error)  # the same words as when it failed in front of you
     return info
 
 

@@ -784,6 +784,10 @@ def test_a_model_retrained_under_its_name_while_the_app_runs_colors_the_photo_ag
         window.save_to(tmp_path / "after.png")
     assert digest(tmp_path / "after.png") != digest(tmp_path / "before.png")
 
+    save_model(net, catalog.user_dir / "family-1950s.json", {"render_size": 128})  # another run finished
+    qtbot.wait_until(lambda: "family-1950s" in window.model_selector.names(), timeout=TIMEOUT)
+    assert "New model: family-1950s" in window.status.currentMessage()
+
 
 def test_save_never_reuses_a_result_of_the_model_file_it_replaced(qapp, catalog, tmp_path, photo_factory):
     """The worker keeps the last full-size result for Save; a model retrained under the

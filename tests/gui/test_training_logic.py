@@ -235,6 +235,7 @@ class TestForm:
         taken = {"family-1950s", "family-1950s-2"}
         assert suggest_name("/x/Family 1950s", taken.__contains__) == "family-1950s-3"
         assert suggest_name("/", taken.__contains__) == "my-model"
+        assert suggest_name("/photos/con", taken.__contains__) == "model-con"  # a name the form refuses
 
     def test_count_photos_recursively_by_suffix(self, tmp_path):
         for rel in ("a.jpg", "b.PNG", "sub/c.tiff", "sub/deeper/d.webp", ".hidden.jpg", "notes.txt", "sub/e.gif"):
@@ -283,6 +284,13 @@ class TestRuns:
         assert not done.resumable and runs[1].resumable and runs[2].resumable
         assert runs[2].error == "the training process ended unexpectedly"
         assert runs[3].error.startswith("too few usable photos")
+
+    def test_a_failed_run_in_the_list_says_what_to_do_as_the_live_view_does(self, tmp_path):
+        write_run(tmp_path, "gray", [{"event": "error", "message": "too few usable photos in /scans: 0 photos; "
+                                      "skipped 0 unreadable, 40 grayscale and 0 too small"}],
+                  LaunchRecord(["train"], pid=0, started=1.0), ckpt=False)
+        [run] = list_runs(tmp_path)
+        assert "Training learns color from color photos" in run.error
 
     def test_the_latest_start_decides_the_status(self, tmp_path):
         events = started() + [{"event": "finished"}, {"event": "exported", "model": "/m/x.json"}]
