@@ -141,7 +141,11 @@ class TrainingProcess(QObject):
         if runlock.holder(self._run_dir) not in (None, launch.pid):
             return False  # trained by a process this app did not start (a terminal): not ours to steer
         self._launch = launch
-        self._follow("paused" if pids.process_paused(launch.pid) else "running")
+        if launch.stop_requested:  # Stop was pressed, in a dialog since closed: it is still saving
+            self._stop_sent_at = time.monotonic()
+            self._follow("stopping")
+        else:
+            self._follow("paused" if pids.process_paused(launch.pid) else "running")
         return True
 
     def pause(self) -> bool:

@@ -355,6 +355,22 @@ class TestRuns:
             stranger.wait()
         assert not folder.exists()
 
+    def test_a_run_asked_to_stop_is_shown_stopping_when_found_again(self, qapp, tmp_path):
+        """Stop, close Settings, open it again at once: the run is saving its checkpoint."""
+        from colorizer_app.gui.training_process import TrainingProcess
+
+        sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "training"])
+        try:
+            folder = write_run(tmp_path, "stopping", started(),
+                               LaunchRecord(["train"], pid=sleeper.pid, started=1.0, stop_requested=True))
+            process = TrainingProcess(folder)
+            assert process.attach()
+            assert process.state == "stopping"
+            process.detach()
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+
     def test_delete_refuses_folders_outside_the_runs_folder(self, tmp_path):
         outside = tmp_path / "elsewhere"
         outside.mkdir()
