@@ -243,6 +243,7 @@ class RunView(QWidget):
     @Slot(str)
     def _on_state(self, state: str) -> None:
         self._state = state
+        renewed = self._process is not None and self._history is not self._process.history
         if self._process is not None:
             self._history = self._process.history
         text = STATE_TEXT.get(state, state)
@@ -250,7 +251,10 @@ class RunView(QWidget):
             text = f"Finished: model {Path(self._history.exported).stem} is in your models folder"
         self._state_label.setText(text)
         self._update_buttons()
-        self._refresh_stats()
+        if renewed:  # a (re)start read the run's earlier curves: show them while it loads its photos
+            self._refresh()
+        else:
+            self._refresh_stats()
 
     @Slot(str, str)
     def _on_ended(self, status: str, message: str) -> None:

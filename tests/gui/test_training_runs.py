@@ -210,6 +210,8 @@ def test_pause_stop_and_resume_a_run_from_its_checkpoint(qtbot, dialogs, photos)
         qtbot.mouseClick(tab.resume_button, Qt.MouseButton.LeftButton)
         resumed = tab.process
         assert resumed is not process
+        # While the resumed process still loads its photos, the curves so far stay on show.
+        assert tab.view.loss_plot.point_count() >= stopped_at
     qtbot.waitUntil(lambda: resumed.state == "finished", timeout=TIMEOUT)
 
     history = resumed.history
