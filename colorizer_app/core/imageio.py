@@ -42,6 +42,8 @@ import cv2
 import numpy as np
 from PIL import Image, TiffImagePlugin, TiffTags, UnidentifiedImageError
 
+from colorizer_app import __version__
+
 __all__ = [
     "MAX_PIXELS",
     "READ_EXTENSIONS",
@@ -488,14 +490,8 @@ def _exif_for_output(raw: bytes | None) -> Image.Exif:
         except Exception as e:  # noqa: BLE001 - malformed EXIF raises anything
             _log.warning("Dropping unreadable EXIF data: %s", e)
             exif = Image.Exif()
-    exif[_SOFTWARE_TAG] = _software()
+    exif[_SOFTWARE_TAG] = f"{SOFTWARE} {__version__}"
     return exif
-
-
-def _software() -> str:
-    from colorizer_app import __version__
-
-    return f"{SOFTWARE} {__version__}"
 
 
 def written_by_colorizer(path: Path | str) -> bool:
