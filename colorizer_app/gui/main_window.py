@@ -40,18 +40,11 @@ from colorizer_app.gui.statusbar import StatusBar
 from colorizer_app.gui.throttle import Throttle
 from colorizer_app.gui.thumbnails import ThumbnailLoader
 from colorizer_app.gui.tune_panel import TunePanel
-from colorizer_app.gui.workers import ColorizeResult, InferenceClient, PhotoLoaded, SaveRequest
+from colorizer_app.gui.workers import ColorizeResult, InferenceClient, PhotoLoaded, SaveRequest, file_time
 
 SETTINGS_DIALOG_MODULE = "colorizer_app.gui.settings_dialog"
 _TUNE_THROTTLE_MS = 250
 _PREVIEW_MIN, _PREVIEW_MAX = 1024, 2560
-
-
-def _file_time(path) -> float:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return 0.0
 
 
 def _settings_dialog_available() -> bool:
@@ -774,7 +767,7 @@ class MainWindow(QMainWindow):
         first = not self._models_known
         self._models_known = True
         before = self._models.current_model()
-        stamps, self._model_stamps = self._model_stamps, {e.name: _file_time(e.json_path) for e in entries}
+        stamps, self._model_stamps = self._model_stamps, {e.name: file_time(e.json_path) for e in entries}
         self._models.set_entries(entries, preferred=before or self._settings.model, default=default)
         if (before and self._models.current_model() == before and before in stamps
                 and stamps[before] != self._model_stamps.get(before)):

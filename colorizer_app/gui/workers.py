@@ -286,7 +286,7 @@ class ColorizeWorker(QObject):
             raise ValueError(exc.args[0] if exc.args else f"no model called {name}") from None
         if not entry.usable:
             raise ValueError(f"model {name} cannot be used: {entry.reason}")
-        stamp = _mtime(entry.json_path)
+        stamp = file_time(entry.json_path)
         cached = self._models.get(name)
         if cached is not None and cached[0] == stamp:
             return cached[1]
@@ -360,7 +360,8 @@ class ColorizeWorker(QObject):
         self._full_result = result
 
 
-def _mtime(path) -> float:
+def file_time(path) -> float:
+    """A file's modification time; 0.0 when it cannot be read (gone, no path)."""
     try:
         return os.stat(path).st_mtime
     except (OSError, TypeError):
