@@ -695,6 +695,10 @@ class TrainingTab(QWidget):
                                      (self._process is not None and self._process.name == info.name
                                       and self._process.active))
         self._resume_button.setEnabled(info is not None and info.resumable and not busy and not self.active)
+        self._resume_button.setToolTip(
+            "Start the run again with the same settings: it has no checkpoint to continue from"
+            if info is not None and not info.has_checkpoint else
+            "Continue the run from its last checkpoint, with the same settings")
         self._delete_button.setEnabled(info is not None and not busy)
         self._open_button.setEnabled(info is not None)
 

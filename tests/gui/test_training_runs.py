@@ -253,6 +253,8 @@ def test_runs_on_folders_without_usable_photos_fail_clearly_and_leave_no_model(
     runs = {r.name: r for r in tab.runs}
     assert runs["nothing"].status == runs["old-album"].status == "failed"
     assert not runs["nothing"].has_checkpoint
+    tab.refresh_runs(select="nothing")  # Resume would start it over: the button says so
+    assert "no checkpoint to continue from" in tab.resume_button.toolTip()
     assert not (paths.user_models_dir() / "nothing.json").exists()
     assert not (paths.user_models_dir() / "old-album.json").exists()
 
