@@ -149,9 +149,12 @@ class TrainingTab(QWidget):
         data_row.addWidget(self._data_button)
         val_row = QHBoxLayout()
         val_row.addWidget(self._val_combo)
-        val_row.addWidget(self._val_percent)
-        val_row.addWidget(self._val_edit, 1)
-        val_row.addWidget(self._val_button)
+        val_row.addWidget(self._val_percent, 1)
+        # The folder gets a line of its own, under the choice: beside it, a path had room
+        # for a dozen characters.
+        self._val_folder_row = QHBoxLayout()
+        self._val_folder_row.addWidget(self._val_edit, 1)
+        self._val_folder_row.addWidget(self._val_button)
         schedule_row = QHBoxLayout()
         schedule_row.addWidget(self._schedule_combo)
         schedule_row.addWidget(self._schedule_spin, 1)
@@ -164,6 +167,7 @@ class TrainingTab(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for text, buddy, field in (("&Photos:", self._data_edit, data_row), ("", None, self._count_label),
                                    ("&Validation:", self._val_combo, val_row),
+                                   ("", None, self._val_folder_row),
                                    ("Start &from:", self._init_combo, self._init_combo),
                                    ("&Loss:", self._loss_combo, self._loss_combo),
                                    ("&Train for:", self._schedule_combo, schedule_row),
@@ -173,6 +177,7 @@ class TrainingTab(QWidget):
             if buddy is not None:
                 label.setBuddy(buddy)
             form.addRow(label, field)
+        self._form = form
         start_row = QHBoxLayout()
         start_row.addWidget(self._check_label, 1)
         start_row.addWidget(self._start_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -522,8 +527,7 @@ class TrainingTab(QWidget):
     def _on_val_mode(self, index: int) -> None:
         folder = self._val_combo.currentData() == "folder"
         self._val_percent.setVisible(not folder)
-        self._val_edit.setVisible(folder)
-        self._val_button.setVisible(folder)
+        self._form.setRowVisible(self._val_folder_row, folder)
         self._update_check()
 
     @Slot(int)

@@ -152,3 +152,16 @@ def test_the_windows_settings_action_opens_it_wired_to_the_window(qtbot, window)
     with qtbot.wait_signal(window.client.device_ready, timeout=TIMEOUT):
         dialog.general_tab.set_values(device="cpu")
     dialog.close()
+
+
+@pytest.mark.gui
+def test_a_validation_folder_gets_room_for_its_path(qtbot, dialog, tmp_path):
+    dialog.resize(1280, 800)
+    dialog.show_training()
+    tab = dialog.training_tab
+    tab.set_form(val=str(tmp_path / "photos of the family kept apart for validation"))
+    qtbot.waitUntil(lambda: tab._val_edit.isVisible())
+    # A line of its own, as wide as the photo folder's, not a dozen characters beside the choice.
+    assert tab._val_edit.width() >= tab._data_edit.width() - 10
+    tab.set_form(val="")
+    assert not tab._val_edit.isVisible() and tab._val_percent.isVisible()
