@@ -84,8 +84,8 @@ class HintKeeper(QObject):
         self._search.search(paths, self._store.moved)
 
     def find_moved(self, photo: str) -> None:
-        """Look at once whether `photo` is a moved photo (it is being opened)."""
-        self._release_missing()
+        """Look at once whether `photo` is a moved photo (it is being opened). Photos
+        renamed in this session were released when its folder was listed (search_moved)."""
         if photo not in self._marks:
             found = self._store.moved.match(photo)
             if found is not None:
@@ -97,7 +97,8 @@ class HintKeeper(QObject):
 
     def _release_missing(self) -> None:
         """Photos renamed or moved since this session set or found their hints become
-        moved photos, to be found again where they are now (a stat per hinted photo)."""
+        moved photos, to be found again where they are now (a stat per hinted photo:
+        once per folder listed, not per photo opened)."""
         gone = self._store.release_missing(self._marks)
         for photo in gone:
             del self._marks[photo]
