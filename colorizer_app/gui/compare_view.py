@@ -289,8 +289,7 @@ class CompareView(QWidget):
     def set_mode(self, mode: ViewMode) -> None:
         if mode != self._mode:
             self._mode = mode
-            self._update_viewport()
-            self.zoom_changed.emit(self.zoom)
+            self._update_viewport()  # says so if the zoom changed (side by side has half the width)
             self.update()
 
     def _get_divider(self) -> float:
