@@ -247,6 +247,22 @@ class ThumbnailGrid(QListView):
         self._model.set_folder(folder)
         self.scrollToTop()
 
+    def relist(self) -> bool:
+        """List the folder again after it changed on disk, keeping the scroll position
+        and, if it is still there, the current photo (photo_selected says it again).
+        True if photos came or went."""
+        current = self.current_path()
+        scroll = self.verticalScrollBar().value()
+        if not self._model.relist():
+            return False
+        self.doItemsLayout()  # the scroll range of the new rows, before scrolling back
+        self.verticalScrollBar().setValue(scroll)
+        row = self._model.row_of(current) if current else -1
+        if row >= 0:  # not select_path: that would scroll to it
+            self.selectionModel().setCurrentIndex(self._model.index(row),
+                                                  QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        return True
+
     def current_path(self) -> str:
         index = self.currentIndex()
         return index.data(PATH_ROLE) if index.isValid() else ""

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from colorizer_app.core.paths import user_hints_file, user_models_dir
 from colorizer_app.gui.browser import FolderTree, ThumbnailGrid, standard_places
 from colorizer_app.gui.compare_view import CompareView, ViewMode
+from colorizer_app.gui.folder_watch import FolderWatch
 from colorizer_app.gui.hint_keeper import HintKeeper
 from colorizer_app.gui.model_selector import ModelSelector
 from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo
@@ -38,7 +39,7 @@ from colorizer_app.gui.savepaths import (
 from colorizer_app.gui.settings import AppSettings, RecentFolders
 from colorizer_app.gui.statusbar import StatusBar
 from colorizer_app.gui.throttle import Throttle
-from colorizer_app.gui.thumbnails import ThumbnailLoader
+from colorizer_app.gui.thumbnails import ThumbnailLoader, file_stamp
 from colorizer_app.gui.tune_panel import TunePanel
 from colorizer_app.gui.workers import ColorizeResult, InferenceClient, PhotoLoaded, SaveRequest, file_time
 
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._recent = RecentFolders(self._settings.recent_folders)
         self._folder = ""
         self._photo = ""
+        self._photo_stamp: tuple[int, int] | None = None  # its size and time when opened: retouched since?
         self._result: ColorizeResult | None = None
         self._original_key = 0
         self._models_known = False
@@ -95,6 +97,7 @@ class MainWindow(QMainWindow):
         self._copy_pending = False  # a full-resolution result is on its way to the clipboard
         self._hints_moved_from: dict[str, str] = {}  # photos whose hints came after a move, till shown
         self._hints = HintKeeper(user_hints_file(), self)
+        self._folder_watch = FolderWatch(self)  # photos added or removed elsewhere show
 
         self.setWindowTitle("Colorizer")
         self.setAcceptDrops(True)
@@ -309,6 +312,7 @@ class MainWindow(QMainWindow):
         self._hints.changed.connect(self._on_hints_changed)
         self._hints.moved_found.connect(self._on_moved_hints_found)
         self._hints.save_failed.connect(self._status.show_error)
+        self._folder_watch.changed.connect(self._on_folder_changed_on_disk)
         self._hold_button.pressed.connect(lambda: self._view.set_showing_original(True))
         self._hold_button.released.connect(lambda: self._view.set_showing_original(False))
 
@@ -432,6 +436,7 @@ class MainWindow(QMainWindow):
             self._status.show_error(f"Not a folder: {folder}")
             return False
         self._folder = folder
+        self._folder_watch.watch(folder)
         self._grid.set_folder(folder)
         self._tree.show_folder(folder)
         self._recent.add(folder)
@@ -478,6 +483,41 @@ class MainWindow(QMainWindow):
             self._status.show_error(f"The folder {self._folder} is no longer there")
             return False
         return self.open_folder(self._folder)
+
+    @Slot()
+    def _on_folder_changed_on_disk(self) -> None:
+        """Another program (or our own Save) added, removed or replaced photos in the
+        open folder: the grid follows without moving, the current photo stays, and
+        if it went away, its neighbour in the list takes its place."""
+        folder = self._folder
+        if not folder:
+            return
+        if not Path(folder).is_dir():
+            self._status.show_error(f"The folder {folder} is no longer there")
+            return
+        listed_before = self._photo and self._grid.thumbnails.row_of(self._photo) >= 0
+        row = self._grid.currentIndex().row()
+        if self._grid.relist():
+            self._hints.search_moved(self._grid.thumbnails.paths())
+        paths = self._grid.thumbnails.paths()
+        if listed_before and self._photo not in paths:
+            gone = Path(self._photo).name
+            if not paths:
+                self._close_photo(f"{gone} is no longer there, and no photos are left in {Path(folder).name}")
+            else:
+                self._grid.select_path(paths[min(row, len(paths) - 1)])
+                self._photo_notice = f"; {gone} is no longer there (deleted, moved or renamed elsewhere)"
+                self._status.show_info(self._photo_notice[2:])
+        elif self._photo in paths and self._photo_retouched():
+            self._show_photo(self._photo)
+        self._update_actions()
+
+    def _photo_retouched(self) -> bool:
+        """The open photo's file changed since it was opened (retouched, replaced)."""
+        try:
+            return file_stamp(self._photo) != self._photo_stamp
+        except OSError:
+            return False  # gone: the folder's listing says so
 
     def open_photo(self, path: str | os.PathLike) -> bool:
         """Open one photo: its folder is shown and the photo selected in it."""
@@ -665,11 +705,15 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_photo_selected(self, path: str) -> None:
-        if path != self._photo or not self._view.has_photo():
+        if path != self._photo or not self._view.has_photo() or self._photo_retouched():
             self._show_photo(path)
 
     def _show_photo(self, path: str) -> None:
         self._photo = path
+        try:
+            self._photo_stamp = file_stamp(path)
+        except OSError:
+            self._photo_stamp = None
         self._result = None
         self._original_key = 0
         self._photo_notice = ""

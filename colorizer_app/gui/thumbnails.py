@@ -316,10 +316,11 @@ class ThumbnailLoader(QObject):
             if job is not None and self._pool.tryTake(job):
                 del self._queued[path]
 
-    def forget_changed(self, paths: Iterable[str]) -> None:
+    def forget_changed(self, paths: Iterable[str]) -> list[str]:
         """Drop what is known of each of ``paths`` whose file changed since (retouched,
         replaced, or still being copied when it failed), so it is made again when shown.
-        One stat per path that has a thumbnail or an error."""
+        One stat per path that has a thumbnail or an error. Returns the paths dropped."""
+        dropped = []
         for path in paths:
             if path not in self._stamps:
                 continue
@@ -331,6 +332,8 @@ class ThumbnailLoader(QObject):
                 self._memory.pop(path)
                 self._errors.pop(path, None)
                 del self._stamps[path]
+                dropped.append(path)
+        return dropped
 
     def discard_all_except(self, keep: Callable[[str], bool]) -> None:
         self.discard([p for p in self._queued if not keep(p)])
@@ -387,6 +390,20 @@ class ThumbnailModel(QAbstractListModel):
         paths = [str(p) for p in list_photos(folder)]
         self._loader.forget_changed(paths)
         self.set_paths(paths)
+
+    def relist(self) -> bool:
+        """List the folder again in place, after it changed on disk. True if photos
+        came or went (the rows were reset); otherwise only the thumbnails of files
+        changed since are made again, and the rows stay as they are."""
+        paths = [str(p) for p in list_photos(self._folder)]
+        dropped = self._loader.forget_changed(paths)
+        if paths != self._paths:
+            self.set_paths(paths)
+            return True
+        for path in dropped:
+            index = self.index(self._rows[path])
+            self.dataChanged.emit(index, index)
+        return False
 
     def set_paths(self, paths: list[str]) -> None:
         self.beginResetModel()

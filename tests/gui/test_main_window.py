@@ -731,6 +731,40 @@ def test_reload_lists_what_changed_in_the_folder_and_keeps_the_photo(qtbot, wind
     assert "no longer there" in window.status.currentMessage()
 
 
+def test_photos_added_renamed_or_deleted_elsewhere_show_without_reloading(qtbot, window, tmp_path, photo_factory):
+    folder = tmp_path / "album"
+    photo_factory(folder / "a.png", 64, 48, seed=1)
+    shown = photo_factory(folder / "b.png", 64, 48, seed=2)
+    photo_factory(folder / "d.png", 64, 48, seed=4)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(shown))
+    grid = window.thumbnail_grid
+
+    with qtbot.assert_not_emitted(window.result_shown, wait=500):  # nothing to colorize again
+        photo_factory(folder / "c.png", 64, 48, seed=3)  # copied in with a file manager
+        (folder / "a.png").rename(folder / "a-1931.png")
+        qtbot.wait_until(lambda: grid.thumbnails.paths() == [
+            str(folder / n) for n in ("a-1931.png", "b.png", "c.png", "d.png")], timeout=TIMEOUT)
+    assert window.current_photo == str(shown) and grid.current_path() == str(shown)
+
+    # The photo on show deleted elsewhere: its neighbour in the list takes its place.
+    do_and_wait_for_result(qtbot, window, lambda: shown.unlink())
+    assert window.current_photo == str(folder / "c.png") == grid.current_path()
+    assert "b.png is no longer there" in window.status.currentMessage()
+
+
+def test_a_photo_retouched_elsewhere_is_colorized_again(qtbot, window, tmp_path, photo_factory):
+    folder = tmp_path / "album"
+    shown = photo_factory(folder / "scan.png", 64, 48, seed=1)
+    before = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(shown))
+
+    def retouch():  # as editors save: a new file put in its place
+        photo_factory(folder / "scan.tmp.png", 80, 60, seed=7).replace(shown)
+
+    after = do_and_wait_for_result(qtbot, window, retouch)
+    assert window.current_photo == str(shown)
+    assert after.source_size == QSize(80, 60) != before.source_size
+
+
 def test_a_folder_deleted_while_listed_is_reported_not_swapped_for_its_neighbour(
         qtbot, window, qsettings, tmp_path, photo_factory):
     photo = photo_factory(tmp_path / "albums" / "1931" / "scan.png", 64, 48)
