@@ -5,8 +5,11 @@ these are the quick parts: the self-test passes with a model and fails when it
 should, the CLI reaches it, and resources are found inside a frozen app.
 """
 
+import fnmatch
+import importlib.util
 import shutil
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -85,3 +88,33 @@ def test_shipped_resources_exist():
     sample = resources / selftest.SAMPLES / selftest.DEFAULT_SAMPLE
     assert sample.is_file()
     assert Image.open(sample).mode == "L"  # a gray photo: the color check means something
+
+
+def test_a_plain_install_carries_every_package_and_the_resources():
+    """pyproject names the packages one by one (resources/ is mapped into the package
+    as colorizer_app.resources): a new sub-package or kind of resource left out
+    there would be missing after `pip install .`, though a clone runs fine."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    root = Path(__file__).resolve().parents[1]
+    setup = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = {".".join(init.parent.relative_to(root).parts)
+                for top in ("colorizer_app", "training") for init in (root / top).rglob("__init__.py")}
+    assert set(setup["packages"]) == packages | {"colorizer_app.resources"}
+    assert setup["package-dir"]["colorizer_app.resources"] == "resources"
+    patterns = setup["package-data"]["colorizer_app.resources"]
+    shipped = [f.relative_to(root / "resources").as_posix()
+               for f in (root / "resources").rglob("*") if f.is_file()]
+    assert shipped and [f for f in shipped if not any(fnmatch.fnmatch(f, p) for p in patterns)] == []
+
+
+def test_resources_inside_an_installed_package(tmp_path):
+    """`pip install .` puts resources/ inside the package; paths.py finds it there."""
+    package = tmp_path / "site-packages" / "colorizer_app"
+    (package / "core").mkdir(parents=True)
+    (package / "resources" / "models").mkdir(parents=True)
+    shutil.copy(paths.__file__, package / "core" / "paths.py")
+    spec = importlib.util.spec_from_file_location("installed_paths", package / "core" / "paths.py")
+    installed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(installed)
+    assert installed.bundled_models_dir() == package / "resources" / "models"
+    assert paths.resources_dir() == Path(__file__).resolve().parents[1] / "resources"  # this clone

@@ -15,11 +15,15 @@ APP_AUTHOR = "Colorizer"
 
 
 def resources_dir() -> Path:
-    """resources/ next to the package, or inside a PyInstaller bundle."""
+    """resources/: inside a PyInstaller bundle, inside the installed package
+    (``pip install .`` puts it there), or at the top of the source tree (a clone,
+    or ``pip install -e .``)."""
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "resources"
+    return installed if installed.is_dir() else package.parent / "resources"
 
 
 def bundled_models_dir() -> Path:
