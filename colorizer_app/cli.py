@@ -6,7 +6,8 @@
     colorizer self-test                         check this installation works (also --self-test)
 
 Exit codes: 0 all went well; 1 some photos failed (or nothing could run);
-2 usage errors (bad option, unknown model, missing input); 130 stopped by Ctrl-C.
+2 usage errors (bad option, unknown model, missing input); 130 stopped by Ctrl-C,
+143 stopped by SIGTERM (logout, kill).
 """
 
 from __future__ import annotations
@@ -113,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help="list the models and whether each can be used")
     models.set_defaults(run=run_models)
+    # Listed for --help only: main() hands "self-test" to colorizer_app.selftest before parsing.
+    commands.add_parser("self-test", help="check that this installation works: colorize a "
+                        "bundled sample in the real window, offscreen (exit code 0 if it does)")
     return parser
 
 
@@ -339,6 +343,7 @@ def run_models(args: argparse.Namespace, catalog: ModelCatalog | None = None) ->
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
     if default is not None:
         print("\n* the default model (used when --model is not given)")
+    print(f"Your own models go in {catalog.user_dir}")
     return EXIT_OK
 
 

@@ -106,6 +106,7 @@ def test_models_table(installed_model, capsys):
     assert "unusable:" in broken_row
     pth_row = next(line for line in lines if line.startswith("old"))
     assert "unusable:" in pth_row and "pickle" in pth_row
+    assert lines[-1] == f"Your own models go in {installed_model.parent}"
 
 
 def test_colorize_folder_mirrors_tree_and_reports_the_broken_file(installed_model, album, tmp_path, capsys):
