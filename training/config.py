@@ -1,4 +1,5 @@
-"""Training settings, and named presets that list only what they change."""
+"""Training settings, and named presets: each names the settings it sets, defaults
+included where the choice matters to that preset."""
 
 from dataclasses import dataclass, fields
 
@@ -19,7 +20,7 @@ class TrainConfig:
     balance: float = 0.5  # 0 = uniform over photos, 1 = uniform over groups (folders/prefixes)
     # model
     name: str = "my-model"
-    init: str = "pretrained"  # pretrained | scratch | path to a model .json to start from
+    init: str = "pretrained"  # pretrained | scratch | a model's name or .json to start from
     loss: str = "classification"
     rebalance_lambda: float = 0.5  # classification: mix of prior and uniform (Zhang et al.)
     readout_temperature: float = 0.38
@@ -88,10 +89,11 @@ class TrainConfig:
 
 
 PRESETS = {
-    # The bundled default model on a 2-core CPU: frozen encoder, then the last stages.
-    "cpu-default": dict(crop=176, batch_size=16, time_budget_min=90, freeze_encoder_frac=0.6, eval_photos=256),
+    # Stage 1 of the bundled default model on a 2-core CPU (80 minutes: frozen encoder,
+    # then the last stages); docs/MODEL.md has the two fine-tuning stages that follow.
+    "cpu-default": dict(crop=176, batch_size=16, time_budget_min=80, freeze_encoder_frac=0.6, eval_photos=256),
     # The L1 regression baseline, same budget.
-    "cpu-baseline": dict(loss="l1", crop=176, batch_size=16, time_budget_min=90, freeze_encoder_frac=0.6, eval_photos=256),
+    "cpu-baseline": dict(loss="l1", crop=176, batch_size=16, time_budget_min=80, freeze_encoder_frac=0.6, eval_photos=256),
     # A GPU run: bigger crops and batches, the encoder unfrozen earlier.
     "gpu": dict(crop=224, batch_size=64, epochs=30, freeze_encoder_frac=0.2, unfreeze_from_block=0, lr=2e-3),
     # For tests and quick looks.

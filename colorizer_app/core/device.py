@@ -1,7 +1,8 @@
 """Where inference and training run, and the process settings that keep CPU runs fast.
 
-Everything that tunes the runtime happens here, once, so no other module
-second-guesses it.
+Thread settings and inference precision are decided here, once, so no other
+module second-guesses them. (Training picks its own mixed precision, bf16 on
+CPUs that have it too: training/train.py.)
 """
 
 import contextlib
@@ -77,7 +78,8 @@ def describe_device(device) -> str:
 
 
 def autocast_context(device):
-    """Mixed precision where it is fast and safe: fp16/bf16 on CUDA, bf16 on CPUs that have it."""
+    """Mixed precision for inference: fp16/bf16 on CUDA. None on the CPU, so that a
+    photo gets the same colors on every CPU (only some have bf16)."""
     import torch
 
     if device.type == "cuda":

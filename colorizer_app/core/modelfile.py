@@ -179,7 +179,7 @@ class ColorModel:
 def load_model(json_path: Path | str, device=None) -> ColorModel:
     """Load NAME.json + NAME.safetensors onto `device` (default: the best available)."""
     import torch
-    from safetensors.torch import load_file
+    from safetensors.torch import load as load_weights
 
     from colorizer_app.core.device import select_device
     from colorizer_app.models import UNetConfig, build_model
@@ -193,8 +193,19 @@ def load_model(json_path: Path | str, device=None) -> ColorModel:
         net = build_model(config)
     except (TypeError, AssertionError, ValueError) as exc:
         raise ModelFileError(f"{json_path.name}: network configuration not understood ({exc})") from None
+    weights = weights_path(json_path, meta)
     try:
-        state = load_file(str(weights_path(json_path, meta)))
+        data = weights.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(f"{json_path.name}: weights could not be read ({exc})") from None
+    expected = meta.get("weights_sha256")
+    if expected and hashlib.sha256(data).hexdigest() != expected:
+        # A damaged copy, a weights file swapped by hand, or a pair caught halfway
+        # through being exported again: the colors would not be what the JSON describes.
+        raise ModelFileError(f"{weights.name} is not the weights {json_path.name} was saved with "
+                             "(damaged, replaced, or still being written); export the model again")
+    try:
+        state = load_weights(data)
     except Exception as exc:  # safetensors raises its own error types
         raise ModelFileError(f"{json_path.name}: weights could not be read ({exc})") from None
     own = net.state_dict()

@@ -10,8 +10,6 @@ toolbars in ``_create_menus``/``_create_toolbars``, enabled in
 (``open_folder``, ``open_photo``, ``refresh_models``, ``set_device_preference``).
 """
 
-import importlib
-import importlib.util
 import os
 from pathlib import Path
 
@@ -43,16 +41,8 @@ from colorizer_app.gui.thumbnails import ThumbnailLoader, file_stamp
 from colorizer_app.gui.tune_panel import TunePanel
 from colorizer_app.gui.workers import ColorizeResult, InferenceClient, PhotoLoaded, SaveRequest, file_time
 
-SETTINGS_DIALOG_MODULE = "colorizer_app.gui.settings_dialog"
 _TUNE_THROTTLE_MS = 250
 _PREVIEW_MIN, _PREVIEW_MAX = 1024, 2560
-
-
-def _settings_dialog_available() -> bool:
-    try:
-        return importlib.util.find_spec(SETTINGS_DIALOG_MODULE) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 class MainWindow(QMainWindow):
@@ -959,13 +949,11 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _open_settings(self) -> None:
-        """Opens the settings dialog (its own issue). It gets this window as parent;
-        if it has a ``models_changed`` signal, the model list is re-read on it."""
-        module = importlib.import_module(SETTINGS_DIALOG_MODULE)
-        dialog = module.SettingsDialog(self)
-        changed = getattr(dialog, "models_changed", None)
-        if changed is not None:
-            changed.connect(self.refresh_models)
+        """Opens the settings dialog; a model its training exports is listed at once."""
+        from colorizer_app.gui.settings_dialog import SettingsDialog  # the training views: not at start
+
+        dialog = SettingsDialog(self)
+        dialog.models_changed.connect(self.refresh_models)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
@@ -991,7 +979,6 @@ class MainWindow(QMainWindow):
         self._save_act.setEnabled(has_photo and has_model)
         self._copy_act.setEnabled(has_photo and has_model)
         self._export_act.setEnabled(bool(self._folder) and has_model)
-        self._settings_act.setEnabled(_settings_dialog_available())
         for act in (self._fit_act, self._actual_act, self._zoom_in_act, self._zoom_out_act, self._hint_act):
             act.setEnabled(has_photo)
         has_hints = bool(self._hints.marks(self._photo))

@@ -191,3 +191,17 @@ def test_a_user_model_replaces_the_bundled_one_of_the_same_name(tmp_path, tiny_m
     entries = catalog.entries()
     assert [(e.origin, e.usable) for e in entries] == [("bundled", True), ("user", False)]
     assert catalog.find("tiny-test").origin == "bundled"
+
+
+def test_weights_that_are_not_the_ones_saved_with_the_json_are_refused(tmp_path, tiny_model_json):
+    """A damaged copy, or weights swapped by hand, would load and color wrongly."""
+    meta = json.loads(tiny_model_json.read_text())
+    (tmp_path / "copy.json").write_text(json.dumps({**meta, "name": "copy", "weights": "copy.safetensors"}))
+    data = bytearray(tiny_model_json.with_suffix(".safetensors").read_bytes())
+    (tmp_path / "copy.safetensors").write_bytes(data)
+    load_model(tmp_path / "copy.json", device="cpu")  # the same bytes load
+
+    data[-3] ^= 0x40  # one bit of one weight, past the header
+    (tmp_path / "copy.safetensors").write_bytes(data)
+    with pytest.raises(ModelFileError, match="not the weights copy.json was saved with"):
+        load_model(tmp_path / "copy.json", device="cpu")

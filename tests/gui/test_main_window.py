@@ -279,12 +279,6 @@ def test_remembers_folder_model_tuning_and_geometry(qtbot, window, catalog, qset
     again.close()
 
 
-def test_settings_action_waits_for_the_settings_dialog(window):
-    from colorizer_app.gui.main_window import _settings_dialog_available
-
-    assert window._settings_act.isEnabled() == _settings_dialog_available()
-
-
 def test_copy_puts_the_full_resolution_result_on_the_clipboard(qtbot, window, tmp_path, photo_factory):
     photo = photo_factory(tmp_path / "large" / "wide.png", 2400, 600)  # wider than a preview
     preview = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
@@ -395,33 +389,6 @@ def test_save_keeps_exif(qtbot, window, tmp_path):
     with Image.open(out) as saved:
         assert saved.size == (120, 90) and saved.mode == "RGB"
         assert saved.getexif().get(0x010F) == "Old Camera Co."
-
-
-def test_settings_action_opens_the_settings_dialog_when_it_exists(qtbot, window, monkeypatch):
-    """The contract for the settings dialog (another issue): SettingsDialog(parent);
-    an optional models_changed signal makes the window re-read the model list."""
-    import types
-
-    from PySide6.QtCore import Signal
-    from PySide6.QtWidgets import QDialog
-
-    import colorizer_app.gui.main_window as main_window
-
-    class SettingsDialog(QDialog):
-        models_changed = Signal()
-
-    opened = []
-    module = types.ModuleType(main_window.SETTINGS_DIALOG_MODULE)
-    module.SettingsDialog = lambda parent: opened.append(SettingsDialog(parent)) or opened[-1]
-    monkeypatch.setitem(sys.modules, main_window.SETTINGS_DIALOG_MODULE, module)
-    monkeypatch.setattr(main_window, "_settings_dialog_available", lambda: True)
-    window._update_actions()
-    assert window._settings_act.isEnabled()
-    window._settings_act.trigger()
-    assert opened and opened[0].parent() is window and opened[0].isVisible()
-    with qtbot.wait_signal(window.models_refreshed, timeout=TIMEOUT):
-        opened[0].models_changed.emit()
-    opened[0].close()
 
 
 def test_main_shows_the_window_and_opens_the_path_given(qtbot, qapp, photo_folder, tmp_path,
