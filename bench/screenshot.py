@@ -53,13 +53,12 @@ def main() -> int:
 
     from colorizer_app.core.catalog import ModelCatalog
     from colorizer_app.gui.app import apply_style
-    from colorizer_app.gui.settings import APP_NAME, ORG_NAME
+    from colorizer_app.gui.settings import use_app_settings_location
 
     catalog = (ModelCatalog(bundled_dir=args.model_json.parent, user_dir=work / "user_models")
                if args.model_json else ModelCatalog())
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    app.setApplicationName(APP_NAME)
-    app.setOrganizationName(ORG_NAME)
+    use_app_settings_location()  # in the temporary data folder, not the user's own
     apply_style(app)
 
     from colorizer_app.gui.main_window import MainWindow

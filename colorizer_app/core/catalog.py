@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from colorizer_app.core import paths
-from colorizer_app.core.modelfile import ModelFileError, load_model, read_model_json
+from colorizer_app.core.modelfile import (
+    PICKLE_SUFFIXES,
+    ModelFileError,
+    load_model,
+    read_model_json,
+)
 
 DEFAULT_MODEL = "colorizer-vivid"  # the bundled model chosen when none is asked for
 
@@ -64,7 +69,8 @@ class ModelCatalog:
                 if json_path.name.startswith("."):
                     continue  # a temporary file of an export in progress
                 out.append(self._entry(json_path, origin))
-            for pickle_path in sorted(folder.glob("*.pt*")):  # .pt, .pth: refused, but shown
+            pickles = sorted(p for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
+            for pickle_path in pickles:  # .pt, .pth, .ckpt…: refused, but shown
                 out.append(ModelEntry(pickle_path.stem, pickle_path, origin, False,
                                       "pickle-based weights are refused (they can run code); use .safetensors + .json"))
         return out

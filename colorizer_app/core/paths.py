@@ -30,10 +30,15 @@ def bundled_models_dir() -> Path:
     return resources_dir() / "models"
 
 
-def _user_data_dir() -> Path:
-    # COLORIZER_DATA_DIR lets tests and portable installs keep everything in one place.
+def data_dir_override() -> Path | None:
+    """COLORIZER_DATA_DIR, if set: tests and portable installs keep everything there
+    (models, runs, hints, the thumbnail cache, and the app's settings: gui/app.py)."""
     override = os.environ.get("COLORIZER_DATA_DIR")
-    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+    return Path(override) if override else None
+
+
+def _user_data_dir() -> Path:
+    return data_dir_override() or Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
 
 
 def user_models_dir() -> Path:
@@ -50,8 +55,8 @@ def user_hints_file() -> Path:
 
 
 def user_cache_dir() -> Path:
-    override = os.environ.get("COLORIZER_DATA_DIR")
-    return Path(override) / "cache" if override else Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR))
+    override = data_dir_override()
+    return override / "cache" if override else Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR))
 
 
 def folders_overlap(a: str | os.PathLike, b: str | os.PathLike) -> bool:

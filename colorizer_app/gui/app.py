@@ -8,7 +8,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from colorizer_app.gui.settings import APP_NAME, ORG_NAME
+from colorizer_app.gui.settings import APP_NAME, use_app_settings_location
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -51,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if app is None:
         app = QApplication(argv)
         argv = app.arguments()  # Qt has taken out its own options (-platform, ...)
-    # QSettings and platformdirs (core.paths) name the same folders from these.
-    app.setApplicationName(APP_NAME)
-    app.setOrganizationName(ORG_NAME)
+    use_app_settings_location()
     app.setApplicationDisplayName(APP_NAME)
     args = _parse(argv[1:])
     apply_style(app)

@@ -6,10 +6,21 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-# QSettings and platformdirs must name the same place: app.main() sets these on the
-# QApplication, and the thumbnail cache asks platformdirs with the same two names.
-APP_NAME = "Colorizer"
-ORG_NAME = "Colorizer"
+from colorizer_app.core.paths import APP_AUTHOR, APP_NAME, data_dir_override
+
+
+def use_app_settings_location() -> None:
+    """Where QSettings() keeps the window's settings: the platform's usual place under
+    the app's names, or an INI file in COLORIZER_DATA_DIR when that is set (a portable
+    install keeps everything in one folder). Call once, before any QSettings()."""
+    from PySide6.QtCore import QCoreApplication
+
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setOrganizationName(APP_AUTHOR)
+    override = data_dir_override()
+    if override is not None:
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(override / "settings"))
 
 # 0 means Auto: each model's own recommended render size, from its JSON. A model
 # colors best near the scale of the photos it was trained on (docs/MODEL.md), so a
@@ -49,10 +60,6 @@ class RecentFolders:
         self._items.insert(0, path)
         del self._items[self._limit:]
 
-    def remove(self, folder: str | os.PathLike) -> None:
-        path = os.path.normpath(os.path.abspath(os.fspath(folder)))
-        self._items = [p for p in self._items if p != path]
-
     def existing(self) -> list[str]:
         """The entries whose folder still exists (a USB disk may be gone)."""
         return [p for p in self._items if Path(p).is_dir()]
@@ -86,14 +93,6 @@ class AppSettings:
     @geometry.setter
     def geometry(self, value: QByteArray) -> None:
         self._settings.setValue("window/geometry", value)
-
-    @property
-    def window_state(self) -> QByteArray:
-        return self._bytes("window/state")
-
-    @window_state.setter
-    def window_state(self, value: QByteArray) -> None:
-        self._settings.setValue("window/state", value)
 
     @property
     def splitter_state(self) -> QByteArray:

@@ -24,10 +24,6 @@ class StatusBar(QStatusBar):
         self.clear_job()
 
     @property
-    def job_text(self) -> str:
-        return self._job_label.text() if self._job_label.isVisibleTo(self) else ""
-
-    @property
     def model_text(self) -> str:
         return self._model_label.text()
 

@@ -21,15 +21,22 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 
-import platformdirs
 from PySide6.QtCore import (
-    QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRunnable, QSize, Qt,
-    QThreadPool, Signal, Slot,
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRunnable,
+    QSize,
+    Qt,
+    QThreadPool,
+    Signal,
+    Slot,
 )
 from PySide6.QtGui import QColor, QColorSpace, QImage, QImageReader, QPainter, QPixmap
 
+from colorizer_app.core.paths import user_cache_dir
 from colorizer_app.gui.photolist import list_photos
-from colorizer_app.gui.settings import APP_NAME, ORG_NAME
 
 THUMBNAIL_SIDE = 128  # longest side in pixels, as generated and shown
 DISK_CACHE_BYTES = 256 * 1024 * 1024  # about 40,000 thumbnails; the least recently used go first
@@ -82,12 +89,7 @@ class LruCache:
 
 
 def default_cache_dir() -> Path:
-    """Where thumbnails live on disk: the platformdirs user cache folder (the same
-    names QSettings uses; core.paths also honours COLORIZER_DATA_DIR)."""
-    try:
-        from colorizer_app.core.paths import user_cache_dir
-    except ImportError:  # core not installed alongside: same place, asked directly
-        return Path(platformdirs.user_cache_dir(APP_NAME, ORG_NAME)) / "thumbnails"
+    """Where thumbnails live on disk: the user cache folder (core.paths)."""
     return user_cache_dir() / "thumbnails"
 
 

@@ -205,6 +205,3 @@ class CurvePlot(QWidget):
         if self._percent:
             return f"{value:+.1%}"
         return format_value(value) if abs(value) >= 1000 else f"{value:#.3g}".rstrip(".")
-
-    def _y_label(self, value: float) -> str:
-        return f"{value:+.0%}" if self._percent else format_value(value)

@@ -100,10 +100,6 @@ class TunePanel(QWidget):
     def render_spin(self) -> RenderSizeSpin:
         return self._render
 
-    @property
-    def saturation_slider(self) -> QSlider:
-        return self._saturation
-
     def reset(self) -> None:
         self.render_size = RENDER_SIZE_DEFAULT
         self.saturation = SATURATION_DEFAULT

@@ -146,7 +146,7 @@ class ColorizeWorker(QObject):
         so the first photo does not wait for those imports."""
         self.list_models()
         try:
-            importlib.import_module("colorizer_app.core.imageio")  # warm-up: cv2, PIL
+            importlib.import_module("colorizer_app.core.imageio")  # warm-up: PIL's plugins
             importlib.import_module("colorizer_app.core.pipeline")
             self._ensure_device()  # torch; emits device_ready
         except Exception as exc:  # no torch, broken CUDA: tell, don't crash

@@ -145,6 +145,7 @@ def test_broken_files_are_listed_unusable_with_reason(tmp_path, tiny_model_json)
     (tmp_path / "truncated.json").write_text(json.dumps({**truncated, "weights": "truncated.safetensors"}))
     (tmp_path / "truncated.safetensors").write_bytes(b"\x10\x00\x00\x00")
     (tmp_path / "old.pth").write_bytes(b"not really")
+    (tmp_path / "lightning.CKPT").write_bytes(b"not really")
     (tmp_path / "good.json").write_text(json.dumps({**truncated, "name": "good", "weights": "good.safetensors"}))
     (tmp_path / "good.safetensors").write_bytes(tiny_model_json.with_suffix(".safetensors").read_bytes())
     entries = {e.name: e for e in ModelCatalog(bundled_dir=tmp_path, user_dir=tmp_path / "none").entries()}
@@ -152,6 +153,7 @@ def test_broken_files_are_listed_unusable_with_reason(tmp_path, tiny_model_json)
     assert not entries["garbage"].usable and "readable" in entries["garbage"].reason
     assert not entries["truncated"].usable and "safetensors" in entries["truncated"].reason
     assert not entries["old"].usable and "pickle" in entries["old"].reason
+    assert not entries["lightning"].usable and "pickle" in entries["lightning"].reason
     with pytest.raises(ModelFileError):
         ModelCatalog(bundled_dir=tmp_path, user_dir=tmp_path / "none").load("garbage")
 

@@ -1,5 +1,6 @@
 """Batch export from the dialog: real photos, a broken one, the real model, cancel."""
 
+import os
 import threading
 from pathlib import Path
 
@@ -69,6 +70,15 @@ def test_export_with_a_broken_file_lists_it_in_the_summary(qtbot, dialog, tmp_pa
     with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
         dialog.start()
     assert (blocker.args[0].done, blocker.args[0].skipped) == (0, 3)
+
+    # Unticked, "skip existing" makes a third run replace its own earlier results.
+    os.utime(output / "b.png", ns=(0, 0))
+    dialog.set_options(skip_existing=False)
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
+        dialog.start()
+    assert (blocker.args[0].done, blocker.args[0].skipped) == (3, 0)
+    assert (output / "b.png").stat().st_mtime_ns > 0  # written again
+    assert load_photo(output / "b.png").pixels.shape == (50, 70, 3)
 
 
 @pytest.mark.gui

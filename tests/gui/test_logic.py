@@ -223,3 +223,26 @@ def test_scaled_size_never_enlarges():
     assert scaled_size(6000, 4000, 1500) == (1500, 1000)
     assert scaled_size(600, 400, 1500) == (600, 400)
     assert scaled_size(600, 400, None) == (600, 400)
+
+
+@pytest.mark.parametrize("portable", [True, False])
+def test_window_settings_go_to_the_data_folder_of_a_portable_install(tmp_path, portable):
+    """COLORIZER_DATA_DIR keeps the window's settings too (run in a process of its own:
+    QSettings' default place is global)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "COLORIZER_DATA_DIR"}
+    env["HOME"] = env["XDG_CONFIG_HOME"] = str(tmp_path / "home")  # never the real config
+    if portable:
+        env["COLORIZER_DATA_DIR"] = str(tmp_path / "portable")
+    script = ("from PySide6.QtCore import QCoreApplication, QSettings\n"
+              "from colorizer_app.gui.settings import use_app_settings_location\n"
+              "app = QCoreApplication([])\n"
+              "use_app_settings_location()\n"
+              "s = QSettings(); s.setValue('window/folder', 'x'); s.sync(); print(s.fileName())\n")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    written = out.stdout.strip()
+    assert os.path.isfile(written)
+    assert written.startswith(str(tmp_path / ("portable" if portable else "home")))
