@@ -9,12 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from colorizer_app.core import paths
-from colorizer_app.core.modelfile import (
-    PICKLE_SUFFIXES,
-    ModelFileError,
-    load_model,
-    read_model_json,
-)
+from colorizer_app.core.modelfile import PICKLE_SUFFIXES, ModelFileError, load_model, read_model_json
 
 DEFAULT_MODEL = "colorizer-vivid"  # the bundled model chosen when none is asked for
 

@@ -34,6 +34,7 @@ from colorizer_app.gui.savepaths import (
     SAVE_FORMATS, default_format, format_for_filter, refuse_reason, save_choice,
     suggested_save_path,
 )
+from colorizer_app.gui.screenfit import limit_first_pane, resize_to_fit
 from colorizer_app.gui.settings import AppSettings, RecentFolders
 from colorizer_app.gui.statusbar import StatusBar
 from colorizer_app.gui.throttle import Throttle
@@ -319,11 +320,13 @@ class MainWindow(QMainWindow):
     def _restore_settings(self) -> None:
         s = self._settings
         if not s.geometry.isEmpty():
-            self.restoreGeometry(s.geometry)
+            self.restoreGeometry(s.geometry)  # Qt shrinks it onto a smaller screen than it was saved on
         else:
-            self.resize(1280, 800)
+            resize_to_fit(self, 1280, 800)
         if not s.splitter_state.isEmpty():
             self._main_split.restoreState(s.splitter_state)
+        if not s.browser_splitter_state.isEmpty():
+            self._browser_split.restoreState(s.browser_splitter_state)
         self._tune.blockSignals(True)
         self._tune.render_size = s.render_size
         self._tune.saturation = s.saturation
@@ -339,6 +342,7 @@ class MainWindow(QMainWindow):
         s = self._settings
         s.geometry = self.saveGeometry()
         s.splitter_state = self._main_split.saveState()
+        s.browser_splitter_state = self._browser_split.saveState()
         s.view_mode = self._view.mode.value
         s.render_size = self._tune.render_size
         s.saturation = self._tune.saturation
@@ -404,6 +408,7 @@ class MainWindow(QMainWindow):
         if self._started:
             return
         self._started = True
+        limit_first_pane(self._main_split, 0.4)  # now that the window has its size on this screen
         self._grid.setFocus()  # arrow keys browse photos from the start
         self._device_preference = self._settings.device  # the Settings dialog's choice, kept
         if self._device_preference != "auto":

@@ -103,6 +103,15 @@ class AppSettings:
         self._settings.setValue("window/splitter", value)
 
     @property
+    def browser_splitter_state(self) -> QByteArray:
+        """The folder tree's share of the browser, above the thumbnails."""
+        return self._bytes("window/browser_splitter")
+
+    @browser_splitter_state.setter
+    def browser_splitter_state(self, value: QByteArray) -> None:
+        self._settings.setValue("window/browser_splitter", value)
+
+    @property
     def view_mode(self) -> str:
         return str(self._settings.value("view/mode", "split"))
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from colorizer_app.core.catalog import ModelCatalog
+from colorizer_app.gui.screenfit import resize_to_fit
 from colorizer_app.gui.settings import SATURATION_MAX, SATURATION_MIN, AppSettings
 from colorizer_app.gui.training_keeper import CANCEL, ask_stop_or_leave
 from colorizer_app.gui.training_tab import TrainingTab
@@ -319,7 +320,7 @@ class SettingsDialog(QDialog):
         self._training.adopt_running(parent)
         if self._training.process is not None:
             self._tabs.setCurrentWidget(self._training)
-        self.resize(1180, 760)
+        resize_to_fit(self, 1180, 760)  # the training plots like room; a netbook has less
 
     @property
     def general_tab(self) -> GeneralTab:

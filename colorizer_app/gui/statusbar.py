@@ -1,6 +1,41 @@
 """The status bar: messages on the left; job progress, model and device on the right."""
 
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+
+class ElidedLabel(QLabel):
+    """One line that gives way: a long photo or model name is shortened with "…"
+    in the middle instead of widening the window past a small screen."""
+
+    def __init__(self, parent: QWidget | None = None, max_chars: int = 48) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self._max_chars = max_chars
+
+    def full_text(self) -> str:
+        return self._full
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._full = text
+        self.updateGeometry()
+        self._elide()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        metrics = self.fontMetrics()
+        wanted = min(metrics.horizontalAdvance(self._full), metrics.averageCharWidth() * self._max_chars)
+        return QSize(wanted + 4, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self.fontMetrics().horizontalAdvance("M…M"), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, self.width()))
 
 
 class StatusBar(QStatusBar):
@@ -8,12 +43,12 @@ class StatusBar(QStatusBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._job_label = QLabel(self)
+        self._job_label = ElidedLabel(self)
         self._job_bar = QProgressBar(self)
         self._job_bar.setMaximumWidth(140)
         self._job_bar.setMaximumHeight(14)
         self._job_bar.setTextVisible(False)
-        self._model_label = QLabel(self)
+        self._model_label = ElidedLabel(self, max_chars=32)
         self._device_label = QLabel(self)
         self._model_label.setToolTip("The model the shown result was made with")
         self._device_label.setToolTip("Where colorizing runs")
@@ -25,7 +60,7 @@ class StatusBar(QStatusBar):
 
     @property
     def model_text(self) -> str:
-        return self._model_label.text()
+        return self._model_label.full_text()
 
     @property
     def device_text(self) -> str:
@@ -51,7 +86,7 @@ class StatusBar(QStatusBar):
     def clear_job(self) -> None:
         self._job_label.hide()
         self._job_bar.hide()
-        self._job_label.clear()
+        self._job_label.setText("")
 
     def show_info(self, text: str, timeout_ms: int = 5000) -> None:
         self.showMessage(text, timeout_ms)

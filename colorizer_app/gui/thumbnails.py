@@ -22,16 +22,8 @@ from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QAbstractListModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QRunnable,
-    QSize,
-    Qt,
-    QThreadPool,
-    Signal,
-    Slot,
+    QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRunnable, QSize, Qt,
+    QThreadPool, Signal, Slot,
 )
 from PySide6.QtGui import QColor, QColorSpace, QImage, QImageReader, QPainter, QPixmap
 

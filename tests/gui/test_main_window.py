@@ -263,6 +263,9 @@ def test_remembers_folder_model_tuning_and_geometry(qtbot, window, catalog, qset
     window.compare_view.set_mode(ViewMode.SIDE_BY_SIDE)
     window._set_mode(ViewMode.SIDE_BY_SIDE)
     window.resize(700, 500)
+    qtbot.wait(20)  # the splitters take the new size
+    window.thumbnail_grid.parentWidget().setSizes([200, 200])  # the folder tree above the thumbnails
+    window._main_split.setSizes([560, 140])  # a side panel that leaves the photo too little room
     window.close()
 
     again = MainWindow(catalog=catalog, settings=qsettings, thumbnail_loader=thumbnail_loader)
@@ -275,6 +278,10 @@ def test_remembers_folder_model_tuning_and_geometry(qtbot, window, catalog, qset
     assert (again.tune_panel.render_size, again.tune_panel.saturation) == (768, 1.25)
     assert again.compare_view.mode == ViewMode.SIDE_BY_SIDE
     assert again.size() == QSize(700, 500)
+    tree, grid = again.thumbnail_grid.parentWidget().sizes()
+    assert 0.45 < tree / (tree + grid) < 0.55  # not the 1:3 it starts with
+    side, photo = again._main_split.sizes()
+    assert side <= 0.4 * (side + photo) + 1  # limited, so the photo keeps room
     assert again.model_selector.current_model() == "tiny-test"
     again.close()
 
@@ -744,6 +751,15 @@ def test_a_folder_deleted_while_listed_is_reported_not_swapped_for_its_neighbour
     assert window.current_folder == "" and window.current_photo == ""
     assert window.thumbnail_grid.thumbnails.rowCount() == 0
     assert "1932" not in window.app_settings.last_folder
+
+
+def test_long_photo_and_model_names_do_not_widen_the_window_past_a_small_screen(qtbot, window):
+    name = "grandparents_wedding_" * 12 + ".jpg"
+    window.status.set_job(f"Colorizing {name}…")
+    window.status.set_model("a-model-fine-tuned-on-the-family-albums-of-the-nineteen-fifties")
+    qtbot.wait(50)  # the layouts take the new texts in
+    assert window.layout().minimumSize().width() <= 1024  # a netbook's screen, or a window snapped to half of one
+    assert window.status.model_text.endswith("nineteen-fifties")  # the full name is kept
 
 
 def test_every_shortcut_belongs_to_one_action(window):

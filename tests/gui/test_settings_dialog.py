@@ -165,3 +165,13 @@ def test_a_validation_folder_gets_room_for_its_path(qtbot, dialog, tmp_path):
     assert tab._val_edit.width() >= tab._data_edit.width() - 10
     tab.set_form(val="")
     assert not tab._val_edit.isVisible() and tab._val_percent.isVisible()
+
+
+@pytest.mark.gui
+def test_the_dialog_opens_no_larger_than_the_screen(dialog):
+    """1180×760 suits the training plots on a desktop; on a small screen (the offscreen
+    one is 800×600) the dialog opens no larger than the screen, or its own minimum."""
+    free = dialog.screen().availableGeometry()
+    minimum = dialog.minimumSizeHint()
+    assert dialog.width() <= max(free.width(), minimum.width())
+    assert dialog.height() <= max(free.height(), minimum.height())

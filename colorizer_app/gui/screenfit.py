@@ -1,0 +1,29 @@
+"""Windows and panels sized to the screen they open on: a 1024×600 netbook as well
+as a 4K monitor (the sizes that suit a desktop are taller than a small laptop)."""
+
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QSplitter, QWidget
+
+
+def fitted_size(widget: QWidget, width: int, height: int, share: float = 0.92) -> QSize:
+    """``width`` × ``height``, or less: at most ``share`` of the screen's free area."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return QSize(width, height)
+    free = screen.availableGeometry()
+    return QSize(min(width, int(free.width() * share)), min(height, int(free.height() * share)))
+
+
+def resize_to_fit(widget: QWidget, width: int, height: int) -> None:
+    widget.resize(fitted_size(widget, width, height))
+
+
+def limit_first_pane(split: QSplitter, max_share: float) -> None:
+    """The first pane of ``split`` takes at most ``max_share`` of it: a side panel
+    remembered at 500 px on a big monitor leaves the photo room on a small one."""
+    sizes = split.sizes()
+    total = sum(sizes)
+    if len(sizes) == 2 and total > 0 and sizes[0] > total * max_share:
+        first = int(total * max_share)
+        split.setSizes([first, total - first])
