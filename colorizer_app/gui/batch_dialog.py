@@ -228,7 +228,7 @@ class BatchDialog(QDialog):
             self._format_combo.addItem(label, key)
         saved_format = self._settings.export_format if self._settings is not None else "jpg"
         self._format_combo.setCurrentIndex(max(0, self._format_combo.findData(saved_format)))
-        self._recursive_check = QCheckBox("Include &subfolders (their tree is mirrored)", self)
+        self._recursive_check = QCheckBox("Include su&bfolders (their tree is mirrored)", self)
         self._recursive_check.setChecked(True)
         self._skip_check = QCheckBox("S&kip photos already exported (resume an earlier export)", self)
         self._skip_check.setChecked(True)
@@ -238,9 +238,19 @@ class BatchDialog(QDialog):
         self._show_settings()
 
         form = QFormLayout()
-        form.addRow("&Photos from:", self._folder_row(self._source_edit, "Folder to Export"))
-        form.addRow("&Save into:", self._folder_row(self._output_edit, "Output Folder"))
+        source_row = self._folder_row(self._source_edit, "Folder to Export")
+        output_row = self._folder_row(self._output_edit, "Output Folder")
+        for text, row, edit in (("&Photos from:", source_row, self._source_edit),
+                                ("&Save into:", output_row, self._output_edit)):
+            label = QLabel(text, self)
+            label.setBuddy(edit)  # Alt+letter goes to the text field, not to the row around it
+            form.addRow(label, row)
         form.addRow("&Format:", self._format_combo)
+        # Tab goes down the form: each folder, then its Browse… button.
+        chain = [self._source_edit, source_row.findChild(QToolButton), self._output_edit,
+                 output_row.findChild(QToolButton), self._format_combo, self._recursive_check, self._skip_check]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
         form.addRow("", self._recursive_check)
         form.addRow("", self._skip_check)
         form.addRow("Colorize with:", self._settings_label)

@@ -232,3 +232,24 @@ def test_a_second_album_is_exported_into_a_folder_of_its_own(qtbot, catalog, qse
     dialog._output_edit.setText(str(tmp_path / "mine"))
     dialog._source_edit.setText(str(tmp_path / "A"))
     assert dialog.job().output == str(tmp_path / "mine")  # what the person typed stays
+
+
+@pytest.mark.gui
+def test_the_form_is_reachable_from_the_keyboard_in_order(qtbot, dialog):
+    from PySide6.QtWidgets import QToolButton
+
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.wait_until(lambda: dialog.isActiveWindow())
+    QTest.keyClick(dialog, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)  # "&Save into:"
+    assert dialog.focusWidget() is dialog._output_edit
+    QTest.keyClick(dialog, Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)  # "&Photos from:"
+    assert dialog.focusWidget() is dialog._source_edit
+    order = []
+    for _ in range(4):
+        QTest.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+        order.append(dialog.focusWidget())
+    assert isinstance(order[0], QToolButton) and order[0].text() == "Browse…"
+    assert order[1] is dialog._output_edit
+    assert isinstance(order[2], QToolButton) and order[2] is not order[0]
+    assert order[3] is dialog._format_combo
