@@ -170,9 +170,11 @@ class MainWindow(QMainWindow):
         self._settings_act = action("S&ettings…", self._open_settings, QKeySequence.StandardKey.Preferences,
                                     tip="Devices, defaults and training your own model")
         self._settings_act.setMenuRole(QAction.MenuRole.PreferencesRole)
+        if self._settings_act.shortcut().isEmpty():  # Linux desktops have no standard key for it
+            self._settings_act.setShortcut(QKeySequence("Ctrl+,"))
         self._quit_act = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self._quit_act.setMenuRole(QAction.MenuRole.QuitRole)
-        self._refresh_models_act = action("&Reload Models", self.refresh_models,
+        self._refresh_models_act = action("Reload &Models", self.refresh_models,
                                           tip="Read the list of models again")
 
         self._next_act = action("&Next Photo", lambda: self._grid.step(1), "Alt+Right")
@@ -183,7 +185,7 @@ class MainWindow(QMainWindow):
         for mode, text, key, tip in (
             (ViewMode.SPLIT, "&Split", "Alt+1", "Original left of the divider, colorized right of it"),
             (ViewMode.SIDE_BY_SIDE, "Side &by Side", "Alt+2", "Original and colorized next to each other"),
-            (ViewMode.SINGLE, "S&ingle", "Alt+3", "The colorized photo; hold the mouse button to see the original"),
+            (ViewMode.SINGLE, "Sin&gle", "Alt+3", "The colorized photo; hold the mouse button to see the original"),
         ):
             act = action(text, lambda checked=False, m=mode: self._set_mode(m), key, tip=tip, checkable=True)
             self._mode_group.addAction(act)
@@ -194,6 +196,9 @@ class MainWindow(QMainWindow):
                                   tip="One photo pixel per screen pixel")
         self._zoom_in_act = action("Zoom &In", self._view.zoom_in, QKeySequence.StandardKey.ZoomIn)
         self._zoom_out_act = action("Zoom &Out", self._view.zoom_out, QKeySequence.StandardKey.ZoomOut)
+        # Ctrl++ needs Shift on most keyboards; Ctrl+= is the same key without it.
+        self._zoom_in_act.setShortcuts([*QKeySequence.keyBindings(QKeySequence.StandardKey.ZoomIn),
+                                        QKeySequence("Ctrl+=")])
         self._full_res_act = action("Full &Resolution", self._request_colorize, "Ctrl+R",
                                     tip="Colorize at full resolution instead of a screen-sized preview",
                                     checkable=True)

@@ -153,7 +153,7 @@ class GeneralTab(QWidget):
         device_row.addWidget(self._device_combo, 1)
         device_row.addWidget(self._device_note)
         form.addRow(self._label("&Device:", self._device_combo), device_row)
-        form.addRow(self._label("CPU &threads:", self._threads_spin), self._threads_spin)
+        form.addRow(self._label("CPU t&hreads:", self._threads_spin), self._threads_spin)
 
         defaults = QGroupBox("Colorizing", self)
         form = QFormLayout(defaults)

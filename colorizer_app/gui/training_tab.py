@@ -168,9 +168,9 @@ class TrainingTab(QWidget):
         for text, buddy, field in (("&Photos:", self._data_edit, data_row), ("", None, self._count_label),
                                    ("&Validation:", self._val_combo, val_row),
                                    ("", None, self._val_folder_row),
-                                   ("Start &from:", self._init_combo, self._init_combo),
+                                   ("Start fro&m:", self._init_combo, self._init_combo),
                                    ("&Loss:", self._loss_combo, self._loss_combo),
-                                   ("&Train for:", self._schedule_combo, schedule_row),
+                                   ("Tra&in for:", self._schedule_combo, schedule_row),
                                    ("&Crop size:", self._crop_spin, size_row),
                                    ("&Name:", self._name_edit, self._name_edit)):
             label = QLabel(text, self)
@@ -204,7 +204,7 @@ class TrainingTab(QWidget):
         self._resume_button.setToolTip("Continue the run from its last checkpoint, with the same settings")
         self._delete_button = QPushButton("&Delete…", self)
         self._delete_button.setToolTip("Delete the run's folder (its exported model stays)")
-        self._open_button = QPushButton("Open F&older", self)
+        self._open_button = QPushButton("Open &Folder", self)
         self._open_button.setToolTip("Show the run's folder: checkpoint, previews, logs")
         runs_buttons = QHBoxLayout()
         runs_buttons.addWidget(self._resume_button)

@@ -93,7 +93,7 @@ class RunView(QWidget):
         self._title.setFont(font)
         self._state_label = QLabel(self)
         self._state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._pause_button = QPushButton("&Pause", self)
+        self._pause_button = QPushButton("P&ause", self)
         self._pause_button.clicked.connect(self._toggle_pause)
         if not training_pids.CAN_PAUSE:
             self._pause_button.setToolTip("Pausing is not available on Windows: "
@@ -101,7 +101,7 @@ class RunView(QWidget):
         else:
             self._pause_button.setToolTip("Suspend the training process; paused time does not "
                                           "count toward the time budget")
-        self._stop_button = QPushButton("S&top", self)
+        self._stop_button = QPushButton("St&op", self)
         self._stop_button.setToolTip("End the run; it keeps its last checkpoint and can be resumed")
         self._stop_button.clicked.connect(self.stop_requested)
 
@@ -340,7 +340,7 @@ class RunView(QWidget):
     def _update_buttons(self) -> None:
         live = self._process is not None and self._state in ("starting", "running", "paused")
         self._pause_button.setEnabled(live and training_pids.CAN_PAUSE)
-        self._pause_button.setText("&Continue" if self._state == "paused" else "&Pause")
+        self._pause_button.setText("Contin&ue" if self._state == "paused" else "P&ause")
         self._stop_button.setEnabled(live)
         self._pause_button.setVisible(self._process is not None)
         self._stop_button.setVisible(self._process is not None)

@@ -762,6 +762,28 @@ def test_long_photo_and_model_names_do_not_widen_the_window_past_a_small_screen(
     assert window.status.model_text.endswith("nineteen-fifties")  # the full name is kept
 
 
+def mnemonic(text: str) -> str:
+    """The Alt/menu letter of a label: the one after a single "&"."""
+    plain = text.replace("&&", "")
+    at = plain.find("&")
+    return plain[at + 1].lower() if 0 <= at < len(plain) - 1 else ""
+
+
+def test_each_menu_letter_is_used_once_per_menu(window):
+    """Two items with one letter: pressing it only moves between them."""
+    from PySide6.QtWidgets import QMenu
+
+    menus = [window.menuBar()] + window.menuBar().findChildren(QMenu)
+    clashes = {}
+    for menu in menus:
+        letters = {}
+        for act in menu.actions():
+            if mnemonic(act.text()):
+                letters.setdefault(mnemonic(act.text()), []).append(act.text())
+        clashes.update({f"{menu.title() or 'menu bar'} {k}": v for k, v in letters.items() if len(v) > 1})
+    assert clashes == {}
+
+
 def test_every_shortcut_belongs_to_one_action(window):
     """Qt fires neither of two actions that share a shortcut ("Ambiguous shortcut overload")."""
     from PySide6.QtGui import QAction

@@ -175,3 +175,23 @@ def test_the_dialog_opens_no_larger_than_the_screen(dialog):
     minimum = dialog.minimumSizeHint()
     assert dialog.width() <= max(free.width(), minimum.width())
     assert dialog.height() <= max(free.height(), minimum.height())
+
+
+@pytest.mark.gui
+def test_each_alt_letter_is_used_once_per_page(dialog):
+    """Alt+letter on a page: its labels and buttons (the run's Pause and Stop too,
+    shown only during a run) and the tab names; two with one letter only trade focus."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QTabWidget
+
+    tabs = dialog.findChild(QTabWidget)
+    tab_names = [tabs.tabText(i) for i in range(tabs.count())]
+    for page in (dialog.general_tab, dialog.training_tab):
+        texts = [w.text() for w in page.findChildren(QAbstractButton)]
+        texts += [w.text() for w in page.findChildren(QLabel) if w.buddy() is not None]
+        letters = {}
+        for text in texts + tab_names:
+            plain = text.replace("&&", "")
+            at = plain.find("&")
+            if 0 <= at < len(plain) - 1:
+                letters.setdefault(plain[at + 1].lower(), []).append(text)
+        assert {k: v for k, v in letters.items() if len(v) > 1} == {}

@@ -193,7 +193,7 @@ def test_pause_stop_and_resume_a_run_from_its_checkpoint(qtbot, dialogs, photos)
 
     process = tab.process
     qtbot.mouseClick(tab.view.pause_button, Qt.MouseButton.LeftButton)
-    assert process.state == "paused" and tab.view.pause_button.text() == "&Continue"
+    assert process.state == "paused" and tab.view.pause_button.text() == "Contin&ue"
     if Path("/proc").is_dir():
         qtbot.waitUntil(lambda: training_pids.process_paused(process.pid), timeout=TIMEOUT)
     with qtbot.wait_signal(process.ended, timeout=TIMEOUT) as ended:
