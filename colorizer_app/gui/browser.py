@@ -65,6 +65,12 @@ class FolderTree(QTreeView):
         self._scroll_timer.setSingleShot(True)
         self._scroll_timer.setInterval(0)
         self._scroll_timer.timeout.connect(self._scroll_to_target)
+        # Arrowing through the tree passes many folders on the way to one: open the
+        # one it rests on, not each (listing, colorizing, Open Recent) in between.
+        self._open_timer = QTimer(self)
+        self._open_timer.setSingleShot(True)
+        self._open_timer.setInterval(400)
+        self._open_timer.timeout.connect(self._open_current)
         self._fs.directoryLoaded.connect(self._on_rows_moved)
         self._fs.rowsInserted.connect(self._on_rows_moved)
         self._fs.layoutChanged.connect(self._on_rows_moved)
@@ -128,6 +134,10 @@ class FolderTree(QTreeView):
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self._scroll_target = None
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self._open_timer.stop()
+            self.folder_selected.emit(self._fs.filePath(self.currentIndex()))
+            return
         super().keyPressEvent(event)
 
     @Slot(QModelIndex, QModelIndex)
@@ -135,11 +145,17 @@ class FolderTree(QTreeView):
         # With no previous item, Qt is making the first row current on its own
         # (focus in, rows arriving): that is no choice of the user's; a click is.
         if not self._quiet and current.isValid() and previous.isValid():
-            self.folder_selected.emit(self._fs.filePath(current))
+            self._open_timer.start()
+
+    @Slot()
+    def _open_current(self) -> None:
+        if self.currentIndex().isValid():
+            self.folder_selected.emit(self._fs.filePath(self.currentIndex()))
 
     @Slot(QModelIndex)
     def _on_clicked(self, index: QModelIndex) -> None:
         if index.isValid():
+            self._open_timer.stop()  # a click opens at once
             self.folder_selected.emit(self._fs.filePath(index))
 
 

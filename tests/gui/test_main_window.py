@@ -467,6 +467,30 @@ def test_clicking_a_folder_in_the_tree_opens_it(qtbot, window, photo_folder, tmp
     assert window.current_folder == str(other) and result.path == str(other / "only.jpg")
 
 
+def test_arrowing_through_the_tree_opens_only_the_folder_it_rests_on(qtbot, window, tmp_path, photo_factory):
+    for name in ("a", "b", "c", "d"):
+        photo_factory(tmp_path / "albums" / name / "scan.jpg")
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(tmp_path / "albums" / "a"))
+    tree = window.folder_tree
+    qtbot.wait_until(lambda: tree.model().rowCount(tree.model().index(str(tmp_path / "albums"))) == 4,
+                     timeout=TIMEOUT)
+    opened = []
+    tree.folder_selected.connect(opened.append)
+    tree.setFocus()
+
+    def arrow_down_three_times():
+        for _ in range(3):
+            QTest.keyClick(tree, Qt.Key.Key_Down)
+
+    result = do_and_wait_for_result(qtbot, window, arrow_down_three_times)
+    assert opened == [str(tmp_path / "albums" / "d")]  # not b and c on the way
+    assert result.path == str(tmp_path / "albums" / "d" / "scan.jpg")
+    assert not {str(tmp_path / "albums" / n) for n in "bc"} & set(window.recent_folders.items)
+    QTest.keyClick(tree, Qt.Key.Key_Up)
+    QTest.keyClick(tree, Qt.Key.Key_Return)  # Enter opens at once
+    assert window.current_folder == str(tmp_path / "albums" / "c")
+
+
 def test_photo_with_a_wide_gamut_profile_is_shown_in_srgb(qtbot, window, tmp_path):
     from PIL import Image
     from PySide6.QtGui import QColorSpace
