@@ -183,7 +183,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         if selected or option.state & QStyle.StateFlag.State_MouseOver:
             color = QColor(palette.color(QPalette.ColorRole.Highlight))
-            color.setAlpha(220 if selected else 60)
+            # Full strength while the keys go to the grid; paler while they go elsewhere.
+            color.setAlpha((220 if self._grid.hasFocus() else 110) if selected else 60)
             path = QPainterPath()
             path.addRoundedRect(tile, 6, 6)
             painter.fillPath(path, color)
@@ -220,9 +221,12 @@ class ThumbnailGrid(QListView):
 
     Signals:
         photo_selected(str): the current photo changed (mouse or keyboard).
+        hold_original(bool): Space pressed (True) or released (False): show the
+            original photo meanwhile, as Space does over the photo itself.
     """
 
     photo_selected = Signal(str)
+    hold_original = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None, loader: ThumbnailLoader | None = None) -> None:
         super().__init__(parent)
@@ -250,6 +254,22 @@ class ThumbnailGrid(QListView):
     @property
     def thumbnails(self) -> ThumbnailModel:
         return self._model
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self.hold_original.emit(True)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self.hold_original.emit(False)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
 
     def set_badges(self, badges: dict[str, QColor]) -> None:
         """Mark these photos (by path) with a dot of the given color: those with color hints."""

@@ -12,6 +12,11 @@ Mouse: drag the divider handle to move it; drag elsewhere (or with the middle
 button) to pan; wheel to zoom around the pointer; double-click toggles fit / 100%.
 In hint mode a click (a press and release without a drag) on the photo asks for a
 color hint there (``hint_requested``); the hints are drawn as small color dots.
+
+Keys (the view has focus: click it, or Tab to it): arrows pan a zoomed-in photo;
+in split mode Left/Right move the divider when the whole photo is shown (and
+Shift+Left/Right always). In hint mode the arrows move a crosshair and Enter asks
+for a hint under it, so hints need no mouse either.
 """
 
 import enum
@@ -19,7 +24,7 @@ import math
 
 from PySide6.QtCore import Property, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap,
+    QColor, QFocusEvent, QFont, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap,
     QPolygonF, QResizeEvent, QWheelEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -198,6 +203,8 @@ class CompareView(QWidget):
         self._held_by_mouse = False
         self._hint_mode = False
         self._hint_marks: list[tuple[float, float, QColor]] = []
+        self._crosshair: QPointF | None = None  # the keyboard's pointer in hint mode
+        self._keyboard_focus = False  # focus came by Tab: show where the keys go
         self._press_pos: QPointF | None = None
 
     # Content ------------------------------------------------------------
@@ -265,6 +272,9 @@ class CompareView(QWidget):
             self.setCursor(Qt.CursorShape.CrossCursor)
         else:
             self.unsetCursor()
+            if self._crosshair is not None:
+                self._crosshair = None
+                self.update()
 
     def set_hint_marks(self, marks: list[tuple[float, float, QColor]]) -> None:
         """Dots to draw: (x, y) relative to the photo's size, and the hint's color."""
@@ -417,7 +427,28 @@ class CompareView(QWidget):
             self._paint_hint_marks(painter)
         if self._note and not self._showing_original:
             self._paint_note(painter, self._note)
+        if self._crosshair is not None and self._hint_mode and not self._showing_original:
+            self._paint_crosshair(painter, self._crosshair)
+        if self._keyboard_focus and self.hasFocus():
+            self._paint_focus_frame(painter)
         painter.end()
+
+    def _paint_crosshair(self, painter: QPainter, at: QPointF) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for pen in (QPen(QColor(0, 0, 0, 160), 4), QPen(QColor(255, 255, 255, 235), 2)):
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(at, 9.0, 9.0)
+            for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                painter.drawLine(at + QPointF(dx * 5, dy * 5), at + QPointF(dx * 16, dy * 16))
+        painter.restore()
+
+    def _paint_focus_frame(self, painter: QPainter) -> None:
+        painter.save()
+        painter.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
+        painter.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
+        painter.restore()
 
     def _paint_split(self, painter: QPainter, colorized: QPixmap | None) -> None:
         pane = self._panes()[0]
@@ -602,12 +633,55 @@ class CompareView(QWidget):
         event.accept()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space:
+        key = event.key()
+        arrows = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+        if key == Qt.Key.Key_Space:
             if not event.isAutoRepeat():
                 self.set_showing_original(True)
             event.accept()
+        elif key in arrows and self._original is not None:
+            self._arrow(*arrows[key], bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+            event.accept()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._hint_mode and self._original is not None:
+            point = self._image_point(self._crosshair_point())
+            if point is not None:
+                self.hint_requested.emit(*point)
+            event.accept()
         else:
             super().keyPressEvent(event)
+
+    def _arrow(self, dx: int, dy: int, shift: bool) -> None:
+        """One arrow key press: move the hint crosshair, the divider, or the photo."""
+        pane = self._panes()[-1]
+        if self._hint_mode:
+            step = 32.0 if shift else 8.0
+            at = self._crosshair_point() + QPointF(dx * step, dy * step)
+            self._crosshair = QPointF(min(max(at.x(), 0.0), self.width() - 1.0),
+                                      min(max(at.y(), 0.0), self.height() - 1.0))
+        elif self._mode == ViewMode.SPLIT and dx and (shift or self._transform.fit):
+            self.set_divider(self._divider + dx * 0.05)
+        elif not self._transform.fit:
+            share = 0.4 if shift else 0.1  # of the pane, like a scroll bar's step
+            self._transform.pan_by(-dx * pane.width() * share, -dy * pane.height() * share)
+        self.update()
+
+    def _crosshair_point(self) -> QPointF:
+        """Where Enter puts a hint: the crosshair, first at the middle of the
+        (colorized) pane."""
+        return self._crosshair if self._crosshair is not None else self._panes()[-1].center()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self._keyboard_focus = event.reason() in (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason,
+                                                  Qt.FocusReason.ShortcutFocusReason) or \
+            (event.reason() == Qt.FocusReason.ActiveWindowFocusReason and self._keyboard_focus)
+        self.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        if event.reason() != Qt.FocusReason.ActiveWindowFocusReason:  # back with its frame after Alt+Tab
+            self._keyboard_focus = False
+        self.update()
+        super().focusOutEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:

@@ -295,12 +295,13 @@ class MainWindow(QMainWindow):
         self._hold_button = QToolButton(self)
         self._hold_button.setText("Hold for Original")
         self._hold_button.setToolTip("Press and hold to see the original photo "
-                                     "(or hold Space over the photo)")
+                                     "(or hold Space, in the photo or the thumbnails)")
         view_bar.addWidget(self._hold_button)
 
     def _connect(self) -> None:
         self._tree.folder_selected.connect(self._on_tree_folder)
         self._grid.photo_selected.connect(self._on_photo_selected)
+        self._grid.hold_original.connect(self._view.set_showing_original)
         self._models.model_selected.connect(self._on_model_selected)
         self._tune.changed.connect(self._on_tune_changed)
         self._view.zoom_changed.connect(self._on_zoom_changed)

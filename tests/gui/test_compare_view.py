@@ -174,3 +174,38 @@ def test_hint_marks_are_drawn_in_their_color(view):
     assert color_at(view, 300, 75) == green
     view.set_hint_marks([])
     assert color_at(view, 300, 75) == COLORIZED
+
+
+def test_keys_move_the_divider_and_pan_a_zoomed_photo(view):
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_Right)  # the whole photo shown: Left/Right move the divider
+    assert view.divider == pytest.approx(0.55)
+    QTest.keyClick(view, Qt.Key.Key_Left)
+    QTest.keyClick(view, Qt.Key.Key_Left)
+    assert view.divider == pytest.approx(0.45)
+
+    view.zoom_actual()  # 800×600 in a 400×300 view: now the arrows pan
+    before = view._transform.center
+    QTest.keyClick(view, Qt.Key.Key_Right)
+    QTest.keyClick(view, Qt.Key.Key_Down)
+    after = view._transform.center
+    assert after[0] > before[0] and after[1] > before[1]  # further right and down in the photo
+    assert view.divider == pytest.approx(0.45)
+    QTest.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)  # Shift: the divider still
+    assert view.divider == pytest.approx(0.5)
+
+
+def test_hint_mode_places_a_hint_with_the_keyboard(qtbot, view):
+    view.set_hint_mode(True)
+    view.setFocus()
+    with qtbot.wait_signal(view.hint_requested) as blocker:
+        QTest.keyClick(view, Qt.Key.Key_Return)  # at the middle of the photo first
+    assert blocker.args == pytest.approx([0.5, 0.5], abs=0.01)
+    for _ in range(2):
+        QTest.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)  # 32 px each
+    QTest.keyClick(view, Qt.Key.Key_Up)  # 8 px
+    with qtbot.wait_signal(view.hint_requested) as blocker:
+        QTest.keyClick(view, Qt.Key.Key_Enter)
+    # The 800×600 photo is shown at half size in the 400×300 view.
+    assert blocker.args == pytest.approx([0.5 + 64 / 400, 0.5 - 8 / 300], abs=0.01)
+    assert view.divider == 0.5  # the arrows moved the crosshair, not the divider

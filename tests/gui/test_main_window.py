@@ -86,6 +86,10 @@ def test_keyboard_moves_to_the_next_photo(qtbot, window, photo_folder):
     assert result.colorized.size() == QSize(80, 120)
     result = do_and_wait_for_result(qtbot, window, lambda: QTest.keyClick(grid, Qt.Key.Key_End))
     assert window.current_photo == result.path == str(photo_folder / "photo10.jpg")
+    QTest.keyPress(grid, Qt.Key.Key_Space)  # hold Space: the original, without leaving the thumbnails
+    assert window.compare_view.showing_original
+    QTest.keyRelease(grid, Qt.Key.Key_Space)
+    assert not window.compare_view.showing_original
 
 
 def test_open_a_single_photo(qtbot, window, photo_folder):
