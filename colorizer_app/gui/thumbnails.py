@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRunnable, QSize, Qt,
     QThreadPool, Signal, Slot,
 )
-from PySide6.QtGui import QColor, QColorSpace, QImage, QImageReader, QPainter, QPixmap
+from PySide6.QtGui import QColor, QColorSpace, QGuiApplication, QImage, QImageReader, QPainter, QPixmap
 
 from colorizer_app.core.paths import user_cache_dir
 from colorizer_app.gui.photolist import list_photos
@@ -159,6 +159,13 @@ def file_stamp(path: str | os.PathLike) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
+def screen_thumbnail_side() -> int:
+    """THUMBNAIL_SIDE in the device pixels of the sharpest screen: at a scale factor of
+    2 thumbnails are made at twice the size, not blown up blurry."""
+    ratio = max((screen.devicePixelRatio() for screen in QGuiApplication.screens()), default=1.0)
+    return round(THUMBNAIL_SIDE * min(max(ratio, 1.0), 3.0))
+
+
 def make_thumbnail(path: str | os.PathLike, side: int = THUMBNAIL_SIDE) -> QImage:
     """Decode ``path`` at thumbnail size, EXIF orientation applied, in sRGB.
 
@@ -276,6 +283,11 @@ class ThumbnailLoader(QObject):
         self._priority = 0
         self.requests_made = 0  # how many jobs were queued, for tests and benchmarks
 
+    @property
+    def side(self) -> int:
+        """The longest side of the thumbnails made, in pixels."""
+        return self._side
+
     def prune_disk_cache(self) -> None:
         """Bound the disk cache, in the background, behind every thumbnail job
         (the app does it once a session)."""
@@ -362,7 +374,7 @@ class ThumbnailModel(QAbstractListModel):
 
     def __init__(self, parent: QObject | None = None, loader: ThumbnailLoader | None = None) -> None:
         super().__init__(parent)
-        self._loader = loader if loader is not None else ThumbnailLoader(self)
+        self._loader = loader if loader is not None else ThumbnailLoader(self, side=screen_thumbnail_side())
         self._loader.ready.connect(self._on_ready)
         self._paths: list[str] = []
         self._rows: dict[str, int] = {}

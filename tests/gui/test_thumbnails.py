@@ -193,3 +193,21 @@ def test_a_photo_too_large_for_qts_reader_still_gets_a_thumbnail(qapp, tmp_path,
     finally:
         QImageReader.setAllocationLimit(limit)
     assert (image.width(), image.height()) == (THUMBNAIL_SIDE, THUMBNAIL_SIDE * 3 // 4)
+
+
+@pytest.mark.parametrize("scale", ["1", "2"])
+def test_thumbnails_are_made_for_the_screens_pixels(tmp_path, scale):
+    """At a scale factor of 2 a 128-point tile has 256 pixels: made at 128, it
+    would be blown up blurry. (A process of its own: the scale is set at start.)"""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": scale,
+           "COLORIZER_DATA_DIR": str(tmp_path / "data")}
+    script = ("from PySide6.QtWidgets import QApplication\n"
+              "from colorizer_app.gui.thumbnails import ThumbnailModel\n"
+              "app = QApplication([])\n"
+              "print(ThumbnailModel().loader.side)\n")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert int(out.stdout.split()[-1]) == 128 * int(scale)
