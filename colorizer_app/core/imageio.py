@@ -219,6 +219,8 @@ def _decode(img: Image.Image, path: Path) -> Photo:
                                    "(use JPEG, PNG, TIFF, BMP or WebP)")
     # A TIFF's EXIF sub-IFDs are read from the open file, which load() closes.
     tiff_exif = _tiff_metadata_as_exif(img) if img.format == "TIFF" else None
+    # Before load(), which turns a TIFF upright and forgets its orientation tag.
+    dpi = _dpi(img, _orientation(img))
     if _has_16bit_color(img, path):
         # Pillow opens 16-bit gray+alpha PNG as RGBA: ask the header what it is.
         gray = img.format == "PNG" and _png_header(path)[1] == _PNG_GRAY_ALPHA
@@ -238,7 +240,7 @@ def _decode(img: Image.Image, path: Path) -> Photo:
     if alpha is not None:
         alpha = _apply_orientation(alpha, orientation)
     return Photo(pixels=pixels, alpha=alpha, exif=exif, icc_profile=icc,
-                 format=fmt, path=path, dpi=_dpi(img, orientation))
+                 format=fmt, path=path, dpi=dpi)
 
 
 def _has_16bit_color(img: Image.Image, path: Path) -> bool:
@@ -338,6 +340,8 @@ def _tiff_metadata_as_exif(img: Image.Image) -> bytes | None:
 
 def _dpi(img: Image.Image, orientation: int) -> tuple[float, float] | None:
     """The resolution the file states, in dots per inch, turned with the pixels."""
+    if img.format == "TIFF" and 282 not in img.tag_v2:
+        return None  # Pillow says (1, 1) for a TIFF without resolution tags: 1 dpi is no one's scan
     try:
         x, y = (float(v) for v in img.info["dpi"])
     except (KeyError, TypeError, ValueError):
@@ -622,7 +626,7 @@ def _write_tiff(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
     ifd = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
     if exif is not None:
         _merge_exif_into_ifd(exif, ifd)
-    if dpi is not None and 282 not in ifd:  # a TIFF's own resolution tags win
+    if dpi is not None:  # the photo's, turned with it, over tags copied from a turned TIFF
         ifd[282], ifd[283], ifd[296] = dpi[0], dpi[1], 2  # X, Y resolution; unit: inch
     ifd[256] = width
     ifd[257] = height

@@ -556,3 +556,17 @@ def test_the_resolution_turns_with_the_photo_and_comes_from_tiffs_too(tmp_path, 
     assert load_photo(tif).dpi == pytest.approx((1200, 1200))
     plain = save_photo(tmp_path / "plain.png", gradient(8, 8, 3))
     assert load_photo(plain).dpi is None
+    # A TIFF that states none: Pillow says (1, 1), which would place the photo 1 px per inch.
+    Image.fromarray(gradient(8, 12, 1)).save(tmp_path / "stated_none.tif")
+    assert load_photo(tmp_path / "stated_none.tif").dpi is None
+
+
+def test_a_turned_tiff_turns_its_resolution_into_any_output(tmp_path, gradient):
+    turned = tmp_path / "turned.tif"
+    Image.fromarray(gradient(8, 12, 1)).save(turned, dpi=(300, 600), tiffinfo={274: 6})
+    photo = load_photo(turned)
+    assert photo.pixels.shape[:2] == (12, 8) and photo.dpi == pytest.approx((600, 300))
+    for ext in (".tif", ".jpg"):
+        out = save_photo(tmp_path / f"out{ext}", gradient(12, 8, 3), exif=photo.exif, dpi=photo.dpi)
+        with Image.open(out) as img:
+            assert img.info["dpi"] == pytest.approx((600, 300), abs=0.5)
