@@ -64,10 +64,12 @@ class ItemStatus(str, enum.Enum):
 
 @dataclass(frozen=True)
 class BatchItem:
-    """One photo to colorize: where it is read from and where it is written."""
+    """One photo to colorize: where it is read from and where it is written. A
+    folder that could not be listed is an item too, with the problem to report."""
 
     source: Path
     output: Path
+    problem: str = ""
 
 
 @dataclass
@@ -116,11 +118,14 @@ def plan_batch(
     if output_dir.exists() and not output_dir.is_dir():
         raise ValueError(f"the output {output_dir} is a file, not a folder")
     base = _common_base(inputs)
-    sources = _collect_sources(inputs, output_dir, recursive)
+    unlisted: list[tuple[Path, str]] = []
+    sources = _collect_sources(inputs, output_dir, recursive, unlisted)
     items = [BatchItem(src, _output_path(src, base, output_dir, fmt, suffix)) for src in sources]
     items = [item for item in items if not _is_earlier_output(item, suffix)]
     items = _separate_collisions(items)
     _refuse_overwriting_inputs(items, suffix)
+    # Reported with the failures, so "done" never hides a box of photos left out.
+    items += [BatchItem(folder, output_dir / folder.relative_to(base), problem) for folder, problem in unlisted]
     return items
 
 
@@ -135,12 +140,14 @@ def _common_base(inputs: list[Path]) -> Path:
         raise ValueError("inputs are on different drives; colorize each drive separately") from None
 
 
-def _collect_sources(inputs: list[Path], output_dir: Path, recursive: bool) -> list[Path]:
-    """Input files plus the photos found in input folders, each once, in a stable order."""
+def _collect_sources(inputs: list[Path], output_dir: Path, recursive: bool,
+                     unlisted: list[tuple[Path, str]]) -> list[Path]:
+    """Input files plus the photos found in input folders, each once, in a stable
+    order; folders that cannot be listed are added to ``unlisted`` with the reason."""
     seen: set[Path] = set()
     sources = []
     for path in inputs:
-        found = _walk(path, output_dir, recursive) if path.is_dir() else [path]
+        found = _walk(path, output_dir, recursive, unlisted) if path.is_dir() else [path]
         for src in found:
             key = src.resolve()
             if key not in seen:
@@ -149,7 +156,7 @@ def _collect_sources(inputs: list[Path], output_dir: Path, recursive: bool) -> l
     return sources
 
 
-def _walk(folder: Path, output_dir: Path, recursive: bool) -> list[Path]:
+def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[Path, str]]) -> list[Path]:
     """Photos in a folder (sorted), skipping hidden entries and the output folder.
 
     The output folder is skipped when it lies inside the folder, so a second run
@@ -159,7 +166,13 @@ def _walk(folder: Path, output_dir: Path, recursive: bool) -> list[Path]:
     """
     photos = []
     seen = {os.path.realpath(folder)}
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+
+    def cannot_list(error: OSError) -> None:
+        why = "no permission to read it" if isinstance(error, PermissionError) else error.strerror or str(error)
+        unlisted.append((Path(error.filename), f"this folder could not be listed ({why}); "
+                                               "its photos were left out"))
+
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True, onerror=cannot_list):
         here = Path(dirpath)
         kept = []
         for d in sorted(dirnames):
@@ -275,6 +288,9 @@ def run_batch(
 def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
              report: BatchReport, folders: dict[Path, str | None]) -> ItemStatus:
     """Skip, colorize and save, or record the failure of one item."""
+    if item.problem:
+        report.failed.append((item.source, item.problem))
+        return ItemStatus.FAILED
     folder = item.output.parent
     if folder not in folders:
         folders[folder] = _folder_problem(folder)

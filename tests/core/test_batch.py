@@ -358,3 +358,43 @@ def test_names_that_differ_only_in_case_get_numbered_instead_of_stopping_the_bat
         pytest.skip("a case-insensitive file system holds one of them")
     out = tmp_path / "OUT"
     assert relative_outputs(plan_batch([folder], out), out) == ["a_jpg.JPG", "a_jpg_2.jpg"]
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_not_passed_over(tmp_path, gradient):
+    """chmod 000 on a box of scans: its photos cannot be found, and the batch says so
+    (a failure, exit code 1) instead of "done" with them silently missing. Root reads
+    any folder, so as root the check runs in a process without that power."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    album = tmp_path / "album"
+    (album / "locked").mkdir(parents=True)
+    Image.fromarray(gradient(8, 8, 1)).save(album / "a.jpg")
+    Image.fromarray(gradient(8, 8, 1)).save(album / "locked" / "b.jpg")
+    (album / "locked").chmod(0)
+    script = ("import json, sys\n"
+              "from colorizer_app.core.batch import plan_batch\n"
+              "items = plan_batch([sys.argv[1]], sys.argv[2])\n"
+              "print(json.dumps([[str(i.source), i.problem] for i in items]))\n")
+    command = [sys.executable, "-c", script, str(album), str(tmp_path / "out")]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv to drop the power to read any folder")
+        command = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                   "--bounding-set=-dac_override,-dac_read_search", *command]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    finally:
+        (album / "locked").chmod(0o755)
+    items = json.loads(out.stdout)
+    assert [source for source, problem in items if not problem] == [str(album / "a.jpg")]
+    locked = [problem for source, problem in items if source == str(album / "locked")]
+    assert locked and "could not be listed" in locked[0] and "no permission" in locked[0]
+
+    report = run_batch([BatchItem(album / "locked", tmp_path / "out" / "locked", locked[0])],
+                       lambda photo: photo.pixels)
+    assert (report.done, report.failed) == (0, [(album / "locked", locked[0])])
