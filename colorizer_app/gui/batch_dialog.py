@@ -166,8 +166,9 @@ class BatchWorker(QObject):
         return colorize_photo
 
 
-def summarize(report, output: str) -> str:
-    """The end-of-batch text: counts, then each failed file with its reason."""
+def summarize(report, output: str, source: str = "") -> str:
+    """The end-of-batch text: counts, then each failed file with its reason, named
+    by its place under ``source`` (box1/IMG_0002.jpg: two boxes may hold the same name)."""
     lines = []
     if report.cancelled:
         lines.append(f"Cancelled after {report.processed} of {report.total} photos.")
@@ -176,8 +177,15 @@ def summarize(report, output: str) -> str:
         lines.append(f"Skipped {report.skipped} already exported.")
     if report.failed:
         lines.append(f"{len(report.failed)} failed:")
-        lines.extend(f"  {Path(path).name}: {reason}" for path, reason in report.failed)
+        lines.extend(f"  {_place(path, source)}: {reason}" for path, reason in report.failed)
     return "\n".join(lines)
+
+
+def _place(path, source: str) -> str:
+    try:
+        return Path(path).relative_to(source).as_posix() if source else Path(path).name
+    except ValueError:
+        return str(path)
 
 
 class BatchDialog(QDialog):
@@ -213,6 +221,7 @@ class BatchDialog(QDialog):
         self._eta = EtaEstimator()
         self._close_when_done = False
         self._output_folder = ""
+        self._source_folder = ""
         self._create_widgets(source)
         self.set_hints(hints or HintIndex())
         self._update_buttons()
@@ -381,6 +390,7 @@ class BatchDialog(QDialog):
         self._report = None
         self._eta = EtaEstimator()
         self._output_folder = job.output
+        self._source_folder = job.source
         self._summary.clear()
         self._progress_bar.setRange(0, 0)  # busy until the plan is made
         self._progress_label.setText("Looking for photos…")
@@ -439,7 +449,7 @@ class BatchDialog(QDialog):
     def _on_finished(self, report) -> None:
         self._report = report
         self._finish_thread()
-        self._summary.setPlainText(summarize(report, self._output_folder))
+        self._summary.setPlainText(summarize(report, self._output_folder, self._source_folder))
         self._progress_label.setText("Cancelled." if report.cancelled else
                                      f"Finished in {format_duration(report.elapsed).replace('about ', '')}.")
         self._update_buttons()

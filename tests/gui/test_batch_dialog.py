@@ -51,6 +51,7 @@ def test_export_with_a_broken_file_lists_it_in_the_summary(qtbot, dialog, tmp_pa
     photo_factory(source / "b.png", 70, 50, seed=2)
     photo_factory(source / "sub" / "c.jpg", seed=3)
     (source / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a whole jpeg")
+    (source / "sub" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 the same name in another box")
     output = tmp_path / "out"
     dialog.set_options(source=source, output=output, fmt="png", recursive=True)
     progress = []
@@ -58,12 +59,13 @@ def test_export_with_a_broken_file_lists_it_in_the_summary(qtbot, dialog, tmp_pa
     with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
         QTest.mouseClick(dialog._start_button, Qt.MouseButton.LeftButton)
     report = blocker.args[0]
-    assert (report.total, report.done, len(report.failed), report.cancelled) == (4, 3, 1, False)
+    assert (report.total, report.done, len(report.failed), report.cancelled) == (5, 3, 2, False)
     assert files_under(output) == ["a.png", "b.png", "sub/c.png"]
     assert load_photo(output / "b.png").pixels.shape == (50, 70, 3)
-    assert progress[-1] == (4, 4)
+    assert progress[-1] == (5, 5)
     summary = dialog.summary_text
-    assert "broken.jpg" in summary and "1 failed" in summary
+    assert "2 failed" in summary
+    assert "\n  broken.jpg: " in summary and "\n  sub/broken.jpg: " in summary  # which box each is in
     assert "Colorized 3 photos" in summary
 
     # A second run skips everything already there.
