@@ -7,7 +7,7 @@
 
 Exit codes: 0 all went well; 1 some photos failed (or nothing could run);
 2 usage errors (bad option, unknown model, missing input); 130 stopped by Ctrl-C,
-143 stopped by SIGTERM (logout, kill).
+143 stopped by SIGTERM (a shutdown, kill), 129 by SIGHUP (the terminal closed).
 """
 
 from __future__ import annotations
@@ -31,12 +31,17 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
-EXIT_TERMINATED = 143  # 128 + SIGTERM
+EXIT_TERMINATED = 143  # 128 + SIGTERM; 128 + SIGHUP (129) when the terminal closed
 
 
 class Terminated(BaseException):
-    """SIGTERM (a logout, a shutdown, `kill`): stop now. A BaseException, so that the
-    batch's per-photo error handling does not take it for one photo's failure."""
+    """SIGTERM (a shutdown, `kill`) or SIGHUP (the terminal closed): stop now. A
+    BaseException, so that the batch's per-photo error handling does not take it
+    for one photo's failure."""
+
+    def __init__(self, signum: int = signal.SIGTERM) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class UsageError(Exception):
@@ -65,9 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # before the batch started, or a second Ctrl-C
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Terminated:  # the photo being written was discarded, the ones before are whole
-        print("\nTerminated.", file=sys.stderr)
-        return EXIT_TERMINATED
+    except Terminated as stop:  # the photo being written was discarded, the ones before are whole
+        print(f"\nStopped by {signal.Signals(stop.signum).name}; the photos finished so far are kept. "
+              "Run the same command again to go on.", file=sys.stderr)
+        return 128 + stop.signum
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -292,19 +298,20 @@ def _ctrl_c_stops_after_current_file() -> Iterator[list[bool]]:
         print("\nStopping after the current photo (Ctrl-C again to stop now)...", file=sys.stderr)
 
     def terminate(signum, frame):
-        raise Terminated
+        raise Terminated(signum)
 
+    stops = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])  # no SIGHUP on Windows
     try:
-        previous = signal.signal(signal.SIGINT, handler)
-        previous_term = signal.signal(signal.SIGTERM, terminate)
+        previous = {signal.SIGINT: signal.signal(signal.SIGINT, handler)}
+        previous.update({signum: signal.signal(signum, terminate) for signum in stops})
     except ValueError:  # not the main thread: leave the signals alone
         yield interrupted
         return
     try:
         yield interrupted
     finally:
-        signal.signal(signal.SIGINT, previous)
-        signal.signal(signal.SIGTERM, previous_term)
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier)
 
 
 def _print_summary(report: BatchReport, output_dir: Path) -> None:

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -263,9 +264,11 @@ def test_ctrl_c_stops_after_the_current_photo(installed_model, album, tmp_path, 
     assert signal.getsignal(signal.SIGINT) is handler_before  # handler restored
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="needs os.kill with SIGTERM")
+@pytest.mark.skipif(sys.platform == "win32", reason="needs os.kill with SIGTERM and SIGHUP")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, getattr(signal, "SIGHUP", 1)], ids=["SIGTERM", "SIGHUP"])
 def test_sigterm_while_writing_stops_at_once_and_leaves_no_partial_file(
-        installed_model, album, tmp_path, monkeypatch, capsys):
+        installed_model, album, tmp_path, monkeypatch, capsys, signum):
+    """A logout or shutdown (SIGTERM), or the terminal window closed (SIGHUP)."""
     from colorizer_app.core import imageio
 
     real_encode = imageio._encode
@@ -275,19 +278,37 @@ def test_sigterm_while_writing_stops_at_once_and_leaves_no_partial_file(
         calls.append(1)
         if len(calls) == 2:
             f.write(b"half a photo")
-            os.kill(os.getpid(), signal.SIGTERM)  # a logout while the second photo is written
+            os.kill(os.getpid(), signum)  # while the second photo is written
         return real_encode(f, *args, **kwargs)
 
     monkeypatch.setattr(imageio, "_encode", encode_then_sigterm)
     out = tmp_path / "OUT"
-    handler_before = signal.getsignal(signal.SIGTERM)
+    handler_before = signal.getsignal(signum)
 
-    assert main(_colorize_args(album, out=out)) == 143
+    assert main(_colorize_args(album, out=out)) == 128 + signum
 
     assert len(calls) == 2
     assert [p.name for p in out.rglob("*") if p.is_file()] == ["a.jpg"]  # no temp file of the second photo
-    assert "Terminated." in capsys.readouterr().err
-    assert signal.getsignal(signal.SIGTERM) is handler_before
+    assert f"Stopped by {signal.Signals(signum).name}" in capsys.readouterr().err
+    assert signal.getsignal(signum) is handler_before
+
+
+def test_what_a_save_killed_outright_left_is_cleared_by_the_next_export(installed_model, album, tmp_path):
+    """kill -9 or a power cut leaves the hidden temp file no handler could remove."""
+    from colorizer_app.core.imageio import STALE_TEMP_SECONDS
+
+    out = tmp_path / "OUT"
+    out.mkdir()
+    stale = out / ".a.jpg.6c988ddf.tmp.jpg"
+    stale.write_bytes(b"half a photo")
+    os.utime(stale, (time.time() - STALE_TEMP_SECONDS - 60,) * 2)
+    in_flight = out / ".b.jpg.0badf00d.tmp.jpg"  # another export's save, seconds old
+    in_flight.write_bytes(b"being written")
+
+    assert main(_colorize_args(album, out=out)) == 1  # the album's broken.jpg
+
+    assert not stale.exists() and in_flight.exists()
+    assert (out / "a.jpg").is_file()
 
 
 def test_cuda_asked_without_a_gpu(installed_model, album, tmp_path, capsys):

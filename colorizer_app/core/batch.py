@@ -46,6 +46,7 @@ from colorizer_app.core.imageio import (
     ImageReadError,
     Photo,
     load_photo,
+    remove_stale_temp_files,
     save_photo,
     written_by_colorizer,
 )
@@ -339,6 +340,7 @@ def _folder_problem(folder: Path) -> str | None:
         return f"cannot make the folder {folder}: a file is in the way"
     except OSError as e:
         return f"cannot write into {folder}: {e.strerror or e}"
+    remove_stale_temp_files(folder)  # what an export killed mid-save left there
     return None
 
 

@@ -31,7 +31,9 @@ import dataclasses
 import errno
 import logging
 import os
+import re
 import secrets
+import time
 import struct
 import warnings
 import zlib
@@ -692,6 +694,31 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], None], overwrite: 
         temp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+# save_photo's temp files: ".NAME.RANDOM.tmp.EXT". A save takes seconds; one this old
+# was left by a process killed mid-save (kill -9, a power cut), where no cleanup runs.
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp(\.[A-Za-z0-9]+)?$")
+STALE_TEMP_SECONDS = 600
+
+
+def remove_stale_temp_files(folder: Path | str) -> int:
+    """Remove the temp files killed saves left in ``folder``; how many were removed."""
+    removed = 0
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if _TEMP_NAME.match(entry.name) and entry.is_file(follow_symlinks=False) \
+                    and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove
+    return removed
 
 
 def _create_temp(path: Path) -> tuple[Path, int]:
