@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import io
 import logging
 import os
 import re
@@ -238,6 +239,12 @@ def _decode(img: Image.Image, path: Path) -> Photo:
     icc = img.info.get("icc_profile") or None
     if icc is not None and not _icc_fits(icc, pixels):
         icc = None
+    if icc is not None and pixels.ndim == 2:
+        # A colorized photo is RGB, where a gray profile cannot go: bring the gray
+        # into sRGB here, or a Gray Gamma 1.8 or Dot Gain 20% scan changes brightness.
+        in_srgb = _gray_in_srgb(pixels, icc)
+        if in_srgb is not None:
+            pixels, icc = in_srgb, None
     pixels = _apply_orientation(pixels, orientation)
     if alpha is not None:
         alpha = _apply_orientation(alpha, orientation)
@@ -380,6 +387,27 @@ def _apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
     if orientation not in _ORIENT:
         return array
     return np.ascontiguousarray(_ORIENT[orientation](array))
+
+
+def _gray_in_srgb(pixels: np.ndarray, icc: bytes) -> np.ndarray | None:
+    """Gray pixels re-encoded as sRGB shows the gray their profile means (8 or 16
+    bits, the same dtype); None if the profile cannot be used (it is then dropped,
+    as before: the pixels read as sRGB)."""
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        transform = ImageCms.buildTransform(source, ImageCms.createProfile("sRGB"), "L", "RGB",
+                                            ImageCms.Intent.RELATIVE_COLORIMETRIC)
+        ramp = Image.fromarray(np.arange(256, dtype=np.uint8)[None, :], "L")
+        curve = np.asarray(ImageCms.applyTransform(ramp, transform), dtype=np.float64)[0].mean(axis=1)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as e:
+        _log.info("gray ICC profile not usable, read as sRGB: %s", e)
+        return None
+    if pixels.dtype == np.uint8:
+        return np.round(curve).astype(np.uint8)[pixels]
+    levels = np.linspace(0.0, 65535.0, 256)  # the 256-step curve, between its steps linearly
+    return np.round(np.interp(pixels, levels, curve * 257.0)).astype(pixels.dtype)
 
 
 def _icc_fits(icc: bytes, pixels: np.ndarray) -> bool:

@@ -570,3 +570,45 @@ def test_a_turned_tiff_turns_its_resolution_into_any_output(tmp_path, gradient):
         out = save_photo(tmp_path / f"out{ext}", gradient(12, 8, 3), exif=photo.exif, dpi=photo.dpi)
         with Image.open(out) as img:
             assert img.info["dpi"] == pytest.approx((600, 300), abs=0.5)
+
+
+def gray_icc_profile(gamma: float) -> bytes:
+    """A minimal ICC v2 gray display profile: a D50 white point and one gamma curve
+    (what scanners embed as "Gray Gamma 1.8"; LittleCMS reads it)."""
+    import struct
+
+    def s15(x):
+        return struct.pack(">i", round(x * 65536))
+
+    white = b"XYZ " + b"\0" * 4 + s15(0.9642) + s15(1.0) + s15(0.8249)
+    curve = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0"
+    text = b"gray\0"
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 78
+    tags, table, data, offset = [(b"desc", desc), (b"wtPt", white), (b"kTRC", curve)], b"", b"", 128 + 4 + 12 * 3
+    for signature, body in tags:
+        data += b"\0" * (-(offset + len(data)) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    body = struct.pack(">I", len(tags)) + table + data
+    header = (struct.pack(">I", 128 + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntrGRAYXYZ "
+              + b"\0" * 12 + b"acsp" + b"\0" * 28 + s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 48)
+    return header + body
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_a_gray_scan_with_its_own_profile_keeps_its_brightness(tmp_path, dtype):
+    """The colorized photo is RGB and cannot carry a gray profile: its gray is
+    brought into sRGB as it loads. Gamma 1.8 means lighter mid-grays than sRGB."""
+    top = 255 if dtype == np.uint8 else 65535
+    ramp = np.linspace(0, top, 16).round().astype(dtype)[None, :].repeat(4, axis=0)
+    path = tmp_path / "scan.png"
+    if dtype == np.uint8:
+        Image.fromarray(ramp, "L").save(path, icc_profile=gray_icc_profile(1.8))
+    else:
+        Image.fromarray(ramp.astype(np.int32), "I").convert("I;16").save(path, icc_profile=gray_icc_profile(1.8))
+    photo = load_photo(path)
+    assert photo.icc_profile is None and photo.pixels.dtype == dtype
+    middle = photo.pixels[0, 8] / top  # 0.53 of the way, as the file says
+    expected = ((8 / 15) ** 1.8) ** (1 / 2.2)  # its light, in sRGB's (near) gamma 2.2
+    assert middle == pytest.approx(expected, abs=0.02) and middle > 8 / 15 + 0.05
+    assert photo.pixels[0, 0] == 0 and photo.pixels[0, -1] >= top * 0.99  # black and white stay
