@@ -46,6 +46,17 @@ _TUNE_THROTTLE_MS = 250
 _PREVIEW_MIN, _PREVIEW_MAX = 1024, 2560
 
 
+def _unshowable_notice(names: list[str]) -> str:
+    """What to say of photos left out of the grid for their names (not UTF-8)."""
+    if not names:
+        return ""
+    many = len(names) != 1
+    return (f"{len(names)} photo{'s' if many else ''} here cannot be shown: "
+            f"{'their names are' if many else 'its name is'} not UTF-8 text ({names[0]}). "
+            f"Rename {'them' if many else 'it'}, or export the folder with the command line "
+            "(colorizer colorize), which reads such names")
+
+
 class MainWindow(QMainWindow):
     """Browse, pick a model, compare before/after, save and export.
 
@@ -451,6 +462,11 @@ class MainWindow(QMainWindow):
             self._close_photo(f"No photos in {Path(folder).name or folder}")
         elif not self._grid.select_path(select or self._photo):
             self._grid.step(1)
+        unshowable = _unshowable_notice(self._grid.thumbnails.unshowable)
+        if unshowable and self._photo and self._result is None:
+            self._photo_notice += f"; {unshowable}"  # said with the first photo's colors, not hidden by them
+        if unshowable:
+            self._status.show_error(unshowable)
         self._update_actions()
         return True
 

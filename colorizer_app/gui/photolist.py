@@ -20,11 +20,14 @@ def is_photo(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in PHOTO_SUFFIXES
 
 
-def list_photos(folder: str | os.PathLike) -> list[Path]:
+def list_photos(folder: str | os.PathLike, unshowable: list[str] | None = None) -> list[Path]:
     """The photos directly inside ``folder`` (not recursive, no hidden files), sorted.
 
     An unreadable folder gives an empty list rather than an error: the grid just
-    shows nothing.
+    shows nothing. Names that are not valid UTF-8 (Latin-1 names from an old disk)
+    are left out, because Qt cannot carry them: a path handed to a widget or a
+    signal loses those bytes, and the photo could not be opened. They are added to
+    ``unshowable`` (readable, with � for the odd bytes) so the window can say so.
     """
     try:
         with os.scandir(folder) as entries:
@@ -34,4 +37,18 @@ def list_photos(folder: str | os.PathLike) -> list[Path]:
             ]
     except OSError:
         return []
-    return [Path(folder) / n for n in sorted(names, key=natural_key)]
+    showable = []
+    for name in names:
+        if _is_text(name):
+            showable.append(name)
+        elif unshowable is not None:
+            unshowable.append(os.fsencode(name).decode("utf-8", "replace"))
+    return [Path(folder) / n for n in sorted(showable, key=natural_key)]
+
+
+def _is_text(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as lone surrogates
+        return False
+    return True

@@ -379,6 +379,7 @@ class ThumbnailModel(QAbstractListModel):
         self._paths: list[str] = []
         self._rows: dict[str, int] = {}
         self._folder = ""
+        self._unshowable: list[str] = []  # photos whose names Qt cannot carry (not UTF-8)
         self._placeholder: QPixmap | None = None
         self._broken: QPixmap | None = None
 
@@ -393,7 +394,8 @@ class ThumbnailModel(QAbstractListModel):
     def set_folder(self, folder: str | os.PathLike) -> None:
         """List ``folder`` (again): photos changed on disk since get new thumbnails."""
         self._folder = os.fspath(folder)
-        paths = [str(p) for p in list_photos(folder)]
+        self._unshowable = []
+        paths = [str(p) for p in list_photos(folder, self._unshowable)]
         self._loader.forget_changed(paths)
         self.set_paths(paths)
 
@@ -401,7 +403,8 @@ class ThumbnailModel(QAbstractListModel):
         """List the folder again in place, after it changed on disk. True if photos
         came or went (the rows were reset); otherwise only the thumbnails of files
         changed since are made again, and the rows stay as they are."""
-        paths = [str(p) for p in list_photos(self._folder)]
+        self._unshowable = []
+        paths = [str(p) for p in list_photos(self._folder, self._unshowable)]
         dropped = self._loader.forget_changed(paths)
         if paths != self._paths:
             self.set_paths(paths)
@@ -420,6 +423,11 @@ class ThumbnailModel(QAbstractListModel):
 
     def paths(self) -> list[str]:
         return list(self._paths)
+
+    @property
+    def unshowable(self) -> list[str]:
+        """Photos in the folder left out because their names are not valid UTF-8."""
+        return list(self._unshowable)
 
     def row_of(self, path: str | os.PathLike) -> int:
         return self._rows.get(os.fspath(path), -1)

@@ -812,6 +812,21 @@ def test_each_menu_letter_is_used_once_per_menu(window):
     assert clashes == {}
 
 
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="file names there are always Unicode")
+def test_photos_named_in_latin_1_are_reported_not_listed_broken(qtbot, window, tmp_path, photo_factory):
+    """Qt cannot carry a name that is not UTF-8 (a Latin-1 name from an old disk):
+    listed, it would be a thumbnail that never loads and a photo "no longer there"."""
+    folder = tmp_path / "album"
+    good = photo_factory(folder / "wedding.jpg")
+    shutil.copy(good, os.path.join(os.fsencode(folder), b"caf\xe9.jpg"))
+
+    result = do_and_wait_for_result(qtbot, window, lambda: window.open_folder(folder))
+
+    assert window.thumbnail_grid.thumbnails.paths() == [str(good)] and result.path == str(good)
+    message = window.status.currentMessage()
+    assert "colorized" in message and "1 photo here cannot be shown" in message and "caf\ufffd.jpg" in message
+
+
 def test_every_shortcut_belongs_to_one_action(window):
     """Qt fires neither of two actions that share a shortcut ("Ambiguous shortcut overload")."""
     from PySide6.QtGui import QAction
