@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("--saturation", type=_non_negative_float, default=1.0, metavar="F",
                           help="scale the predicted color: 0 gray, 1 as predicted (default), >1 more")
     colorize.add_argument("--format", choices=list(FORMAT_EXTENSIONS), default="same",
-                          help="output format; 'same' keeps each photo's own (default)")
+                          help="output format; 'same' keeps each photo's own (default; BMP, which has no "
+                               "room for Colorizer's mark, becomes PNG)")
     colorize.add_argument("--suffix", default="", help="add this to each output name, e.g. _color")
     colorize.add_argument("--no-recursive", dest="recursive", action="store_false",
                           help="do not look into subfolders of input folders")

@@ -25,8 +25,8 @@ Whose file is it? Every file Colorizer writes carries a mark (imageio.written_by
 A file already at an output path without the mark is somebody's photo: it is
 reported and left alone, with or without overwrite. Photos with the mark are earlier
 results, not inputs, so a folder colorized in place is not colorized again. BMP has
-no room for the mark: there x_SUFFIX.bmp next to its output counts as a result, and
-an existing BMP output is skipped but never replaced.
+no room for the mark, so a batch never writes BMP: with the same format as the
+original, a BMP's result is a PNG (lossless too).
 """
 
 from __future__ import annotations
@@ -51,8 +51,10 @@ from colorizer_app.core.imageio import (
     written_by_colorizer,
 )
 
-# --format value -> output extension; "same" keeps the input's own extension.
+# --format value -> output extension; "same" keeps the input's own extension, but
+# for those in SAME_FORMAT_EXCEPTIONS (formats that cannot carry Colorizer's mark).
 FORMAT_EXTENSIONS: dict[str, str | None] = {"jpg": ".jpg", "png": ".png", "tiff": ".tif", "same": None}
+SAME_FORMAT_EXCEPTIONS = {".bmp": ".png"}
 
 
 class ItemStatus(str, enum.Enum):
@@ -122,7 +124,7 @@ def plan_batch(
     unlisted: list[tuple[Path, str]] = []
     sources = _collect_sources(inputs, output_dir, recursive, unlisted)
     items = [BatchItem(src, _output_path(src, base, output_dir, fmt, suffix)) for src in sources]
-    items = [item for item in items if not _is_earlier_output(item, suffix)]
+    items = [item for item in items if not written_by_colorizer(item.source)]  # earlier results
     items = _separate_collisions(items)
     _refuse_overwriting_inputs(items, suffix)
     # Reported with the failures, so "done" never hides a box of photos left out.
@@ -145,15 +147,17 @@ def _collect_sources(inputs: list[Path], output_dir: Path, recursive: bool,
                      unlisted: list[tuple[Path, str]]) -> list[Path]:
     """Input files plus the photos found in input folders, each once, in a stable
     order; folders that cannot be listed are added to ``unlisted`` with the reason."""
-    seen: set[Path] = set()
+    seen: dict[Path, int] = {}  # real file -> its place in sources
     sources = []
     for path in inputs:
         found = _walk(path, output_dir, recursive, unlisted) if path.is_dir() else [path]
         for src in found:
             key = src.resolve()
             if key not in seen:
-                seen.add(key)
+                seen[key] = len(sources)
                 sources.append(src)
+            elif sources[seen[key]].is_symlink() and not src.is_symlink():
+                sources[seen[key]] = src  # the result is named after the photo, not a link to it
     return sources
 
 
@@ -193,16 +197,8 @@ def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[
 def _output_path(src: Path, base: Path, output_dir: Path, fmt: str, suffix: str) -> Path:
     """Mirror src's place under base into output_dir, with suffix and new extension."""
     relative = src.relative_to(base)
-    extension = FORMAT_EXTENSIONS[fmt] or src.suffix
+    extension = FORMAT_EXTENSIONS[fmt] or SAME_FORMAT_EXCEPTIONS.get(src.suffix.lower(), src.suffix)
     return output_dir / relative.parent / f"{src.stem}{suffix}{extension}"
-
-
-def _is_earlier_output(item: BatchItem, suffix: str) -> bool:
-    """A result of an earlier run, not a photo: it carries Colorizer's mark, or, for
-    BMP, which cannot, it is x_SUFFIX.bmp written next to its input."""
-    if item.source.suffix.lower() != ".bmp":
-        return written_by_colorizer(item.source)
-    return bool(suffix) and item.output.parent == item.source.parent and item.source.stem.endswith(suffix)
 
 
 def _separate_collisions(items: list[BatchItem]) -> list[BatchItem]:
@@ -349,11 +345,6 @@ def _existing_output_problem(output: Path, overwrite: bool) -> str | None:
     (skip it, or replace it when overwrite is asked)."""
     if output.is_dir():
         return f"a folder is in the way at {output}"
-    if output.suffix.lower() == ".bmp":
-        if overwrite:
-            return (f"{output} is already there and BMP files have no room for Colorizer's mark, "
-                    "so it may be somebody's photo: not replaced (delete it to write it again)")
-        return None
     if not written_by_colorizer(output):
         return (f"{output} is already there and Colorizer did not write it: left alone "
                 "(choose another output folder or a suffix)")

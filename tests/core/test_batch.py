@@ -398,3 +398,26 @@ def test_a_folder_that_cannot_be_listed_is_reported_not_passed_over(tmp_path, gr
     report = run_batch([BatchItem(album / "locked", tmp_path / "out" / "locked", locked[0])],
                        lambda photo: photo.pixels)
     assert (report.done, report.failed) == (0, [(album / "locked", locked[0])])
+
+
+def test_a_bmp_kept_in_its_format_becomes_a_png_that_carries_the_mark(tmp_path, gradient):
+    """BMP has no room for Colorizer's mark: a BMP result could not be told from a
+    photo by the next export, and would be colorized again."""
+    album = tmp_path / "album"
+    album.mkdir()
+    Image.fromarray(gradient(8, 8, 1)).save(album / "scan.bmp")
+    items = plan_batch([album], album / "colored")
+    assert [i.output for i in items] == [album / "colored" / "scan.png"]
+    run_batch(items, lambda photo: np.repeat(photo.pixels[..., None], 3, axis=2))
+
+    again = plan_batch([album], album / "colored_again", fmt="jpg")
+    assert [i.source for i in again] == [album / "scan.bmp"]  # not colored/scan.png
+
+
+def test_a_photo_and_a_link_to_it_give_one_result_named_after_the_photo(tmp_path, gradient):
+    album = tmp_path / "album"
+    album.mkdir()
+    Image.fromarray(gradient(8, 8, 1)).save(album / "progressive.jpg")
+    (album / "link.jpg").symlink_to("progressive.jpg")  # sorts first
+    items = plan_batch([album], tmp_path / "out")
+    assert [(i.source.name, i.output.name) for i in items] == [("progressive.jpg", "progressive.jpg")]
