@@ -182,6 +182,8 @@ def make_thumbnail(path: str | os.PathLike, side: int = THUMBNAIL_SIDE) -> QImag
         # scan) and some TIFF layouts; the app's own reader opens those.
         image = _thumbnail_via_core(path, side)
         if image is None:
+            if not os.access(path, os.R_OK):  # Qt says "File not found" for this too
+                raise OSError("no permission to read it")
             raise OSError(reader.errorString() or "cannot read the image")
     if max(image.width(), image.height()) > side:  # formats that ignore scaledSize
         image = image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,

@@ -211,3 +211,31 @@ def test_thumbnails_are_made_for_the_screens_pixels(tmp_path, scale):
               "print(ThumbnailModel().loader.side)\n")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert int(out.stdout.split()[-1]) == 128 * int(scale)
+
+
+def test_a_photo_without_read_permission_says_so(tmp_path, photo_factory):
+    """Qt's reader says "File not found" for it, which sends a person looking for a
+    file that is there. Root reads anything, so as root this runs without that power."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    locked = photo_factory(tmp_path / "locked.jpg")
+    locked.chmod(0)
+    script = ("import sys\n"
+              "from PySide6.QtGui import QGuiApplication\n"
+              "from colorizer_app.gui.thumbnails import make_thumbnail\n"
+              "app = QGuiApplication([])\n"
+              "try:\n    make_thumbnail(sys.argv[1])\nexcept OSError as e:\n    print(e)\n")
+    command = [sys.executable, "-c", script, str(locked)]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv to drop the power to read any file")
+        command = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                   "--bounding-set=-dac_override,-dac_read_search", *command]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(Path(__file__).parents[2])}
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "no permission to read it", json.dumps(out.stderr[-500:])
