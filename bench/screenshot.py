@@ -2,7 +2,7 @@
 
     Xvfb :99 -screen 0 1400x900x24 &
     DISPLAY=:99 python bench/screenshot.py PHOTO OUT.png [--model-json M.json] [--size 1400x900]
-        [--hint X,Y,#RRGGBB ...]
+        [--hint X,Y,#RRGGBB ...] [--crosshair]
 
 Opens PHOTO (and so its folder, with thumbnails) in the window as a person would,
 waits for the colorized preview and the visible thumbnails, puts the divider in
@@ -11,6 +11,8 @@ file is given. Settings and the thumbnail cache go to a temporary folder, so the
 user's own are left alone. Without DISPLAY it renders offscreen (same widgets,
 no window-system fonts). Each --hint turns the hint tool on and adds a color hint
 at (X, Y), relative to the photo's size, as a click and a picked color would.
+--crosshair gives the photo the keys as Tab would (its focus frame shows), turns
+the hint tool on and moves its keyboard crosshair a little right of the middle.
 """
 
 import argparse
@@ -44,6 +46,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=300.0)
     ap.add_argument("--hint", action="append", default=[], metavar="X,Y,#RRGGBB",
                     help="a color hint at (X, Y) relative to the photo (repeatable)")
+    ap.add_argument("--crosshair", action="store_true",
+                    help="the hint tool's keyboard crosshair, with the photo holding the keys")
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
 
@@ -103,6 +107,16 @@ def main() -> int:
                                 or loader.error(grid.thumbnails.path_at(r))
                                 for r in range(first, last + 1)), 30)
     window.compare_view.set_divider(0.5)
+    if args.crosshair:
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        window.set_hint_tool(True)
+        window.activateWindow()  # focus is given to widgets of the active window only
+        wait_until(window.isActiveWindow, 5)
+        window.compare_view.setFocus(Qt.FocusReason.TabFocusReason)
+        for _ in range(3):
+            QTest.keyClick(window.compare_view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
     wait_until(lambda: False, 0.3)  # let the last paints land
 
     screen = window.screen()
