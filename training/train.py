@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from colorizer_app.core import paths, runlock
+from colorizer_app.core.atomicfile import write_atomically
 from colorizer_app.core.device import configure_runtime, select_device
 from colorizer_app.core.modelfile import ModelFileError, load_model, save_model
 from colorizer_app.core.runlock import RunLock
@@ -220,7 +221,13 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     best_metrics: dict = {}
     ckpt_path = out_dir / CKPT_NAME
     if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)  # our own file
+        try:  # tensors and plain values only: a run folder someone sent cannot run code here
+            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch's unpickling errors have no common type
+            log.close()
+            raise SystemExit(f"error: the checkpoint {ckpt_path} cannot be read ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else 'damaged'}); move the run folder "
+                             "away to start over, or choose another --name") from None
         changed = settings_changed(ckpt.get("config", {}), asdict(cfg))
         if changed:  # not logged: the log is the existing run's, and that run is fine
             log.close()
@@ -327,9 +334,8 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             "disc": disc.state_dict() if disc is not None else None,
             "disc_optimizer": disc_opt.state_dict() if disc_opt is not None else None,
         }
-        tmp = ckpt_path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, ckpt_path)  # a kill mid-save leaves the previous checkpoint intact
+        # A kill mid-save leaves the previous checkpoint intact.
+        write_atomically(ckpt_path, lambda f: torch.save(state, f))
 
     # -- the loop -----------------------------------------------------------------------
     raw_model.train()

@@ -29,10 +29,10 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
+from colorizer_app.core.atomicfile import write_text_atomically
 from colorizer_app.core.hints import Hint
 
 FORMAT = "colorizer-hints"
@@ -250,15 +250,8 @@ class HintStore:
             for photo, marks in photos.items()},
             "fingerprints": fingerprints}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".hints-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1)
-            os.replace(tmp, self.path)
-            self.needs_save = False
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_atomically(self.path, json.dumps(data, indent=1))
+        self.needs_save = False
 
     @staticmethod
     def _fingerprint(mark: dict) -> _Fingerprinted:

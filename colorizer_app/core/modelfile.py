@@ -7,14 +7,14 @@ refused outright rather than "loaded carefully".
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from colorizer_app.core.atomicfile import write_atomically, write_text_atomically
 
 if TYPE_CHECKING:  # torch loads only when a model does
     import torch
@@ -233,7 +233,7 @@ def save_model(net, json_path: Path | str, meta: dict, half: bool = True) -> Pat
     `meta` holds what the caller knows (render size, training data, metrics, ...);
     format fields, the config and the weights' checksum are filled in here.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     json_path = Path(json_path)
     json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -244,7 +244,8 @@ def save_model(net, json_path: Path | str, meta: dict, half: bool = True) -> Pat
             v = v.half()
         state[k] = v.contiguous()
     weights = json_path.with_suffix(".safetensors")
-    _atomic_write(weights, lambda tmp: save_file(state, str(tmp)))
+    data = save(state)
+    write_atomically(weights, lambda f: f.write(data))
     full = {
         "format": FORMAT,
         "format_version": 1 if meta.get("chroma_gain_rule", "fixed") == "fixed" else 2,
@@ -254,22 +255,8 @@ def save_model(net, json_path: Path | str, meta: dict, half: bool = True) -> Pat
         "render_size": 512,
         **meta,
         "weights": weights.name,
-        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        "weights_sha256": hashlib.sha256(data).hexdigest(),
     }
     text = json.dumps(full, indent=2, sort_keys=False) + "\n"
-    _atomic_write(json_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    write_text_atomically(json_path, text)
     return json_path
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a model file is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

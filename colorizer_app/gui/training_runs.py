@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from colorizer_app.core import runlock
+from colorizer_app.core.atomicfile import write_text_atomically
 from colorizer_app.gui.training_command import args_from_config
 from colorizer_app.gui.training_events import RunHistory, read_events
 from colorizer_app.gui.training_pids import process_alive
@@ -39,10 +40,7 @@ class LaunchRecord:
     stop_requested: bool = False
 
     def write(self, run_dir: Path) -> None:
-        path = Path(run_dir) / LAUNCH_FILE
-        tmp = path.with_name(f".{LAUNCH_FILE}.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomically(Path(run_dir) / LAUNCH_FILE, json.dumps(asdict(self), indent=1))
 
     @classmethod
     def read(cls, run_dir: Path) -> "LaunchRecord | None":

@@ -405,6 +405,26 @@ def test_another_command_does_not_continue_a_run_of_the_same_name(tmp_path, phot
     assert [e["iter"] for e in read_log(tmp_path / "run") if e["event"] == "resume"] == [2]
 
 
+class _Payload:
+    """What a doctored checkpoint would carry: an object that runs code when unpickled."""
+
+    def __reduce__(self):
+        return (print, ("this ran while loading the checkpoint",))
+
+
+def test_a_checkpoint_that_holds_more_than_tensors_and_values_is_refused(tmp_path, photos, capsys):
+    """A run folder from someone else is resumed without unpickling arbitrary objects."""
+    import torch
+
+    train_main(tiny(tmp_path, photos, export=False, max_iters=2))
+    ckpt = tmp_path / "run" / "ckpt.pt"
+    state = torch.load(ckpt, weights_only=True)
+    torch.save({**state, "extra": _Payload()}, ckpt)
+    with pytest.raises(SystemExit, match="the checkpoint .*ckpt.pt cannot be read"):
+        train_main(tiny(tmp_path, photos, export=False, max_iters=4))
+    assert "this ran" not in capsys.readouterr().out
+
+
 def test_a_fine_tuned_model_keeps_its_starting_models_chroma_gain(tmp_path, photos, tiny_model_json):
     start = tmp_path / "start" / "vivid.json"
     start.parent.mkdir()

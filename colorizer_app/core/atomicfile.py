@@ -1,0 +1,52 @@
+"""Write a file so that a crash, a kill or a full disk leaves the old file (or none),
+never half of one: models, color hints, training checkpoints and run records.
+
+Photos have their own writer (imageio.save_photo), which also refuses to replace a
+file unless asked; this one always replaces.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+
+def write_atomically(path: Path | str, write: Callable[[BinaryIO], None]) -> None:
+    """Call ``write(f)`` on a hidden temp file in the same folder, flush it to the
+    disk, then rename it over ``path``. On any error the temp file is removed and
+    ``path`` is as it was."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())  # the data is on the disk before the name points at it
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; these are ordinary files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def write_text_atomically(path: Path | str, text: str) -> None:
+    write_atomically(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX; Windows has no folder handles to sync)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
