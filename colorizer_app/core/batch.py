@@ -26,7 +26,7 @@ A file already at an output path without the mark is somebody's photo: it is
 reported and left alone, with or without overwrite. Photos with the mark are earlier
 results, not inputs, so a folder colorized in place is not colorized again. BMP has
 no room for the mark, so a batch never writes BMP: with the same format as the
-original, a BMP's result is a PNG (lossless too).
+original, a BMP's result is a PNG (lossless too), as is a GIF's (read, never written).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from colorizer_app.core.imageio import (
 # --format value -> output extension; "same" keeps the input's own extension, but
 # for those in SAME_FORMAT_EXCEPTIONS (formats that cannot carry Colorizer's mark).
 FORMAT_EXTENSIONS: dict[str, str | None] = {"jpg": ".jpg", "png": ".png", "tiff": ".tif", "same": None}
-SAME_FORMAT_EXCEPTIONS = {".bmp": ".png"}
+SAME_FORMAT_EXCEPTIONS = {".bmp": ".png", ".gif": ".png"}
 
 
 class ItemStatus(str, enum.Enum):

@@ -1,6 +1,7 @@
 """Load and save photos: formats, bit depths, EXIF orientation, metadata, atomic writes.
 
-Reads JPEG, PNG, TIFF, BMP and WebP at 8 or 16 bits per channel into numpy arrays
+Reads JPEG, PNG, TIFF, BMP and WebP at 8 or 16 bits per channel (and GIF, whose
+256 colors make it no format for a colorized result: it is read, not written) into numpy arrays
 with the EXIF orientation applied; writes them back atomically with EXIF (orientation
 reset) and the ICC profile, never replacing an existing file unless asked.
 
@@ -15,7 +16,7 @@ What each format can hold, and so what `save_photo` keeps:
 
 16-bit pixels saved where only 8 bits fit are scaled with rounding; alpha is dropped
 where the format has none. Only the first frame of a multi-page TIFF, an animated
-WebP or a multi-picture (MPO) JPEG is read. The resolution (dpi) is kept where the
+WebP or GIF, or a multi-picture (MPO) JPEG is read. The resolution (dpi) is kept where the
 format has room for it (not WebP). XMP, IPTC and PNG text chunks are not carried over.
 
 Every file written here says so: its EXIF Software tag starts with "Colorizer"
@@ -78,11 +79,11 @@ WRITE_FORMATS: dict[str, str] = {
     ".bmp": "BMP",
     ".webp": "WEBP",
 }
-READ_EXTENSIONS: frozenset[str] = frozenset(WRITE_FORMATS)
+READ_EXTENSIONS: frozenset[str] = frozenset(WRITE_FORMATS) | {".gif"}
 
 # Pillow format names we accept on load; camera JPEGs with a preview open as MPO.
 _READ_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF",
-                 "BMP": "BMP", "WEBP": "WEBP"}
+                 "BMP": "BMP", "WEBP": "WEBP", "GIF": "GIF"}
 _SIXTEEN_BIT_FORMATS = {"PNG", "TIFF"}
 _ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
 _METADATA_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP"}
@@ -168,7 +169,7 @@ def load_photo(path: Path | str) -> Photo:
         raise
     except UnidentifiedImageError:
         raise ImageReadError(path, "not an image, or a format Colorizer cannot read "
-                                   "(use JPEG, PNG, TIFF, BMP or WebP)") from None
+                                   "(use JPEG, PNG, TIFF, BMP, WebP or GIF)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageReadError(path, _too_large_reason()) from None
     except MemoryError:
@@ -219,7 +220,7 @@ def _decode(img: Image.Image, path: Path) -> Photo:
     fmt = _READ_FORMATS.get(img.format or "")
     if fmt is None:
         raise ImageReadError(path, f"{img.format} files are not supported "
-                                   "(use JPEG, PNG, TIFF, BMP or WebP)")
+                                   "(use JPEG, PNG, TIFF, BMP, WebP or GIF)")
     # A TIFF's EXIF sub-IFDs are read from the open file, which load() closes.
     tiff_exif = _tiff_metadata_as_exif(img) if img.format == "TIFF" else None
     # Before load(), which turns a TIFF upright and forgets its orientation tag.

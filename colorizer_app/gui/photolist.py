@@ -4,8 +4,8 @@ import os
 import re
 from pathlib import Path
 
-# The formats core.imageio reads (JPEG, PNG, TIFF, BMP, WebP).
-PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".bmp", ".webp"})
+# The formats core.imageio reads (JPEG, PNG, TIFF, BMP, WebP, GIF).
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"})
 
 _DIGITS = re.compile(r"(\d+)")
 

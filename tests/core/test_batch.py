@@ -402,16 +402,18 @@ def test_a_folder_that_cannot_be_listed_is_reported_not_passed_over(tmp_path, gr
 
 def test_a_bmp_kept_in_its_format_becomes_a_png_that_carries_the_mark(tmp_path, gradient):
     """BMP has no room for Colorizer's mark: a BMP result could not be told from a
-    photo by the next export, and would be colorized again."""
+    photo by the next export, and would be colorized again. (GIF is read, never written.)"""
     album = tmp_path / "album"
     album.mkdir()
     Image.fromarray(gradient(8, 8, 1)).save(album / "scan.bmp")
+    Image.fromarray(gradient(8, 8, 1)).save(album / "web.gif")
     items = plan_batch([album], album / "colored")
-    assert [i.output for i in items] == [album / "colored" / "scan.png"]
+    assert [i.output for i in items] == [album / "colored" / "scan.png", album / "colored" / "web.png"]
+    items = items[:1]
     run_batch(items, lambda photo: np.repeat(photo.pixels[..., None], 3, axis=2))
 
     again = plan_batch([album], album / "colored_again", fmt="jpg")
-    assert [i.source for i in again] == [album / "scan.bmp"]  # not colored/scan.png
+    assert [i.source for i in again] == [album / "scan.bmp", album / "web.gif"]  # not colored/scan.png
 
 
 def test_a_photo_and_a_link_to_it_give_one_result_named_after_the_photo(tmp_path, gradient):

@@ -388,9 +388,19 @@ def test_empty_file(tmp_path):
 
 
 def test_unsupported_format(tmp_path, gradient):
-    path = tmp_path / "anim.gif"
+    path = tmp_path / "scan.pcx"
     Image.fromarray(gradient(8, 8, 3)).save(path)
-    _assert_read_error(path, "gif", "not supported")
+    _assert_read_error(path, "pcx", "not supported")
+
+
+def test_a_gif_is_read_from_its_first_frame(tmp_path, gradient):
+    """Old web archives keep scans as GIF: read (the first frame), never written."""
+    first, second = Image.fromarray(gradient(8, 12, 1)), Image.fromarray(255 - gradient(8, 12, 1))
+    first.save(tmp_path / "scan.gif", save_all=True, append_images=[second])
+    photo = load_photo(tmp_path / "scan.gif")
+    assert photo.pixels.shape[:2] == (8, 12) and photo.format == "GIF"
+    gray = photo.pixels if photo.pixels.ndim == 2 else photo.pixels[..., 0]
+    assert abs(int(gray[0, 0]) - int(gradient(8, 12, 1)[0, 0])) <= 8  # the first frame, not the inverted second
 
 
 @pytest.mark.parametrize("ext", [".jpg", ".png", ".tif"])
