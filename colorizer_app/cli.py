@@ -323,6 +323,10 @@ def _print_summary(report: BatchReport, output_dir: Path) -> None:
     if report.cancelled:
         left = report.total - report.processed
         print(f"Stopped by Ctrl-C with {left} photo(s) left; run the same command again to resume.")
+    if report.notes:
+        print("Note:")
+        for path, note in report.notes:
+            print(f"  {path}: {note}")
     if report.failed:
         print("Failed:")
         for path, reason in report.failed:

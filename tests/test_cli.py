@@ -335,3 +335,18 @@ def test_python_dash_m_in_a_real_process(installed_model, album, tmp_path):
         "1931/c.tif", "b.png"]
     color = load_photo(out / "1931" / "c.tif").pixels
     assert color.shape == (32, 48, 3) and color.dtype == np.uint8
+
+
+def test_a_multi_page_tiff_is_colorized_from_its_first_page_and_the_summary_says_so(
+        installed_model, tmp_path, capsys):
+    """Front and back of a postcard scanned into one TIFF: the back is not colorized."""
+    album = tmp_path / "cards"
+    album.mkdir()
+    front, back = Image.fromarray(_gray(32, 48)), Image.fromarray(_gray(32, 48)[::-1].copy())
+    front.save(album / "card.tif", save_all=True, append_images=[back])
+
+    assert main(_colorize_args(album, out=tmp_path / "OUT")) == 0
+
+    out = capsys.readouterr().out
+    assert "Note:" in out and f"{album / 'card.tif'}: only the first of its 2 pages was colorized" in out
+    assert (tmp_path / "OUT" / "card.tif").is_file()

@@ -83,6 +83,7 @@ class BatchReport:
     done: int = 0
     skipped: int = 0
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    notes: list[tuple[Path, str]] = field(default_factory=list)  # done, but with something to know
     cancelled: bool = False
     elapsed: float = 0.0
 
@@ -323,6 +324,8 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
         report.failed.append((item.source, f"{type(e).__name__}: {e}"))
         return ItemStatus.FAILED
     report.done += 1
+    if photo.pages > 1:
+        report.notes.append((item.source, f"only the first of its {photo.pages} pages was colorized"))
     return ItemStatus.DONE
 
 

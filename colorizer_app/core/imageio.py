@@ -128,9 +128,11 @@ class Photo:
     icc_profile: the embedded ICC profile, or None (then sRGB is assumed). A profile
         that does not fit the decoded pixels (a CMYK profile after CMYK -> RGB) is
         dropped.
-    format: "JPEG", "PNG", "TIFF", "BMP" or "WEBP".
+    format: "JPEG", "PNG", "TIFF", "BMP", "WEBP" or "GIF".
     dpi: (horizontal, vertical) resolution in dots per inch, or None when the file
         does not say. Prints and archives size a scan by it.
+    pages: how many pages or frames the file holds; only the first is read (the
+        back of a card scanned into the same TIFF is not colorized: say so).
     """
 
     pixels: np.ndarray
@@ -140,6 +142,7 @@ class Photo:
     format: str
     path: Path
     dpi: tuple[float, float] | None = None
+    pages: int = 1
 
     @property
     def bit_depth(self) -> int:
@@ -225,6 +228,7 @@ def _decode(img: Image.Image, path: Path) -> Photo:
     tiff_exif = _tiff_metadata_as_exif(img) if img.format == "TIFF" else None
     # Before load(), which turns a TIFF upright and forgets its orientation tag.
     dpi = _dpi(img, _orientation(img))
+    pages = max(1, int(getattr(img, "n_frames", 1) or 1)) if fmt in ("TIFF", "GIF") else 1
     if _has_16bit_color(img, path):
         # Pillow opens 16-bit gray+alpha PNG as RGBA: ask the header what it is.
         gray = img.format == "PNG" and _png_header(path)[1] == _PNG_GRAY_ALPHA
@@ -250,7 +254,7 @@ def _decode(img: Image.Image, path: Path) -> Photo:
     if alpha is not None:
         alpha = _apply_orientation(alpha, orientation)
     return Photo(pixels=pixels, alpha=alpha, exif=exif, icc_profile=icc,
-                 format=fmt, path=path, dpi=dpi)
+                 format=fmt, path=path, dpi=dpi, pages=pages)
 
 
 def _has_16bit_color(img: Image.Image, path: Path) -> bool:

@@ -175,6 +175,9 @@ def summarize(report, output: str, source: str = "") -> str:
     lines.append(f"Colorized {report.done} photo{'s' if report.done != 1 else ''} into {output}.")
     if report.skipped:
         lines.append(f"Skipped {report.skipped} already exported.")
+    if report.notes:
+        lines.append("Note:")
+        lines.extend(f"  {_place(path, source)}: {note}" for path, note in report.notes)
     if report.failed:
         lines.append(f"{len(report.failed)} failed:")
         lines.extend(f"  {_place(path, source)}: {reason}" for path, reason in report.failed)

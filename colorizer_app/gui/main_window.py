@@ -854,6 +854,9 @@ class MainWindow(QMainWindow):
         if key != self._original_key:
             self._original_key = key
             self._view.set_original(QPixmap.fromImage(loaded.original), loaded.source_size)
+            if loaded.pages > 1 and "pages" not in self._photo_notice:
+                self._photo_notice += (f"; only the first of its {loaded.pages} pages is colorized "
+                                       "(the others are not read)")
 
     @Slot(object)
     def _on_finished(self, result: ColorizeResult) -> None:

@@ -79,6 +79,7 @@ class PhotoLoaded:
     path: str
     original: QImage  # at preview size (or full size)
     source_size: QSize  # the photo's full size, EXIF orientation applied
+    pages: int = 1  # a multi-page TIFF or an animated GIF: only the first is shown
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,7 +201,7 @@ class ColorizeWorker(QObject):
             if not self._sequencer.is_current(request.seq):
                 return
             self.photo_loaded.emit(PhotoLoaded(request.seq, request.path, original,
-                                               self._source_size()))
+                                               self._source_size(), self._photo.pages))
             model = self._model(request.model)
             if not self._sequencer.is_current(request.seq):
                 return

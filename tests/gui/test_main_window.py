@@ -827,6 +827,16 @@ def test_photos_named_in_latin_1_are_reported_not_listed_broken(qtbot, window, t
     assert "colorized" in message and "1 photo here cannot be shown" in message and "caf\ufffd.jpg" in message
 
 
+def test_a_multi_page_tiff_says_only_its_first_page_is_colorized(qtbot, window, tmp_path, photo_factory):
+    from PIL import Image
+
+    first = photo_factory(tmp_path / "cards" / "front.png", 64, 48)
+    pages = [Image.open(first), Image.open(first).transpose(Image.Transpose.FLIP_TOP_BOTTOM)]
+    pages[0].save(tmp_path / "cards" / "card.tif", save_all=True, append_images=pages[1:])
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(tmp_path / "cards" / "card.tif"))
+    assert "only the first of its 2 pages is colorized" in window.status.currentMessage()
+
+
 def test_every_shortcut_belongs_to_one_action(window):
     """Qt fires neither of two actions that share a shortcut ("Ambiguous shortcut overload")."""
     from PySide6.QtGui import QAction
