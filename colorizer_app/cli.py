@@ -1,6 +1,6 @@
 """The `colorizer` command line: start the app, colorize files and folders, list models.
 
-    colorizer                                   start the desktop app
+    colorizer [FOLDER_OR_PHOTO]                 start the desktop app (showing that)
     colorizer colorize INPUT... -o OUTDIR       colorize photos and folders
     colorizer models                            list the models and whether they work
     colorizer self-test                         check this installation works (also --self-test)
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ from colorizer_app.core.hintstore import HintIndex, HintStore
 from colorizer_app.core.imageio import READ_EXTENSIONS
 from colorizer_app.core.paths import user_hints_file
 
+COMMANDS = ("colorize", "models", "self-test")
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -53,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         return _start_gui()
+    if len(argv) == 1 and argv[0] not in COMMANDS and not argv[0].startswith("-") and os.path.exists(argv[0]):
+        return _start_gui(argv)  # "Open with Colorizer", a photo dropped on the program
     if argv[0] in ("self-test", "--self-test"):  # the bundle's smoke check: colorizer_app/selftest.py
         from colorizer_app.selftest import main as self_test
 
@@ -166,8 +170,9 @@ def _non_negative_float(text: str) -> float:
 # -------------------------------------------------------------------------- gui
 
 
-def _start_gui() -> int:
-    """Start the desktop app; a clear message if PySide6 is not installed."""
+def _start_gui(argv: list[str] | None = None) -> int:
+    """Start the desktop app (with a folder or photo to open); a clear message if
+    PySide6 is not installed."""
     try:
         from colorizer_app.gui.app import main as gui_main
     except ImportError as e:
@@ -178,7 +183,7 @@ def _start_gui() -> int:
         else:
             print(f"Cannot start the desktop app: {e}", file=sys.stderr)
         return EXIT_FAILED
-    return gui_main()
+    return gui_main(argv or [])
 
 
 # --------------------------------------------------------------------- colorize

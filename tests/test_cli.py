@@ -72,7 +72,19 @@ def test_no_arguments_starts_the_gui(monkeypatch):
     fake.main = lambda argv=None: calls.append(argv) or 7
     monkeypatch.setitem(sys.modules, "colorizer_app.gui.app", fake)
     assert main([]) == 7
-    assert calls == [None]
+    assert calls == [[]]
+
+
+def test_a_folder_or_photo_alone_opens_it_in_the_app(monkeypatch, tmp_path, capsys):
+    """What "Open with Colorizer" and a photo dropped on the bundle's program run."""
+    calls = []
+    fake = types.ModuleType("colorizer_app.gui.app")
+    fake.main = lambda argv=None: calls.append(argv) or 0
+    monkeypatch.setitem(sys.modules, "colorizer_app.gui.app", fake)
+    assert main([str(tmp_path)]) == 0
+    assert calls == [[str(tmp_path)]]
+    assert main([str(tmp_path / "no-such-photo.jpg")]) == 2  # not there: a usage error, as before
+    assert calls == [[str(tmp_path)]] and "invalid choice" in capsys.readouterr().err
 
 
 def test_no_pyside6_gives_a_clear_message(monkeypatch, capsys):

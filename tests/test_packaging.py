@@ -99,12 +99,14 @@ def test_a_plain_install_carries_every_package_and_the_resources():
     setup = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
     packages = {".".join(init.parent.relative_to(root).parts)
                 for top in ("colorizer_app", "training") for init in (root / top).rglob("__init__.py")}
-    assert set(setup["packages"]) == packages | {"colorizer_app.resources"}
+    resources = {f"colorizer_app.resources.{d.name}" for d in (root / "resources").iterdir() if d.is_dir()}
+    assert set(setup["packages"]) == packages | resources
     assert setup["package-dir"]["colorizer_app.resources"] == "resources"
-    patterns = setup["package-data"]["colorizer_app.resources"]
-    shipped = [f.relative_to(root / "resources").as_posix()
-               for f in (root / "resources").rglob("*") if f.is_file()]
-    assert shipped and [f for f in shipped if not any(fnmatch.fnmatch(f, p) for p in patterns)] == []
+    shipped = [f.relative_to(root / "resources") for f in (root / "resources").rglob("*") if f.is_file()]
+    left_out = [f for f in shipped if not any(
+        fnmatch.fnmatch(f.name, pattern)
+        for pattern in setup["package-data"].get(f"colorizer_app.resources.{f.parent.as_posix()}", []))]
+    assert shipped and left_out == []
 
 
 def test_resources_inside_an_installed_package(tmp_path):

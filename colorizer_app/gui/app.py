@@ -1,6 +1,7 @@
 """Start the desktop app: ``colorizer-gui``, ``python -m colorizer_app.gui``."""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,11 +45,44 @@ def apply_style(app: QApplication) -> None:
     app.setPalette(palette)
 
 
+def display_problem(argv: list[str]) -> str:
+    """Why no window can open here (Linux with no display: a server, an ssh login),
+    or "". Qt would abort instead, blaming a missing xcb library."""
+    if not sys.platform.startswith("linux") or "-platform" in argv:
+        return ""
+    if any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        return ""
+    return ("There is no graphical display here (neither DISPLAY nor WAYLAND_DISPLAY is set), "
+            "so the app cannot open its window.\nThe command line works without one: "
+            "colorizer colorize PHOTOS -o OUTPUT (see colorizer --help).")
+
+
+def give_children_the_system_libraries() -> None:
+    """In the bundle, PyInstaller points LD_LIBRARY_PATH at the bundle's own libraries
+    and keeps the user's in LD_LIBRARY_PATH_ORIG. Programs the app starts (the file
+    manager behind Open Folder, via xdg-open) must get the system's, or they may load
+    the bundle's older glib or readline and fail. This process read the variable when
+    it started, so putting it back changes nothing here. (The training process is the
+    bundle itself, and its start sets the variable again.)"""
+    if not getattr(sys, "frozen", False) or not sys.platform.startswith("linux"):
+        return
+    original = os.environ.pop("LD_LIBRARY_PATH_ORIG", None)
+    if original:
+        os.environ["LD_LIBRARY_PATH"] = original
+    else:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Show the window first, then start the inference thread (which imports torch)."""
     argv = list(sys.argv if argv is None else [sys.argv[0], *argv])
     app = QApplication.instance()
     if app is None:
+        problem = display_problem(argv)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
+        give_children_the_system_libraries()
         app = QApplication(argv)
         argv = app.arguments()  # Qt has taken out its own options (-platform, ...)
     use_app_settings_location()

@@ -246,3 +246,36 @@ def test_window_settings_go_to_the_data_folder_of_a_portable_install(tmp_path, p
     written = out.stdout.strip()
     assert os.path.isfile(written)
     assert written.startswith(str(tmp_path / ("portable" if portable else "home")))
+
+
+def test_no_display_is_said_plainly_before_qt_aborts(monkeypatch):
+    import sys
+
+    from colorizer_app.gui.app import display_problem
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert "no graphical display" in display_problem(["colorizer"])
+    assert display_problem(["colorizer", "-platform", "offscreen"]) == ""
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert display_problem(["colorizer"]) == ""
+
+
+def test_programs_the_bundle_starts_get_the_systems_libraries(monkeypatch):
+    """PyInstaller's LD_LIBRARY_PATH (the bundle's own libraries) is not passed on to
+    xdg-open and the file manager; the user's own setting is."""
+    import os
+    import sys
+
+    from colorizer_app.gui.app import give_children_the_system_libraries
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/colorizer/_internal")
+    monkeypatch.setenv("LD_LIBRARY_PATH_ORIG", "/usr/local/lib")
+    give_children_the_system_libraries()
+    assert os.environ["LD_LIBRARY_PATH"] == "/usr/local/lib" and "LD_LIBRARY_PATH_ORIG" not in os.environ
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/colorizer/_internal")
+    give_children_the_system_libraries()  # the user had none
+    assert "LD_LIBRARY_PATH" not in os.environ
