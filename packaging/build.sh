@@ -103,6 +103,14 @@ done
 run "$APP" models
 run "$APP" --version
 
+say "smoke check: the licence texts travel with the bundle"
+LICENSES=$DIST/_internal/licenses
+for must in Colorizer/LICENSE Python/LICENSE.txt; do
+  [ -s "$LICENSES/$must" ] || { echo "build.sh: no $LICENSES/$must" >&2; exit 1; }
+done
+ls -d "$LICENSES"/torch "$LICENSES"/[Pp]y[Ss]ide6*/LGPL-3.0.txt >/dev/null || { echo "build.sh: torch or Qt licence missing" >&2; exit 1; }
+echo "licence texts of $(ls "$LICENSES" | wc -l) packages in _internal/licenses"
+
 # Training as the Settings dialog starts it (the bundle is its own python for `-m
 # colorizer_app.gui.training_launch`): a few steps on generated photos from the
 # pretrained encoder, exported where the app lists it, then used to colorize.
