@@ -76,6 +76,9 @@ class ModelCatalog:
             meta = read_model_json(json_path)
         except ModelFileError as exc:
             return ModelEntry(json_path.stem, json_path, origin, False, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one odd file must not hide every other model
+            return ModelEntry(json_path.stem, json_path, origin, False,
+                              f"{json_path.name}: cannot be read ({type(exc).__name__}: {exc})")
         return ModelEntry(meta.get("name", json_path.stem), json_path, origin, True, "", meta)
 
     def find(self, name: str) -> ModelEntry:

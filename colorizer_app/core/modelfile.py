@@ -7,6 +7,7 @@ refused outright rather than "loaded carefully".
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,22 +64,22 @@ def read_model_json(json_path: Path) -> dict:
         )
     if json_path.suffix.lower() == ".safetensors":
         json_path = json_path.with_suffix(".json")
+    if not json_path.exists():
+        raise ModelFileError(f"{json_path.name}: file not found")
+    if not json_path.is_file():  # a FIFO would block the reader for good, a device never end
+        raise ModelFileError(f"{json_path.name}: not a regular file")
     try:
+        if json_path.stat().st_size > MAX_JSON_BYTES:
+            raise ModelFileError(f"{json_path.name}: too large for a model description "
+                                 f"(over {MAX_JSON_BYTES // 1_000_000} MB)")
         meta = json.loads(json_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelFileError(f"{json_path.name}: file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ModelFileError(f"{json_path.name}: not a readable model description ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{json_path.name}: not a Colorizer model description")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise ModelFileError(f"{json_path.name}: made by a newer Colorizer (format {meta['format_version']})")
-    if meta.get("architecture") not in ARCHITECTURES:
-        raise ModelFileError(f"{json_path.name}: unknown architecture {meta.get('architecture')!r}")
-    if not isinstance(meta.get("config"), dict):
-        raise ModelFileError(f"{json_path.name}: no network configuration")
-    if meta.get("chroma_gain_rule", "fixed") not in GAIN_RULES:
-        raise ModelFileError(f"{json_path.name}: unknown chroma gain rule {meta['chroma_gain_rule']!r}")
+    problem = _description_problem(meta, json_path)
+    if problem:
+        raise ModelFileError(f"{json_path.name}: {problem}")
     weights = weights_path(json_path, meta)
     if not weights.is_file():
         raise ModelFileError(f"{json_path.name}: weights file {weights.name} is missing")
@@ -86,21 +87,74 @@ def read_model_json(json_path: Path) -> dict:
     return meta
 
 
+MAX_JSON_BYTES = 4_000_000  # a real description is a few kB
+MAX_HEADER_BYTES = 16_000_000  # a real safetensors header is tens of kB
+# What a model description may say, checked before anything is built from it: a
+# model file someone sent must not be able to exhaust memory or read outside the
+# models folder. (key, type, lowest, highest); the network's own keys under "config".
+_META_NUMBERS = (("render_size", int, 64, 4096), ("chroma_gain", float, 0.1, 100.0))
+_CONFIG_NUMBERS = (("grid_step", int, 1, 64), ("num_bins", int, 0, 100_000),
+                   ("readout_temperature", float, 0.01, 10.0))
+_MAX_CHANNELS = 2048
+
+
+def _description_problem(meta: dict, json_path: Path) -> str | None:
+    """Why a model description cannot be used as it is, or None."""
+    version = meta.get("format_version", 0)
+    if not _is_number(version, int):
+        return f"format_version {version!r} is not a whole number"
+    if version > FORMAT_VERSION:
+        return f"made by a newer Colorizer (format {version})"
+    if meta.get("architecture") not in ARCHITECTURES:
+        return f"unknown architecture {meta.get('architecture')!r}"
+    if "name" in meta and not isinstance(meta["name"], str):
+        return "its name is not text"
+    weights = meta.get("weights", json_path.stem + ".safetensors")
+    if not isinstance(weights, str) or weights in ("", ".", "..") or Path(weights).name != weights \
+            or "/" in weights or "\\" in weights:
+        return f"its weights must be a file beside it, named plainly, not {weights!r}"
+    if meta.get("chroma_gain_rule", "fixed") not in GAIN_RULES:
+        return f"unknown chroma gain rule {meta['chroma_gain_rule']!r}"
+    config = meta.get("config")
+    if not isinstance(config, dict):
+        return "no network configuration"
+    for where, numbers in ((meta, _META_NUMBERS), (config, _CONFIG_NUMBERS)):
+        for key, kind, low, high in numbers:
+            if key in where and not (_is_number(where[key], kind) and low <= where[key] <= high):
+                return f"{key} must be a number from {low} to {high}, not {where[key]!r}"
+    channels = config.get("decoder_chs", [])
+    if not isinstance(channels, list) or not all(_is_number(c, int) and 1 <= c <= _MAX_CHANNELS for c in channels):
+        return f"decoder_chs must be a list of channel counts from 1 to {_MAX_CHANNELS}"
+    return None
+
+
+def _is_number(value, kind: type) -> bool:
+    """An int (kind int), or a finite int or float (kind float); never a bool."""
+    if isinstance(value, bool):
+        return False
+    if kind is int:
+        return isinstance(value, int)
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
 def weights_path(json_path: Path, meta: dict) -> Path:
     return Path(json_path).with_name(meta.get("weights", Path(json_path).stem + ".safetensors"))
 
 
-def _check_safetensors_header(path: Path) -> None:
+def _check_safetensors_header(path: Path) -> dict:
     """Cheap structural check: an 8-byte length, then a JSON header that fits the file."""
     size = path.stat().st_size
     try:
         with open(path, "rb") as f:
             n = int.from_bytes(f.read(8), "little")
-            if n <= 0 or n + 8 > size:
+            if n <= 0 or n + 8 > size or n > MAX_HEADER_BYTES:
                 raise ValueError("bad header length")
-            json.loads(f.read(n))
-    except (OSError, ValueError) as exc:
+            header = json.loads(f.read(n))
+            if not isinstance(header, dict):
+                raise ValueError("the header is not a table of tensors")
+    except (OSError, ValueError, RecursionError) as exc:
         raise ModelFileError(f"{path.name}: not a valid safetensors file ({exc})") from None
+    return header
 
 
 @dataclass
@@ -188,12 +242,19 @@ def load_model(json_path: Path | str, device=None) -> ColorModel:
     if json_path.suffix.lower() == ".safetensors":
         json_path = json_path.with_suffix(".json")
     meta = read_model_json(json_path)
+    weights = weights_path(json_path, meta)
     try:
         config = UNetConfig(**meta["config"])
-        net = build_model(config)
-    except (TypeError, AssertionError, ValueError) as exc:
+        with torch.device("meta"):  # shapes only, no memory: compared with the file before building
+            skeleton = build_model(config)
+    except (TypeError, AssertionError, ValueError, RuntimeError) as exc:
         raise ModelFileError(f"{json_path.name}: network configuration not understood ({exc})") from None
-    weights = weights_path(json_path, meta)
+    header = _check_safetensors_header(weights)
+    mismatch = _shape_mismatch({k: tuple(v.shape) for k, v in skeleton.state_dict().items()},
+                               {k: tuple(v.get("shape", ())) for k, v in header.items()
+                                if k != "__metadata__" and isinstance(v, dict)})
+    if mismatch:
+        raise ModelFileError(f"{json_path.name}: weights do not match the network ({mismatch})")
     try:
         data = weights.read_bytes()
     except OSError as exc:
@@ -208,23 +269,26 @@ def load_model(json_path: Path | str, device=None) -> ColorModel:
         state = load_weights(data)
     except Exception as exc:  # safetensors raises its own error types
         raise ModelFileError(f"{json_path.name}: weights could not be read ({exc})") from None
+    net = build_model(config)
     own = net.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    wrong = sorted(k for k in own if k in state and own[k].shape != state[k].shape)
-    if missing or unexpected or wrong:
-        detail = "; ".join(
-            f"{what}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
-            for what, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
-            if keys
-        )
-        raise ModelFileError(f"{json_path.name}: weights do not match the network ({detail})")
     net.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
     device = torch.device(device) if device is not None else select_device()
     net.to(device).eval()
     if device.type == "cpu":
         net.to(memory_format=torch.channels_last)
     return ColorModel(name=meta.get("name", json_path.stem), meta=meta, net=net, device=device)
+
+
+def _shape_mismatch(own: dict[str, tuple], found: dict[str, tuple]) -> str:
+    """How the tensors a file holds differ from those the network has ("" if not)."""
+    missing = sorted(set(own) - set(found))
+    unexpected = sorted(set(found) - set(own))
+    wrong = sorted(k for k in own if k in found and own[k] != found[k])
+    return "; ".join(
+        f"{what}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
+        for what, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+        if keys
+    )
 
 
 def save_model(net, json_path: Path | str, meta: dict, half: bool = True) -> Path:

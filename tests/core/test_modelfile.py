@@ -63,7 +63,7 @@ def test_per_photo_gain_makes_up_the_chroma_the_readout_lost(tmp_path, tiny_mode
     """Without a cap, the per-photo gain brings the photo's mean |ab|^2 up to what the
     predicted distributions expect; with a cap, no photo gets more than the cap."""
     plain = load_model(tiny_model_json, device="cpu")
-    free = load_model(_variant(tmp_path, tiny_model_json, "free", chroma_gain=1000.0, chroma_gain_rule="per-photo"),
+    free = load_model(_variant(tmp_path, tiny_model_json, "free", chroma_gain=100.0, chroma_gain_rule="per-photo"),
                       device="cpu")
     capped = load_model(_variant(tmp_path, tiny_model_json, "capped", chroma_gain=1.1, chroma_gain_rule="per-photo"),
                         device="cpu")
@@ -85,7 +85,7 @@ def test_per_photo_gain_is_measured_without_the_hints(tmp_path, tiny_model_json)
     """Adding a hint must not change how vivid the rest of the photo is, and the hint
     still comes out as asked: the network sees it divided by the photo's gain."""
     plain = load_model(tiny_model_json, device="cpu")
-    gained = load_model(_variant(tmp_path, tiny_model_json, "pp", chroma_gain=1000.0, chroma_gain_rule="per-photo"),
+    gained = load_model(_variant(tmp_path, tiny_model_json, "pp", chroma_gain=100.0, chroma_gain_rule="per-photo"),
                         device="cpu")
     rng = np.random.default_rng(1)
     L = cv2.GaussianBlur(rng.uniform(10, 90, (64, 96)).astype(np.float32), (0, 0), 3)
@@ -207,3 +207,53 @@ def test_weights_that_are_not_the_ones_saved_with_the_json_are_refused(tmp_path,
     (tmp_path / "copy.safetensors").write_bytes(data)
     with pytest.raises(ModelFileError, match="not the weights copy.json was saved with"):
         load_model(tmp_path / "copy.json", device="cpu")
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"weights": "../x.safetensors"}, "weights must be a file beside it"),
+    ({"weights": "/etc/passwd"}, "weights must be a file beside it"),
+    ({"weights": 5}, "weights must be a file beside it"),
+    ({"format_version": "2"}, "format_version"),
+    ({"name": ["a"]}, "name is not text"),
+    ({"render_size": "big"}, "render_size must be a number"),
+    ({"render_size": -100}, "render_size must be a number"),
+    ({"chroma_gain": "lots"}, "chroma_gain must be a number"),
+    ({"config": {"readout_temperature": 0}}, "readout_temperature must be a number"),  # all-gray colors
+    ({"config": {"decoder_chs": [100000, 96, 64]}}, "decoder_chs must be"),
+    ({"config": {"grid_step": 0}}, "grid_step must be a number"),
+], ids=lambda v: str(v)[:30])
+def test_a_doctored_description_is_one_unusable_entry_and_hides_no_other_model(tmp_path, tiny_model_json,
+                                                                            change, reason):
+    meta = json.loads(tiny_model_json.read_text())
+    if "config" in change:
+        change = {"config": {**meta["config"], **change["config"]}}
+    (tmp_path / "odd.json").write_text(json.dumps({**meta, "name": "odd", "weights": "odd.safetensors", **change}))
+    (tmp_path / "odd.safetensors").write_bytes(tiny_model_json.with_suffix(".safetensors").read_bytes())
+    (tmp_path / "good.json").write_text(json.dumps({**meta, "name": "good", "weights": "good.safetensors"}))
+    (tmp_path / "good.safetensors").write_bytes(tiny_model_json.with_suffix(".safetensors").read_bytes())
+
+    entries = {e.json_path.stem: e for e in ModelCatalog(bundled_dir=tmp_path, user_dir=tmp_path / "none").entries()}
+
+    assert entries["good"].usable
+    assert not entries["odd"].usable and reason in entries["odd"].reason
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_or_a_deep_nest_named_like_a_model_is_refused_without_waiting(tmp_path, tiny_model_json):
+    os.mkfifo(tmp_path / "pipe.json")  # reading it would wait for a writer that never comes
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    entries = {e.json_path.stem: e for e in ModelCatalog(bundled_dir=tmp_path, user_dir=tmp_path / "x").entries()}
+    assert "not a regular file" in entries["pipe"].reason
+    assert "not a readable model description" in entries["deep"].reason
+
+
+def test_a_network_larger_than_its_weights_is_refused_before_it_is_built(tmp_path, tiny_model_json):
+    """Checked against the file's tensor shapes first: 2048 channels would take
+    gigabytes to build only to find the weights do not fit."""
+    meta = json.loads(tiny_model_json.read_text())
+    big = {**meta, "name": "big", "weights": "big.safetensors",
+           "config": {**meta["config"], "decoder_chs": [2048, 2048, 2048]}}
+    (tmp_path / "big.json").write_text(json.dumps(big))
+    (tmp_path / "big.safetensors").write_bytes(tiny_model_json.with_suffix(".safetensors").read_bytes())
+    with pytest.raises(ModelFileError, match="weights do not match the network .*wrong shape"):
+        load_model(tmp_path / "big.json", device="cpu")
