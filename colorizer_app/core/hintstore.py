@@ -219,12 +219,17 @@ class HintStore:
             self._fingerprints, self._moved = current, moved
             self.needs_save = len(current) < len(photos)
             return photos, ""
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            bad = self.path.with_name(self.path.name + ".bad")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+            # Kept aside, never overwritten: a second damaged file gets a name of its own.
+            bad, n = self.path.with_name(self.path.name + ".bad"), 1
+            while bad.exists():
+                n += 1
+                bad = self.path.with_name(f"{self.path.name}.bad{n}")
             try:
                 os.replace(self.path, bad)
-            except OSError:
-                pass
+            except OSError as move_error:
+                return {}, (f"Could not read the saved color hints ({exc}), nor move {self.path} aside "
+                            f"({move_error.strerror or move_error}); new hints cannot be kept until it is fixed")
             return {}, f"Could not read the saved color hints ({exc}); the file was moved to {bad}"
 
     def save(self, photos: dict[str, PhotoHints]) -> None:

@@ -73,7 +73,9 @@ def test_no_file_yet_is_no_hints_and_no_problem(tmp_path):
 @pytest.mark.parametrize("text", [
     "{not json", '{"format": "something else", "photos": {}}',
     '{"format": "colorizer-hints", "version": 1, "photos": {"%s": [{"x": 3, "y": 0.5, "rgb": [1, 2, 3]}]}}',
-])
+    '{"format": "colorizer-hints", "version": 1, "photos": {"%s": [{"x": 0.5, "y": 0.5, "rgb": [1e999, 0, 0]}]}}',
+    '{"format": "colorizer-hints", "photos": {}, "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+], ids=["not json", "not ours", "out of range", "infinite", "nested deep"])
 def test_a_broken_file_is_set_aside_and_reported(tmp_path, text):
     photo = tmp_path / "scan.png"
     photo.write_bytes(b"x")
@@ -83,6 +85,10 @@ def test_a_broken_file_is_set_aside_and_reported(tmp_path, text):
     assert loaded == {}
     assert "Could not read the saved color hints" in problem and "hints.json.bad" in problem
     assert not path.exists() and (tmp_path / "hints.json.bad").read_text() == text.replace("%s", str(photo))
+
+    path.write_text("{damaged again")  # the first one set aside is not overwritten
+    assert "hints.json.bad2" in HintStore(path).load()[1]
+    assert (tmp_path / "hints.json.bad").read_text() == text.replace("%s", str(photo))
 
 
 def test_hints_follow_a_photo_retouched_in_place_and_then_moved(tmp_path):
