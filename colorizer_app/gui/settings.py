@@ -1,5 +1,6 @@
 """What the window remembers between runs (QSettings) and the recent-folders list."""
 
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -210,7 +211,10 @@ class AppSettings:
 
 
 def _to_number(value, kind, default):
+    """``value`` as an int or float; ``default`` for anything else, NaN and infinity
+    included (a settings file damaged by hand or by a crash must not stop the app)."""
     try:
-        return kind(value)
-    except (TypeError, ValueError):
+        number = kind(value)
+    except (TypeError, ValueError, OverflowError):
         return default
+    return number if math.isfinite(number) else default

@@ -64,6 +64,9 @@ class TestAppSettings:
         qsettings.setValue("colorize/render_size", "99999")
         qsettings.setValue("colorize/saturation", "not a number")
         assert (settings.render_size, settings.saturation) == (1024, 1.0)
+        qsettings.setValue("colorize/saturation", "nan")  # a damaged file: the app must still start
+        qsettings.setValue("colorize/render_size", "inf")
+        assert (settings.render_size, settings.saturation) == (0, 1.0)
 
 
 def test_natural_order_and_only_photos(tmp_path):
