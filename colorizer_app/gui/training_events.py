@@ -7,6 +7,7 @@ latest preview, the speed and how the run ended. Plain Python, no Qt.
 """
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +49,7 @@ class JsonLineParser:
             return None
         try:
             obj = json.loads(line)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, a nest too deep
             self.skipped += 1
             return None
         if not isinstance(obj, dict) or not isinstance(obj.get("event"), str):
@@ -97,8 +98,18 @@ class RunHistory:
     ended: str = ""  # "", "finished", "exported" or "error": the latest segment's last word
     exported: str = ""  # the exported model's JSON path
     error: str = ""
+    skipped: int = 0  # events passed over for their wrong types
 
     def add(self, event: dict) -> None:
+        """Take one event in; one with the wrong types (a damaged or hand-edited log)
+        is passed over, as a line that is not JSON is, instead of failing the run's
+        listing and with it the whole Settings dialog."""
+        try:
+            self._add(event)
+        except (TypeError, ValueError, OverflowError, AttributeError):
+            self.skipped += 1
+
+    def _add(self, event: dict) -> None:
         kind = event.get("event")
         if not self.started and isinstance(event.get("time"), (int, float)):
             self.started = float(event["time"])
@@ -109,7 +120,8 @@ class RunHistory:
         elif kind == "start":
             self.ended, self.error = "", ""
             self.device = str(event.get("device", ""))
-            self.config = event.get("config") or {}
+            config = event.get("config") or {}
+            self.config = config if isinstance(config, dict) else {}
         elif kind == "resume":
             self.resumes += 1
             self._rewind(int(event.get("iter", 0)))
@@ -130,14 +142,14 @@ class RunHistory:
             if event.get("preview"):
                 self.preview = str(event["preview"])
             if event.get("best"):
-                self.best = {k: v for k, v in event.items() if k not in ("event", "time", "iter", "epoch",
-                                                                         "best", "preview")}
+                self.best = {k: v for k, v in event.items() if k not in ("event", "time", "iter", "epoch", "best",
+                                                                         "preview") and _is_number(v)}
         elif kind == "finished":
             self.ended = "finished"
             self.progress = 1.0
             self.eta_s = 0.0
             if isinstance(event.get("best"), dict) and event["best"]:
-                self.best = event["best"]
+                self.best = {k: v for k, v in event["best"].items() if _is_number(v)}
         elif kind == "exported":
             self.ended = "exported"
             self.exported = str(event.get("model", ""))
@@ -158,6 +170,10 @@ class RunHistory:
         for points in (self.loss, *self.val.values()):
             while points and points[-1][0] > iteration:
                 points.pop()
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _append(points: list[tuple[int, float]], x: int, y) -> None:

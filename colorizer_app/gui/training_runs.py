@@ -11,6 +11,7 @@ run is running.
 """
 
 import json
+import math
 import os
 import re
 import shutil
@@ -46,9 +47,17 @@ class LaunchRecord:
     def read(cls, run_dir: Path) -> "LaunchRecord | None":
         try:
             data = json.loads((Path(run_dir) / LAUNCH_FILE).read_text(encoding="utf-8"))
-            return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
-        except (OSError, ValueError, TypeError, KeyError):
+            record = cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        except (OSError, ValueError, TypeError, KeyError, RecursionError):
             return None
+        # A record with the wrong types (damaged, edited by hand) is no record: the
+        # run is then listed from its log alone.
+        counts = (record.pid, record.log_offset, record.stderr_offset)
+        typed = (isinstance(record.args, list) and all(isinstance(a, str) for a in record.args)
+                 and all(type(n) is int and 0 <= n < 2**63 for n in counts)
+                 and type(record.started) in (int, float) and math.isfinite(record.started)
+                 and isinstance(record.stop_requested, bool))
+        return record if typed else None
 
 
 @dataclass
@@ -88,7 +97,8 @@ class RunInfo:
 
 def metrics_text(metrics: dict, short: bool = False) -> str:
     """"AuC 0.610, PSNR 21.50 dB, colorfulness gap -20%" ("" without metrics); short: the first two."""
-    if "auc" not in metrics:
+    if not all(isinstance(metrics.get(k, 0), (int, float)) for k in ("auc", "psnr", "colorfulness_gap")) \
+            or "auc" not in metrics:
         return ""
     text = f"AuC {metrics['auc']:.3f}, PSNR {metrics.get('psnr', 0):.2f} dB"
     return text if short else text + f", colorfulness gap {metrics.get('colorfulness_gap', 0):+.0%}"
@@ -144,9 +154,19 @@ def list_runs(runs_dir: Path) -> list[RunInfo]:
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         return []
-    runs = [read_run(p) for p in runs_dir.iterdir()
+    runs = [_read_run_or_say_why(p) for p in runs_dir.iterdir()
             if p.is_dir() and not p.name.startswith(".") and _looks_like_run(p)]
     return sorted(runs, key=lambda r: r.started, reverse=True)
+
+
+def _read_run_or_say_why(folder: Path) -> RunInfo:
+    """One run; a folder whose records cannot be made sense of is listed as failed,
+    with the reason, rather than keeping the Settings dialog from opening."""
+    try:
+        return read_run(folder)
+    except Exception as exc:  # noqa: BLE001 - one damaged folder must not hide the others
+        return RunInfo(folder.name, folder, "failed", _mtime(folder),
+                       error=f"its records in {folder} are damaged ({type(exc).__name__}: {exc})")
 
 
 def delete_run(folder: Path, runs_dir: Path) -> None:
@@ -205,9 +225,10 @@ def _looks_like_run(folder: Path) -> bool:
 
 def _best_metrics(folder: Path) -> dict:
     try:
-        return json.loads((folder / "best.json").read_text(encoding="utf-8")).get("metrics") or {}
-    except (OSError, ValueError, AttributeError):
+        metrics = json.loads((folder / "best.json").read_text(encoding="utf-8")).get("metrics")
+    except (OSError, ValueError, AttributeError, RecursionError):
         return {}
+    return metrics if isinstance(metrics, dict) else {}
 
 
 def _arg(args: list[str], flag: str) -> str:

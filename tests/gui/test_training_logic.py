@@ -285,6 +285,31 @@ class TestRuns:
         assert runs[2].error == "the training process ended unexpectedly"
         assert runs[3].error.startswith("too few usable photos")
 
+    @pytest.mark.parametrize("damage", [
+        {"log": [{"event": "step", "iter": "x"}]},
+        {"log": [{"event": "step", "iter": None, "loss": 1e999}]},
+        {"log": [{"event": "data", "train": "many"}, {"event": "start", "config": [1]}]},
+        {"log": [{"event": "val", "iter": 2, "best": True, "auc": "good"}]},
+        {"launch": {"args": ["train"], "pid": "abc", "started": "yesterday"}},
+        {"launch": {"args": ["train"], "pid": 1e30, "log_offset": "x"}},
+        {"best": {"metrics": {"auc": "x"}}},
+        {"best": {"metrics": [1, 2]}},
+    ], ids=lambda d: str(d)[:40])
+    def test_a_run_with_damaged_records_is_listed_and_the_others_too(self, tmp_path, damage):
+        """Before, one such folder kept the whole Settings dialog from opening."""
+        write_run(tmp_path, "fine", started() + [{"event": "finished"}, {"event": "exported", "model": "/m/f.json"}],
+                  LaunchRecord(["train"], started=2.0))
+        folder = write_run(tmp_path, "odd", started() + damage.get("log", []))
+        if "launch" in damage:
+            (folder / "launch.json").write_text(json.dumps(damage["launch"]))
+        if "best" in damage:
+            (folder / "best.json").write_text(json.dumps(damage["best"]))
+        runs = {run.name: run for run in list_runs(tmp_path)}
+        assert runs["fine"].status == "finished" and set(runs) == {"fine", "odd"}
+        assert runs["odd"].metrics_text() == "" or runs["odd"].metrics_text().startswith("AuC")
+        (folder / "log.jsonl").write_bytes(b'{"event": "step", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n")
+        assert {run.name for run in list_runs(tmp_path)} == {"fine", "odd"}
+
     def test_a_failed_run_in_the_list_says_what_to_do_as_the_live_view_does(self, tmp_path):
         write_run(tmp_path, "gray", [{"event": "error", "message": "too few usable photos in /scans: 0 photos; "
                                       "skipped 0 unreadable, 40 grayscale and 0 too small"}],
