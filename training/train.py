@@ -224,10 +224,9 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
         try:  # tensors and plain values only: a run folder someone sent cannot run code here
             ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch's unpickling errors have no common type
-            log.close()
-            raise SystemExit(f"error: the checkpoint {ckpt_path} cannot be read ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else 'damaged'}); move the run folder "
-                             "away to start over, or choose another --name") from None
+            fail(f"the checkpoint {ckpt_path} cannot be read ({type(exc).__name__}: "
+                 f"{str(exc).splitlines()[0] if str(exc) else 'damaged'}): delete the run to start "
+                 "it over, or choose another --name")
         changed = settings_changed(ckpt.get("config", {}), asdict(cfg))
         if changed:  # not logged: the log is the existing run's, and that run is fine
             log.close()
@@ -334,8 +333,12 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             "disc": disc.state_dict() if disc is not None else None,
             "disc_optimizer": disc_opt.state_dict() if disc_opt is not None else None,
         }
-        # A kill mid-save leaves the previous checkpoint intact.
-        write_atomically(ckpt_path, lambda f: torch.save(state, f))
+        # A kill mid-save, or a full disk, leaves the previous checkpoint intact.
+        try:
+            write_atomically(ckpt_path, lambda f: torch.save(state, f))
+        except (OSError, RuntimeError) as exc:  # torch reports a failed write as a RuntimeError
+            fail(f"the checkpoint could not be saved in {out_dir} ({(str(exc).splitlines() or ['?'])[0]}); "
+                 "is the disk full? The last checkpoint saved is kept: free some space and resume")
 
     # -- the loop -----------------------------------------------------------------------
     raw_model.train()

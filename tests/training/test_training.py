@@ -423,6 +423,12 @@ def test_a_checkpoint_that_holds_more_than_tensors_and_values_is_refused(tmp_pat
     with pytest.raises(SystemExit, match="the checkpoint .*ckpt.pt cannot be read"):
         train_main(tiny(tmp_path, photos, export=False, max_iters=4))
     assert "this ran" not in capsys.readouterr().out
+    errors = [e["message"] for e in read_log(tmp_path / "run") if e["event"] == "error"]
+    assert errors and "delete the run" in errors[-1]  # the app lists the run as failed, and why
+
+    ckpt.write_bytes(ckpt.read_bytes()[:1000])  # cut short: a copy that did not finish
+    with pytest.raises(SystemExit, match="the checkpoint .*ckpt.pt cannot be read"):
+        train_main(tiny(tmp_path, photos, export=False, max_iters=4))
 
 
 def test_a_fine_tuned_model_keeps_its_starting_models_chroma_gain(tmp_path, photos, tiny_model_json):
@@ -473,3 +479,26 @@ def test_a_run_another_process_is_training_is_not_trained_twice(tmp_path, photos
         other.release()
     assert not (tmp_path / "run" / "log.jsonl").exists()  # nothing written into the other run
     train_main(tiny(tmp_path, photos, export=False))  # once it has ended, the run is free
+
+
+def test_a_full_disk_while_saving_a_checkpoint_stops_the_run_with_the_reason(tmp_path, photos, monkeypatch):
+    """The disk fills while a checkpoint is written: the run stops and says so, the
+    checkpoint saved before is kept whole, and nothing half-written is left."""
+    import torch
+
+    train_main(tiny(tmp_path, photos, export=False, max_iters=2))
+    run = tmp_path / "run"
+    before = (run / "ckpt.pt").read_bytes()
+    real_save = torch.save
+
+    def disk_fills(obj, f, *args, **kwargs):
+        f.write(b"the first megabytes")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_fills)
+    with pytest.raises(SystemExit, match="the checkpoint could not be saved .*No space left.*is the disk full"):
+        train_main(tiny(tmp_path, photos, export=False, max_iters=4))
+    monkeypatch.setattr(torch, "save", real_save)
+    assert (run / "ckpt.pt").read_bytes() == before
+    assert not [p.name for p in run.iterdir() if p.name.startswith(".")]  # no temp file
+    assert any(e["event"] == "error" and "disk full" in e["message"] for e in read_log(run))
