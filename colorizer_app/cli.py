@@ -325,6 +325,8 @@ def _print_summary(report: BatchReport, output_dir: Path) -> None:
     print(f"Done: {report.done}, skipped (already there): {report.skipped}, "
           f"failed: {len(report.failed)} (of {report.total}) in {report.elapsed:.1f} s. "
           f"Output: {output_dir}")
+    if report.stopped:
+        print(f"Stopped: {report.stopped}.")
     if report.cancelled:
         left = report.total - report.processed
         print(f"Stopped by Ctrl-C with {left} photo(s) left; run the same command again to resume.")

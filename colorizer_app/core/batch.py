@@ -32,6 +32,7 @@ original, a BMP's result is a PNG (lossless too), as is a GIF's (read, never wri
 from __future__ import annotations
 
 import enum
+import errno
 import os
 import tempfile
 import time
@@ -85,6 +86,9 @@ class BatchReport:
     failed: list[tuple[Path, str]] = field(default_factory=list)
     notes: list[tuple[Path, str]] = field(default_factory=list)  # done, but with something to know
     cancelled: bool = False
+    # Why the batch stopped before the end on its own ("" if it did not): a full disk
+    # fails every photo after it, each after minutes of colorizing.
+    stopped: str = ""
     elapsed: float = 0.0
 
     @property
@@ -279,6 +283,8 @@ def run_batch(
         report.elapsed = time.monotonic() - start
         if on_progress is not None:
             on_progress(index + 1, len(items), item, status)
+        if report.stopped:
+            break
     report.elapsed = time.monotonic() - start
     return report
 
@@ -320,6 +326,12 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
     except MemoryError:
         report.failed.append((item.source, "not enough memory for this photo"))
         return ItemStatus.FAILED
+    except OSError as e:
+        report.failed.append((item.source, f"{type(e).__name__}: {e}"))
+        if e.errno in _DISK_FULL:
+            report.stopped = (f"the disk holding {item.output.parent} is full: stopped after this photo, "
+                              "with the ones before it saved. Free some space and run the same export again")
+        return ItemStatus.FAILED
     except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch
         report.failed.append((item.source, f"{type(e).__name__}: {e}"))
         return ItemStatus.FAILED
@@ -327,6 +339,9 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
     if photo.pages > 1:
         report.notes.append((item.source, f"only the first of its {photo.pages} pages was colorized"))
     return ItemStatus.DONE
+
+
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # no space; over the user's quota
 
 
 def _folder_problem(folder: Path) -> str | None:

@@ -172,6 +172,8 @@ def summarize(report, output: str, source: str = "") -> str:
     lines = []
     if report.cancelled:
         lines.append(f"Cancelled after {report.processed} of {report.total} photos.")
+    if report.stopped:
+        lines.append(f"Stopped after {report.processed} of {report.total} photos: {report.stopped}.")
     lines.append(f"Colorized {report.done} photo{'s' if report.done != 1 else ''} into {output}.")
     if report.skipped:
         lines.append(f"Skipped {report.skipped} already exported.")

@@ -423,3 +423,32 @@ def test_a_photo_and_a_link_to_it_give_one_result_named_after_the_photo(tmp_path
     (album / "link.jpg").symlink_to("progressive.jpg")  # sorts first
     items = plan_batch([album], tmp_path / "out")
     assert [(i.source.name, i.output.name) for i in items] == [("progressive.jpg", "progressive.jpg")]
+
+
+def test_a_full_disk_stops_the_batch_instead_of_failing_every_photo_after_it(tmp_path, gradient, monkeypatch):
+    """Each photo after the disk filled would be colorized (minutes, for a big scan)
+    only to fail at the save: the batch stops at the first and says why."""
+    import errno
+
+    from colorizer_app.core import imageio
+
+    album = tmp_path / "album"
+    album.mkdir()
+    for name in ("a", "b", "c", "d"):
+        Image.fromarray(gradient(8, 8, 1)).save(album / f"{name}.png")
+    real_encode = imageio._encode
+    writes = []
+
+    def fills_at_the_second(f, *args, **kwargs):
+        writes.append(1)
+        if len(writes) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_encode(f, *args, **kwargs)
+
+    monkeypatch.setattr(imageio, "_encode", fills_at_the_second)
+    colorized = []
+    report = run_batch(plan_batch([album], tmp_path / "out"),
+                       lambda photo: colorized.append(photo.path.name) or np.repeat(photo.pixels[..., None], 3, 2))
+    assert (report.done, len(report.failed), report.total) == (1, 1, 4)
+    assert colorized == ["a.png", "b.png"]  # c and d were not colorized for nothing
+    assert "is full" in report.stopped and sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png"]
