@@ -44,7 +44,7 @@ from typing import BinaryIO, Callable
 
 import cv2
 import numpy as np
-from PIL import Image, TiffImagePlugin, TiffTags, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, TiffImagePlugin, TiffTags, UnidentifiedImageError
 
 from colorizer_app import __version__
 
@@ -67,6 +67,11 @@ _log = logging.getLogger(__name__)
 # warning is turned into an error in load_photo, so this one number is the limit.
 MAX_PIXELS = 200_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# Pillow refuses a PNG whose text chunk unpacks past 1 MB, and so the whole photo; an
+# editor's XMP packet (history, thumbnails) is often bigger. Text is not carried over,
+# so a larger bound costs only the memory to skip it, still bounded.
+PngImagePlugin.MAX_TEXT_CHUNK = 32 * 1024 * 1024
+PngImagePlugin.MAX_TEXT_MEMORY = 64 * 1024 * 1024
 
 # Extension (lower case) -> Pillow format name.
 WRITE_FORMATS: dict[str, str] = {

@@ -622,3 +622,14 @@ def test_a_gray_scan_with_its_own_profile_keeps_its_brightness(tmp_path, dtype):
     expected = ((8 / 15) ** 1.8) ** (1 / 2.2)  # its light, in sRGB's (near) gamma 2.2
     assert middle == pytest.approx(expected, abs=0.02) and middle > 8 / 15 + 0.05
     assert photo.pixels[0, 0] == 0 and photo.pixels[0, -1] >= top * 0.99  # black and white stay
+
+
+def test_a_png_with_a_bloated_xmp_packet_still_opens(tmp_path, gradient):
+    """Editors pile history into XMP: 2 MB of it is no reason to refuse the photo."""
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>" + "history " * 300_000 + "</x:xmpmeta>", zip=True)
+    path = tmp_path / "edited.png"
+    Image.fromarray(gradient(8, 12, 1)).save(path, pnginfo=info)
+    assert load_photo(path).pixels.shape == (8, 12)
