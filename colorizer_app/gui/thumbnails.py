@@ -22,8 +22,8 @@ from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRunnable, QSize, Qt,
-    QThreadPool, Signal, Slot,
+    QAbstractListModel, QBuffer, QByteArray, QIODevice, QModelIndex, QObject, QPersistentModelIndex,
+    QRunnable, QSize, Qt, QThreadPool, Signal, Slot,
 )
 from PySide6.QtGui import QColor, QColorSpace, QGuiApplication, QImage, QImageReader, QPainter, QPixmap
 
@@ -125,13 +125,22 @@ class ThumbnailStore:
         file = self.file_for(key)
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
+            # Encoded in memory and written by Python, which raises on a full disk:
+            # QImage.save can report success for a file its last write cut short.
+            data = QByteArray()
+            buffer = QBuffer(data)
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            if not image.save(buffer, "JPG", 85):
+                return
             tmp = file.with_name(f"{file.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
-            if image.save(str(tmp), "JPG", 85):
+            try:
+                tmp.write_bytes(data.data())
                 os.replace(tmp, file)
-            else:
+            except OSError:
                 tmp.unlink(missing_ok=True)
+                raise
         except OSError:
-            pass  # a read-only cache folder costs speed, never a thumbnail
+            pass  # a read-only or full cache folder costs speed, never a thumbnail
 
     def prune(self, max_bytes: int = DISK_CACHE_BYTES) -> int:
         """Delete the least recently used thumbnails until the cache holds at most

@@ -239,3 +239,29 @@ def test_a_photo_without_read_permission_says_so(tmp_path, photo_factory):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(Path(__file__).parents[2])}
     out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "no permission to read it", json.dumps(out.stderr[-500:])
+
+
+def test_a_thumbnail_cut_short_by_a_full_disk_is_not_kept(qapp, tmp_path, monkeypatch):
+    """A truncated JPEG in the cache would read back as a damaged thumbnail until the
+    photo changes; nothing is kept instead, and the next showing makes it again."""
+    import errno
+    from pathlib import Path
+
+    from PySide6.QtGui import QImage
+
+    store = ThumbnailStore(tmp_path / "cache")
+    image = QImage(64, 48, QImage.Format.Format_RGB32)
+    image.fill(QColor(90, 120, 150))
+
+    def disk_full(self, data):
+        with open(self, "wb") as f:
+            f.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    store.write("k" * 40, image)
+    assert store.read("k" * 40) is None
+    assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file()] == []
+    monkeypatch.undo()
+    store.write("k" * 40, image)
+    assert store.read("k" * 40) is not None
