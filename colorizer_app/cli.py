@@ -306,7 +306,11 @@ def _ctrl_c_stops_after_current_file() -> Iterator[list[bool]]:
     def terminate(signum, frame):
         raise Terminated(signum)
 
-    stops = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])  # no SIGHUP on Windows
+    stops = [signal.SIGTERM]
+    # The terminal closing ends the export, unless it was started not to care (nohup,
+    # which ignores SIGHUP); Windows has no SIGHUP.
+    if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        stops.append(signal.SIGHUP)
     try:
         previous = {signal.SIGINT: signal.signal(signal.SIGINT, handler)}
         previous.update({signum: signal.signal(signum, terminate) for signum in stops})

@@ -305,6 +305,30 @@ def test_sigterm_while_writing_stops_at_once_and_leaves_no_partial_file(
     assert signal.getsignal(signum) is handler_before
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on Windows")
+def test_an_export_started_with_nohup_goes_on_when_the_terminal_closes(
+        installed_model, album, tmp_path, monkeypatch):
+    from colorizer_app.core import imageio
+
+    real_encode = imageio._encode
+    calls = []
+
+    def encode_then_hangup(f, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGHUP)  # the terminal closes while the first photo is written
+        return real_encode(f, *args, **kwargs)
+
+    monkeypatch.setattr(imageio, "_encode", encode_then_hangup)
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup does
+    try:
+        assert main(_colorize_args(album, out=tmp_path / "OUT")) == 1  # the album's broken.jpg, nothing else
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
+    assert len([p for p in (tmp_path / "OUT").rglob("*") if p.is_file()]) == 3
+
+
 def test_what_a_save_killed_outright_left_is_cleared_by_the_next_export(installed_model, album, tmp_path):
     """kill -9 or a power cut leaves the hidden temp file no handler could remove."""
     from colorizer_app.core.imageio import STALE_TEMP_SECONDS
@@ -316,10 +340,14 @@ def test_what_a_save_killed_outright_left_is_cleared_by_the_next_export(installe
     os.utime(stale, (time.time() - STALE_TEMP_SECONDS - 60,) * 2)
     in_flight = out / ".b.jpg.0badf00d.tmp.jpg"  # another export's save, seconds old
     in_flight.write_bytes(b"being written")
+    mine = [out / ".holiday.20240101.tmp", out / ".x.deadbeef.tmp.jpg"]  # a person's own, named nearly so
+    for path in mine:
+        path.write_bytes(b"keep me")
+        os.utime(path, (time.time() - STALE_TEMP_SECONDS - 60,) * 2)
 
     assert main(_colorize_args(album, out=out)) == 1  # the album's broken.jpg
 
-    assert not stale.exists() and in_flight.exists()
+    assert not stale.exists() and in_flight.exists() and all(path.exists() for path in mine)
     assert (out / "a.jpg").is_file()
 
 

@@ -734,9 +734,12 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], None], overwrite: 
     _fsync_dir(path.parent)
 
 
-# save_photo's temp files: ".NAME.RANDOM.tmp.EXT". A save takes seconds; one this old
-# was left by a process killed mid-save (kill -9, a power cut), where no cleanup runs.
-_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp(\.[A-Za-z0-9]+)?$")
+# save_photo's temp files: ".NAME.EXT.RANDOM.tmp.EXT", EXT one it writes, twice. A save
+# takes seconds; one this old was left by a process killed mid-save (kill -9, a power
+# cut), where no cleanup runs. Nothing else is ever removed: a person's own hidden file
+# named nearly so is not ours.
+_TEMP_NAME = re.compile(r"^\..+\.(?P<ext>jpe?g|jpe|png|tiff?|bmp|webp)\.[0-9a-f]{8}\.tmp\.(?P=ext)$",
+                        re.IGNORECASE)
 STALE_TEMP_SECONDS = 600
 
 
