@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 
 from colorizer_app.core import paths
-from colorizer_app.core.modelfile import ModelFileError, load_model, model_name_problem, save_model
+from colorizer_app.core.modelfile import (
+    CHROMA_GAIN_RANGE, TEMPERATURE_RANGE, ModelFileError, load_model, model_name_problem, save_model,
+)
 
 
 def export_model(best_json: Path, name: str, to_dir: Path | None = None, temperature: float | None = None,
@@ -34,9 +36,12 @@ def export_cli(args) -> int:
     if problem:
         print(f"error: --name {args.name!r}: {problem}", file=sys.stderr)
         return 2
-    if args.chroma_gain is not None and not args.chroma_gain > 0:
-        print("error: --chroma-gain must be more than 0", file=sys.stderr)
-        return 2
+    # The ranges a model file may hold: outside them the app would list it unusable.
+    for flag, value, (low, high) in (("--chroma-gain", args.chroma_gain, CHROMA_GAIN_RANGE),
+                                     ("--temperature", args.temperature, TEMPERATURE_RANGE)):
+        if value is not None and not low <= value <= high:
+            print(f"error: {flag} must be from {low} to {high}, not {value}", file=sys.stderr)
+            return 2
     if not (run / "best.json").is_file():
         print(f"error: {run} holds no trained model (best.json): is it a training run's folder, "
               "and did the run get to its first validation?", file=sys.stderr)

@@ -92,9 +92,11 @@ MAX_HEADER_BYTES = 16_000_000  # a real safetensors header is tens of kB
 # What a model description may say, checked before anything is built from it: a
 # model file someone sent must not be able to exhaust memory or read outside the
 # models folder. (key, type, lowest, highest); the network's own keys under "config".
-_META_NUMBERS = (("render_size", int, 64, 4096), ("chroma_gain", float, 0.1, 100.0))
+CHROMA_GAIN_RANGE = (0.1, 100.0)
+TEMPERATURE_RANGE = (0.01, 10.0)  # 0 would be the bins' mode, NaN all gray
+_META_NUMBERS = (("render_size", int, 64, 4096), ("chroma_gain", float, *CHROMA_GAIN_RANGE))
 _CONFIG_NUMBERS = (("grid_step", int, 1, 64), ("num_bins", int, 0, 100_000),
-                   ("readout_temperature", float, 0.01, 10.0))
+                   ("readout_temperature", float, *TEMPERATURE_RANGE))
 _MAX_CHANNELS = 1024  # the default decoder has 128; at this bound a network still builds in ~0.5 GB
 
 

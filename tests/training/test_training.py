@@ -274,6 +274,10 @@ def test_export_command_sets_temperature_and_chroma_gain(tmp_path, tiny_model_js
     assert model.chroma_gain == 1.5 and model.net.config.readout_temperature == 0.5
     assert model.gain_rule == "per-photo"
     assert model.meta["description"] == meta["description"]
+    for flag, value in (("--chroma-gain", "0.05"), ("--temperature", "12")):  # a model the app would refuse
+        assert training_main(["export", "--run", str(run), "--name", "odd", "--to", str(tmp_path / "models"),
+                              flag, value]) == 2
+    assert not (tmp_path / "models" / "odd.json").exists()
 
 
 def test_ddp_two_processes_on_cpu(tmp_path, photos):
