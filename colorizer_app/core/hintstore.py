@@ -155,6 +155,7 @@ class HintStore:
         self._fingerprints: dict[str, _Fingerprinted] = {}  # of the photos with hints, by path
         self._moved: dict[Fingerprint, tuple[str, PhotoHints]] = {}
         self.needs_save = False  # a photo changed since its fingerprint was written
+        self._stuck = ""  # a damaged file that could not be moved aside: not to be written over
 
     def take_moved(self, matches: dict[str, Fingerprint]) -> dict[str, tuple[str, PhotoHints]]:
         """Moved photos found again (their new path: fingerprint, from ``moved.match``):
@@ -228,6 +229,8 @@ class HintStore:
             try:
                 os.replace(self.path, bad)
             except OSError as move_error:
+                self._stuck = (f"the saved color hints in {self.path} are damaged and could not be moved "
+                               "aside; new hints are not written over them until it is moved or fixed")
                 return {}, (f"Could not read the saved color hints ({exc}), nor move {self.path} aside "
                             f"({move_error.strerror or move_error}); new hints cannot be kept until it is fixed")
             return {}, f"Could not read the saved color hints ({exc}); the file was moved to {bad}"
@@ -235,6 +238,8 @@ class HintStore:
     def save(self, photos: dict[str, PhotoHints]) -> None:
         """Write every photo's hints (photos without any are left out), and the moved
         photos' that have not turned up among them. Raises OSError."""
+        if self._stuck:
+            raise OSError(self._stuck)
         photos = {photo: marks for photo, marks in photos.items() if marks}
         # Only photos new to the file are read: one retouched while the app runs is
         # fingerprinted again by the next load, which compares modification times.

@@ -232,6 +232,7 @@ class ThumbnailGrid(QListView):
         super().__init__(parent)
         self._model = ThumbnailModel(self, loader)
         self._badges: dict[str, QColor] = {}
+        self._restoring = False
         self.setModel(self._model)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setItemDelegate(ThumbnailDelegate(self))
@@ -285,7 +286,8 @@ class ThumbnailGrid(QListView):
 
     def relist(self) -> bool:
         """List the folder again after it changed on disk, keeping the scroll position
-        and, if it is still there, the current photo (photo_selected says it again).
+        and, if it is still there, the current photo (without photo_selected: a photo
+        the window opened that is not in the list, a hidden one, stays on show).
         True if photos came or went."""
         current = self.current_path()
         scroll = self.verticalScrollBar().value()
@@ -295,8 +297,12 @@ class ThumbnailGrid(QListView):
         self.verticalScrollBar().setValue(scroll)
         row = self._model.row_of(current) if current else -1
         if row >= 0:  # not select_path: that would scroll to it
-            self.selectionModel().setCurrentIndex(self._model.index(row),
-                                                  QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self._restoring = True  # the same photo as before: not a new choice to announce
+            try:
+                self.selectionModel().setCurrentIndex(self._model.index(row),
+                                                      QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            finally:
+                self._restoring = False
         return True
 
     def current_path(self) -> str:
@@ -341,7 +347,7 @@ class ThumbnailGrid(QListView):
 
     @Slot(QModelIndex, QModelIndex)
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        if current.isValid():
+        if current.isValid() and not self._restoring:
             self.photo_selected.emit(current.data(PATH_ROLE))
 
     @Slot(int)

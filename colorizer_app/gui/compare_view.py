@@ -428,7 +428,7 @@ class CompareView(QWidget):
         if self._note and not self._showing_original:
             self._paint_note(painter, self._note)
         if self._crosshair is not None and self._hint_mode and not self._showing_original:
-            self._paint_crosshair(painter, self._crosshair)
+            self._paint_crosshair(painter, self._crosshair_point())
         if self._keyboard_focus and self.hasFocus():
             self._paint_focus_frame(painter)
         painter.end()
@@ -655,9 +655,8 @@ class CompareView(QWidget):
         pane = self._panes()[-1]
         if self._hint_mode:
             step = 32.0 if shift else 8.0
-            at = self._crosshair_point() + QPointF(dx * step, dy * step)
-            self._crosshair = QPointF(min(max(at.x(), 0.0), self.width() - 1.0),
-                                      min(max(at.y(), 0.0), self.height() - 1.0))
+            self._crosshair = self._crosshair_point() + QPointF(dx * step, dy * step)
+            self._crosshair = self._crosshair_point()  # kept inside the view
         elif self._mode == ViewMode.SPLIT and dx and (shift or self._transform.fit):
             self.set_divider(self._divider + dx * 0.05)
         elif not self._transform.fit:
@@ -666,9 +665,12 @@ class CompareView(QWidget):
         self.update()
 
     def _crosshair_point(self) -> QPointF:
-        """Where Enter puts a hint: the crosshair, first at the middle of the
-        (colorized) pane."""
-        return self._crosshair if self._crosshair is not None else self._panes()[-1].center()
+        """Where Enter puts a hint: the crosshair (kept inside the view, which may
+        have shrunk since), first at the middle of the (colorized) pane."""
+        if self._crosshair is None:
+            return self._panes()[-1].center()
+        return QPointF(min(max(self._crosshair.x(), 0.0), self.width() - 1.0),
+                       min(max(self._crosshair.y(), 0.0), self.height() - 1.0))
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         self._keyboard_focus = event.reason() in (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason,

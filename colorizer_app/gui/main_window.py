@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self._hints_moved_from: dict[str, str] = {}  # photos whose hints came after a move, till shown
         self._hints = HintKeeper(user_hints_file(), self)
         self._folder_watch = FolderWatch(self)  # photos added or removed elsewhere show
+        self._models_watcher: QFileSystemWatcher | None = None  # made at start()
 
         self.setWindowTitle("Colorizer")
         self.setAcceptDrops(True)
@@ -514,9 +515,12 @@ class MainWindow(QMainWindow):
             return
         listed_before = self._photo and self._grid.thumbnails.row_of(self._photo) >= 0
         row = self._grid.currentIndex().row()
-        if self._grid.relist():
+        relisted = self._grid.relist()
+        if relisted:
             self._hints.search_moved(self._grid.thumbnails.paths())
         paths = self._grid.thumbnails.paths()
+        if relisted or self._grid.thumbnails.has_fresh_files():
+            self._folder_watch.check_again_soon()  # a photo still being copied in: read it once whole
         if listed_before and self._photo not in paths:
             gone = Path(self._photo).name
             if not paths:
@@ -731,6 +735,7 @@ class MainWindow(QMainWindow):
             self._photo_stamp = file_stamp(path)
         except OSError:
             self._photo_stamp = None
+        self._folder_watch.follow_photo(path)  # written over in place by an editor: colored again
         self._result = None
         self._original_key = 0
         self._photo_notice = ""
@@ -883,9 +888,10 @@ class MainWindow(QMainWindow):
 
     @Slot(float, float)
     def _on_hint_requested(self, x: float, y: float) -> None:
-        color = QColorDialog.getColor(self._colorized_color_at(x, y), self, "Color Hint")
-        if color.isValid():
-            self.add_hint(x, y, color)
+        with self._folder_watch.held():  # the hint goes to the photo it was asked on
+            color = QColorDialog.getColor(self._colorized_color_at(x, y), self, "Color Hint")
+            if color.isValid():
+                self.add_hint(x, y, color)
 
     def _colorized_color_at(self, x: float, y: float) -> QColor:
         """The colorized photo's color at (x, y): where the color dialog starts."""
@@ -918,16 +924,17 @@ class MainWindow(QMainWindow):
     def _save_as(self) -> None:
         if not self._photo:
             return
-        dialog = self.make_save_dialog()
-        if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
-            return
-        chosen, confirmed = save_choice(dialog.selectedFiles()[0], format_for_filter(dialog.selectedNameFilter()))
-        if chosen.exists() and not confirmed:
-            answer = QMessageBox.question(self, "Replace File?", f"{chosen.name} already exists in "
-                                          f"{chosen.parent}. Replace it with the colorized photo?")
-            if answer != QMessageBox.StandardButton.Yes:
+        with self._folder_watch.held():  # the photo on show stays the one being saved
+            dialog = self.make_save_dialog()
+            if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
                 return
-        self.save_to(chosen, overwrite=chosen.exists())
+            chosen, confirmed = save_choice(dialog.selectedFiles()[0], format_for_filter(dialog.selectedNameFilter()))
+            if chosen.exists() and not confirmed:
+                answer = QMessageBox.question(self, "Replace File?", f"{chosen.name} already exists in "
+                                              f"{chosen.parent}. Replace it with the colorized photo?")
+                if answer != QMessageBox.StandardButton.Yes:
+                    return
+            self.save_to(chosen, overwrite=chosen.exists())
 
     @Slot(str)
     def _on_saved(self, path: str) -> None:
@@ -970,7 +977,8 @@ class MainWindow(QMainWindow):
     def _on_batch_finished(self, report) -> None:
         self._status.clear_job()
         failed = f", {len(report.failed)} failed" if report.failed else ""
-        what = "Export cancelled" if report.cancelled else "Export finished"
+        what = "Export cancelled" if report.cancelled else "Export stopped (disk full)" if report.stopped \
+            else "Export finished"
         self._status.show_info(f"{what}: {report.done} colorized{failed}", 10000)
 
     @Slot()
@@ -1052,6 +1060,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_settings()
+        self._folder_watch.stop()
+        if self._models_watcher is not None:
+            self._models_watcher.removePaths(self._models_watcher.directories())
         self._recolorize.cancel()
         if self._batch_dialog is not None:
             self._batch_dialog.stop_and_wait()  # at most the photo being colorized

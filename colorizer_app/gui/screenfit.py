@@ -19,11 +19,12 @@ def resize_to_fit(widget: QWidget, width: int, height: int) -> None:
     widget.resize(fitted_size(widget, width, height))
 
 
-def limit_first_pane(split: QSplitter, max_share: float) -> None:
-    """The first pane of ``split`` takes at most ``max_share`` of it: a side panel
-    remembered at 500 px on a big monitor leaves the photo room on a small one."""
+def limit_first_pane(split: QSplitter, max_share: float, room: int = 480) -> None:
+    """Where the second pane has less than ``room`` pixels, the first takes at most
+    ``max_share`` of the split: a side panel remembered at 500 px on a big monitor
+    leaves the photo room on a small one. A wide panel on a wide window is left be."""
     sizes = split.sizes()
     total = sum(sizes)
-    if len(sizes) == 2 and total > 0 and sizes[0] > total * max_share:
+    if len(sizes) == 2 and total > 0 and sizes[1] < room and sizes[0] > total * max_share:
         first = int(total * max_share)
         split.setSizes([first, total - first])

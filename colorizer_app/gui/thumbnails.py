@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
@@ -434,6 +435,19 @@ class ThumbnailModel(QAbstractListModel):
 
     def paths(self) -> list[str]:
         return list(self._paths)
+
+    def has_fresh_files(self, within_s: float = 10.0) -> bool:
+        """Whether a listed photo's file was written in the last seconds: it may still
+        be being copied in (its thumbnail half made, or failed), so worth a look again.
+        A stat per photo."""
+        now = time.time()
+        for path in self._paths:
+            try:
+                if now - os.stat(path).st_mtime < within_s:
+                    return True
+            except OSError:
+                continue
+        return False
 
     @property
     def unshowable(self) -> list[str]:

@@ -165,8 +165,11 @@ def _read_run_or_say_why(folder: Path) -> RunInfo:
     try:
         return read_run(folder)
     except Exception as exc:  # noqa: BLE001 - one damaged folder must not hide the others
-        return RunInfo(folder.name, folder, "failed", _mtime(folder),
-                       error=f"its records in {folder} are damaged ({type(exc).__name__}: {exc})")
+        launch = LaunchRecord.read(folder)  # itself checked: whatever else is damaged, a live run stays stoppable
+        running = is_running(folder, launch)
+        return RunInfo(folder.name, folder, "running" if running else "failed", _mtime(folder),
+                       error="" if running else f"its records in {folder} are damaged ({type(exc).__name__}: {exc})",
+                       has_checkpoint=(folder / CKPT_FILE).exists(), launch=launch)
 
 
 def delete_run(folder: Path, runs_dir: Path) -> None:

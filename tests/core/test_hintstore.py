@@ -150,3 +150,23 @@ def test_take_moved_hands_over_the_moved_photos_found_in_a_folder(tmp_path):
     store.save({listed[0]: hints})
     data = json.loads(store.path.read_text())
     assert list(data["photos"]) == [listed[0]] and list(data["fingerprints"]) == [listed[0]]
+
+
+def test_a_damaged_file_that_cannot_be_moved_aside_is_not_written_over(tmp_path, monkeypatch):
+    """A sharing lock (Windows) or a read-only folder: the hints in it may still be
+    recovered by hand, so new ones are refused rather than written over them."""
+    from colorizer_app.core import hintstore
+
+    path = tmp_path / "hints.json"
+    path.write_text("{damaged")
+
+    def locked(src, dst):
+        raise PermissionError(13, "The process cannot access the file")
+
+    monkeypatch.setattr(hintstore.os, "replace", locked)
+    store = HintStore(path)
+    assert "nor move" in store.load()[1]
+    monkeypatch.undo()
+    with pytest.raises(OSError, match="could not be moved aside"):
+        store.save({str(tmp_path / "scan.png"): [(Hint.from_rgb(0.5, 0.5, (200, 30, 30)), (200, 30, 30))]})
+    assert path.read_text() == "{damaged"

@@ -209,3 +209,15 @@ def test_hint_mode_places_a_hint_with_the_keyboard(qtbot, view):
     # The 800×600 photo is shown at half size in the 400×300 view.
     assert blocker.args == pytest.approx([0.5 + 64 / 400, 0.5 - 8 / 300], abs=0.01)
     assert view.divider == 0.5  # the arrows moved the crosshair, not the divider
+
+
+def test_the_hint_crosshair_stays_inside_a_view_that_shrank(qtbot, view):
+    view.set_hint_mode(True)
+    view.setFocus()
+    for _ in range(10):
+        QTest.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)  # to the right edge
+    view.resize(200, 150)
+    with qtbot.wait_signal(view.hint_requested) as blocker:
+        QTest.keyClick(view, Qt.Key.Key_Return)
+    x, y = blocker.args
+    assert 0.9 < x <= 1.0 and 0.9 < y <= 1.0  # the corner of the photo as it is shown now

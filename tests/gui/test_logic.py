@@ -282,3 +282,38 @@ def test_programs_the_bundle_starts_get_the_systems_libraries(monkeypatch):
     monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/colorizer/_internal")
     give_children_the_system_libraries()  # the user had none
     assert "LD_LIBRARY_PATH" not in os.environ
+
+
+def test_the_folder_watch_holds_its_news_while_a_dialog_is_open(qtbot, tmp_path):
+    """Save As or a hint's color dialog is about the photo on show: the grid must not
+    move it away underneath. What changed meanwhile is told when the dialog closes."""
+    from colorizer_app.gui.folder_watch import FolderWatch
+
+    watch = FolderWatch(interval_ms=50)
+    assert watch.watch(tmp_path)
+    told = []
+    watch.changed.connect(lambda: told.append(1))
+    with watch.held():
+        (tmp_path / "new.jpg").write_bytes(b"x")
+        qtbot.wait(400)
+        assert told == []
+    qtbot.wait_until(lambda: told == [1], timeout=5000)
+
+
+def test_a_wide_side_panel_is_left_be_where_the_photo_still_has_room(qtbot):
+    from PySide6.QtWidgets import QSplitter, QWidget
+
+    from colorizer_app.gui.screenfit import limit_first_pane
+
+    split = QSplitter()
+    split.addWidget(QWidget())
+    split.addWidget(QWidget())
+    qtbot.add_widget(split)
+    split.resize(1500, 400)
+    split.show()
+    split.setSizes([700, 800])
+    limit_first_pane(split, 0.4)
+    assert abs(split.sizes()[0] - 700) <= 2  # 800 px left for the photo: the person's choice stands
+    split.setSizes([1200, 300])
+    limit_first_pane(split, 0.4)
+    assert split.sizes()[0] <= 0.4 * sum(split.sizes()) + 1

@@ -767,6 +767,65 @@ def test_a_photo_retouched_elsewhere_is_colorized_again(qtbot, window, tmp_path,
     assert after.source_size == QSize(80, 60) != before.source_size
 
 
+def test_a_photo_written_over_in_place_is_colorized_again(qtbot, window, tmp_path, photo_factory):
+    """Some editors write the file itself rather than a new one renamed over it; the
+    folder's watch does not see that, the photo's own does."""
+    shown = photo_factory(tmp_path / "album" / "scan.png", 64, 48, seed=1)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(shown))
+    retouched = photo_factory(tmp_path / "elsewhere" / "scan.png", 80, 60, seed=7).read_bytes()
+
+    def write_over():
+        with open(shown, "r+b") as f:  # the same file, not a new one
+            f.write(retouched)
+            f.truncate()
+
+    after = do_and_wait_for_result(qtbot, window, write_over)
+    assert after.source_size == QSize(80, 60)
+
+
+# Qt's JPEG reader says what is wrong with the half-copied file; that is expected here.
+@pytest.mark.qt_log_ignore("JPEG", "Corrupt", "Premature")
+def test_a_photo_still_being_copied_in_gets_its_thumbnail_once_whole(qtbot, window, tmp_path, photo_factory):
+    folder = tmp_path / "album"
+    photo_factory(folder / "a.png", 64, 48)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(folder))
+    from colorizer_app.gui.thumbnails import make_thumbnail
+
+    source = photo_factory(tmp_path / "elsewhere" / "b.jpg", 64, 48, mode="RGB", seed=5)
+    whole = source.read_bytes()
+    arriving = folder / "b.jpg"
+    arriving.write_bytes(whole[: len(whole) // 3])  # a copy under way: its thumbnail is made half gray
+    grid = window.thumbnail_grid.thumbnails
+    qtbot.wait_until(lambda: str(arriving) in grid.paths(), timeout=TIMEOUT)
+    qtbot.wait_until(lambda: grid.loader.thumbnail(str(arriving)) is not None
+                     or grid.loader.error(str(arriving)) is not None, timeout=TIMEOUT)
+    with open(arriving, "r+b") as f:  # the copy ends: written in place, unseen by the folder's watch
+        f.seek(0, os.SEEK_END)
+        f.write(whole[len(whole) // 3:])
+    expected = make_thumbnail(source)
+
+    def whole_thumbnail():
+        pixmap = grid.loader.thumbnail(str(arriving))
+        if pixmap is None:
+            return False
+        got = pixmap.toImage().pixelColor(5, expected.height() - 4)
+        want = expected.pixelColor(5, expected.height() - 4)
+        return abs(got.red() - want.red()) + abs(got.green() - want.green()) < 12
+
+    qtbot.wait_until(whole_thumbnail, timeout=TIMEOUT)
+
+
+def test_a_hidden_photo_opened_by_name_stays_on_show_when_the_folder_changes(qtbot, window, tmp_path, photo_factory):
+    folder = tmp_path / "album"
+    photo_factory(folder / "a.png", 64, 48)
+    hidden = photo_factory(folder / ".draft.png", 64, 48, seed=2)  # not listed, but opened by name
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(hidden))
+    photo_factory(folder / "c.png", 64, 48, seed=3)
+    qtbot.wait_until(lambda: len(window.thumbnail_grid.thumbnails.paths()) == 2, timeout=TIMEOUT)
+    qtbot.wait(300)
+    assert window.current_photo == str(hidden)
+
+
 def test_a_folder_deleted_while_listed_is_reported_not_swapped_for_its_neighbour(
         qtbot, window, qsettings, tmp_path, photo_factory):
     photo = photo_factory(tmp_path / "albums" / "1931" / "scan.png", 64, 48)
