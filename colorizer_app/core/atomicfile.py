@@ -33,14 +33,14 @@ def write_atomically(path: Path | str, write: Callable[[BinaryIO], None]) -> Non
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
 
 
 def write_text_atomically(path: Path | str, text: str) -> None:
     write_atomically(path, lambda f: f.write(text.encode("utf-8")))
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Make the rename itself durable (POSIX; Windows has no folder handles to sync)."""
     if os.name != "posix":
         return

@@ -47,6 +47,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin, TiffImagePlugin, TiffTags, UnidentifiedImageError
 
 from colorizer_app import __version__
+from colorizer_app.core.atomicfile import fsync_folder
 
 __all__ = [
     "MAX_PIXELS",
@@ -731,7 +732,7 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], None], overwrite: 
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_folder(path.parent)
 
 
 # save_photo's temp files: ".NAME.EXT.RANDOM.tmp.EXT", EXT one it writes, twice. A save
@@ -801,17 +802,3 @@ def _publish(temp: Path, path: Path, overwrite: bool) -> None:
         os.replace(temp, path)
         return
     temp.unlink()
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
