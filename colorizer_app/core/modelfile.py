@@ -56,6 +56,12 @@ class ModelFileError(Exception):
 
 def read_model_json(json_path: Path) -> dict:
     """Read and validate NAME.json without importing torch (the catalog uses this)."""
+    return _read_description(json_path)[0]
+
+
+def _read_description(json_path: Path) -> tuple[dict, dict]:
+    """NAME.json, validated, and the header of the weights file it names (their
+    tensors' names and shapes)."""
     json_path = Path(json_path)
     if json_path.suffix.lower() in PICKLE_SUFFIXES:
         raise ModelFileError(
@@ -83,8 +89,7 @@ def read_model_json(json_path: Path) -> dict:
     weights = weights_path(json_path, meta)
     if not weights.is_file():
         raise ModelFileError(f"{json_path.name}: weights file {weights.name} is missing")
-    _check_safetensors_header(weights)
-    return meta
+    return meta, _check_safetensors_header(weights)
 
 
 MAX_JSON_BYTES = 4_000_000  # a real description is a few kB
@@ -243,7 +248,7 @@ def load_model(json_path: Path | str, device=None) -> ColorModel:
     json_path = Path(json_path)
     if json_path.suffix.lower() == ".safetensors":
         json_path = json_path.with_suffix(".json")
-    meta = read_model_json(json_path)
+    meta, header = _read_description(json_path)
     weights = weights_path(json_path, meta)
     try:
         config = UNetConfig(**meta["config"])
@@ -252,7 +257,7 @@ def load_model(json_path: Path | str, device=None) -> ColorModel:
         net = build_model(config)
     except (TypeError, AssertionError, ValueError, RuntimeError) as exc:
         raise ModelFileError(f"{json_path.name}: network configuration not understood ({exc})") from None
-    header = _check_safetensors_header(weights)  # the shapes, before the weights are read
+    # The shapes the file's header gives, before the weights are read.
     mismatch = _shape_mismatch({k: tuple(v.shape) for k, v in net.state_dict().items()},
                                {k: tuple(v.get("shape", ())) for k, v in header.items()
                                 if k != "__metadata__" and isinstance(v, dict)})

@@ -136,7 +136,7 @@ class FolderTree(QTreeView):
         self._scroll_target = None
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self._open_timer.stop()
-            self.folder_selected.emit(self._fs.filePath(self.currentIndex()))
+            self._open_current()
             return
         super().keyPressEvent(event)
 

@@ -365,10 +365,8 @@ def test_a_folder_that_cannot_be_listed_is_reported_not_passed_over(tmp_path, gr
     (a failure, exit code 1) instead of "done" with them silently missing. Root reads
     any folder, so as root the check runs in a process without that power."""
     import json
-    import os
-    import shutil
-    import subprocess
-    import sys
+
+    from tests.unprivileged import run_python_unprivileged
 
     album = tmp_path / "album"
     (album / "locked").mkdir(parents=True)
@@ -379,15 +377,8 @@ def test_a_folder_that_cannot_be_listed_is_reported_not_passed_over(tmp_path, gr
               "from colorizer_app.core.batch import plan_batch\n"
               "items = plan_batch([sys.argv[1]], sys.argv[2])\n"
               "print(json.dumps([[str(i.source), i.problem] for i in items]))\n")
-    command = [sys.executable, "-c", script, str(album), str(tmp_path / "out")]
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root without setpriv to drop the power to read any folder")
-        command = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
-                   "--bounding-set=-dac_override,-dac_read_search", *command]
     try:
-        out = subprocess.run(command, capture_output=True, text=True, check=True,
-                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+        out = run_python_unprivileged(script, str(album), str(tmp_path / "out"))
     finally:
         (album / "locked").chmod(0o755)
     items = json.loads(out.stdout)

@@ -217,11 +217,8 @@ def test_a_photo_without_read_permission_says_so(tmp_path, photo_factory):
     """Qt's reader says "File not found" for it, which sends a person looking for a
     file that is there. Root reads anything, so as root this runs without that power."""
     import json
-    import os
-    import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
+
+    from tests.unprivileged import run_python_unprivileged
 
     locked = photo_factory(tmp_path / "locked.jpg")
     locked.chmod(0)
@@ -230,14 +227,7 @@ def test_a_photo_without_read_permission_says_so(tmp_path, photo_factory):
               "from colorizer_app.gui.thumbnails import make_thumbnail\n"
               "app = QGuiApplication([])\n"
               "try:\n    make_thumbnail(sys.argv[1])\nexcept OSError as e:\n    print(e)\n")
-    command = [sys.executable, "-c", script, str(locked)]
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root without setpriv to drop the power to read any file")
-        command = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
-                   "--bounding-set=-dac_override,-dac_read_search", *command]
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(Path(__file__).parents[2])}
-    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    out = run_python_unprivileged(script, str(locked), env={"QT_QPA_PLATFORM": "offscreen"})
     assert out.stdout.strip() == "no permission to read it", json.dumps(out.stderr[-500:])
 
 
