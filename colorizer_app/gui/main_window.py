@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self._device_text = ""
         self._started = False
         self._batch_dialog = None
+        self._batch_progress = (0, 0)  # photos done, of how many, in the export under way
         self._device_preference = "auto"
         self._photo_notice = ""  # added to the next "colorized" message for this photo
         self._copy_pending = False  # a full-resolution result is on its way to the clipboard
@@ -971,7 +972,23 @@ class MainWindow(QMainWindow):
 
     @Slot(int, int)
     def _on_batch_progress(self, done: int, total: int) -> None:
+        self._batch_progress = (done, total)
         self._status.set_job(f"Exporting {done} / {total}", done, total)
+
+    def _export_may_stop(self) -> bool:
+        """Before quitting: True when no batch export runs or the person agrees to stop it.
+        A folder of thousands of photos takes hours, so quitting does not end it unasked."""
+        if self._batch_dialog is None or not self._batch_dialog.running:
+            return True
+        done, total = self._batch_progress
+        box = QMessageBox(QMessageBox.Icon.Question, "Stop the Export?",
+                          f"A batch export is still running: {done} of {total} photos done.\n\n"
+                          "Quitting stops it. The photos already exported are kept, and starting "
+                          "the same export again does only the rest.", parent=self)
+        stop = box.addButton("Stop and Quit", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(box.addButton("Keep Exporting", QMessageBox.ButtonRole.RejectRole))
+        box.exec()
+        return box.clickedButton() is stop
 
     @Slot(object)
     def _on_batch_finished(self, report) -> None:
@@ -1059,7 +1076,11 @@ class MainWindow(QMainWindow):
         return ""
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._export_may_stop():
+            event.ignore()
+            return
         self._save_settings()
+        self.hide()  # the waits below end work under way: the window need not stay for them
         self._folder_watch.stop()
         if self._models_watcher is not None:
             self._models_watcher.removePaths(self._models_watcher.directories())

@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QLabel
 
 from colorizer_app.core.imageio import load_photo
 from colorizer_app.gui.batch_dialog import BatchDialog, EtaEstimator, format_duration
+from tests.gui.modal import answer_next_question
 
 TIMEOUT = 120_000
 
@@ -130,6 +132,41 @@ def test_window_opens_the_dialog_and_shows_progress(qtbot, window, photo_folder,
         assert dialog.start()
     assert "Export finished: 3 colorized" in window.status.currentMessage()
     assert window.open_batch_dialog() is dialog
+
+
+@pytest.mark.gui
+def test_quitting_during_an_export_asks_before_it_stops_the_export(qtbot, window, tmp_path, photo_factory):
+    source = tmp_path / "many"
+    for i in range(4):
+        photo_factory(source / f"p{i}.jpg", 128, 96, seed=i)
+    output = tmp_path / "out"
+    dialog = window.open_batch_dialog()
+    dialog.set_options(source=source, output=output, fmt="jpg")
+    reached = threading.Event()
+
+    def hold(done, total, name, status, elapsed):  # after the first photo, until the export is cancelled
+        if done == 1:
+            reached.set()
+            for _ in range(3000):
+                if worker.cancelled:
+                    break
+                time.sleep(0.01)
+
+    assert dialog.start()
+    worker = dialog.worker
+    worker.progress.connect(hold, Qt.ConnectionType.DirectConnection)
+    qtbot.wait_until(reached.is_set, timeout=TIMEOUT)
+
+    answer_next_question("Keep Exporting")
+    window.close()
+    assert window.isVisible() and dialog.running
+
+    answer_next_question("Stop and Quit")
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
+        window.close()
+    assert not window.isVisible()
+    assert blocker.args[0].cancelled
+    assert files_under(output) == ["p0.jpg"]  # what was done is kept, nothing half-written
 
 
 @pytest.mark.gui

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt
 
 from colorizer_app.core import paths
 from colorizer_app.core.catalog import ModelCatalog
@@ -18,6 +17,7 @@ from colorizer_app.gui import training_pids
 from colorizer_app.gui.settings_dialog import SettingsDialog
 from colorizer_app.gui.training_keeper import RunKeeper
 from colorizer_app.gui.training_runs import list_runs, read_run
+from tests.gui.modal import answer_next_question
 
 TIMEOUT = 60_000
 TINY = ("--preset", "tiny", "--threads", "1")
@@ -111,19 +111,6 @@ def fill_form(qtbot, tab, data, name, epochs=2.0, expect_count=None):
     qtbot.waitUntil(lambda: tab.photo_count is not None, timeout=TIMEOUT)
     if expect_count is not None:
         assert tab.photo_count == expect_count
-
-
-def answer_next_question(button_text: str) -> None:
-    """Click ``button_text`` in the next modal message box (they run their own loop)."""
-    def click() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, click)
-            return
-        button = next(b for b in box.buttons() if b.text().replace("&", "") == button_text)
-        button.click()
-
-    QTimer.singleShot(0, click)
 
 
 def wait_for_step(qtbot, tab, iteration: int) -> None:
