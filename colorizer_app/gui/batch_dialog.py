@@ -278,6 +278,7 @@ class BatchDialog(QDialog):
         self._progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._summary = QPlainTextEdit(self)
         self._summary.setReadOnly(True)
+        self._summary.setAccessibleName("Summary")
         self._summary.setPlaceholderText("A summary appears here when the export ends.")
         self._summary.setMaximumHeight(140)
 

@@ -44,6 +44,7 @@ class FolderTree(QTreeView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAccessibleName("Folders")
         self._fs = QFileSystemModel(self)
         self._fs.setFilter(QDir.Filter.AllDirs | QDir.Filter.NoDotAndDotDot | QDir.Filter.Drives)
         self._fs.setRootPath(QDir.rootPath())
@@ -230,6 +231,7 @@ class ThumbnailGrid(QListView):
 
     def __init__(self, parent: QWidget | None = None, loader: ThumbnailLoader | None = None) -> None:
         super().__init__(parent)
+        self.setAccessibleName("Photos in the folder")
         self._model = ThumbnailModel(self, loader)
         self._badges: dict[str, QColor] = {}
         self._restoring = False

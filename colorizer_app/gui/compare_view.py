@@ -188,6 +188,9 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Photo")
+        self.setAccessibleDescription("The original and the colorized photo. Arrow keys move the divider "
+                                      "(or pan when zoomed in); plus and minus zoom.")
         self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._transform = ViewTransform()

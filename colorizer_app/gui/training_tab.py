@@ -103,8 +103,10 @@ class TrainingTab(QWidget):
         self._val_percent.setRange(1, 50)
         self._val_percent.setValue(4)
         self._val_percent.setSuffix(" %")
+        self._val_percent.setAccessibleName("Share held out")
         self._val_edit = QLineEdit(self)
         self._val_edit.setPlaceholderText("Validation photos")
+        self._val_edit.setAccessibleName("Validation photos")
         self._val_button = QPushButton("Browse…", self)
 
         self._init_combo = QComboBox(self)
@@ -122,6 +124,7 @@ class TrainingTab(QWidget):
             self._schedule_combo.addItem(spec[0], mode)
         self._schedule_spin = QDoubleSpinBox(self)
         self._schedule_spin.setDecimals(1)
+        self._schedule_spin.setAccessibleName("Length")
         self._schedule_spin.setToolTip("Training ends after this time or this many passes over the photos")
         self._crop_spin = QSpinBox(self)
         self._crop_spin.setRange(64, 512)
@@ -160,7 +163,9 @@ class TrainingTab(QWidget):
         schedule_row.addWidget(self._schedule_spin, 1)
         size_row = QHBoxLayout()
         size_row.addWidget(self._crop_spin, 1)
-        size_row.addWidget(QLabel("Batch:", self))
+        batch_label = QLabel("Batch:", self)
+        batch_label.setBuddy(self._batch_spin)
+        size_row.addWidget(batch_label)
         size_row.addWidget(self._batch_spin, 1)
 
         form = QFormLayout()
@@ -189,6 +194,7 @@ class TrainingTab(QWidget):
         form_layout.addLayout(start_row)
 
         self._runs_tree = QTreeWidget(self)
+        self._runs_tree.setAccessibleName("Training runs")
         self._runs_tree.setHeaderLabels(["Name", "Started", "Status", "Best checkpoint", "Photos"])
         self._runs_tree.headerItem().setToolTip(3, "Validation metrics of the checkpoint with the lowest "
                                                    "validation loss: the one a finished run exports")

@@ -134,6 +134,7 @@ class RunView(QWidget):
 
         self._message = QPlainTextEdit(self)
         self._message.setReadOnly(True)
+        self._message.setAccessibleName("Messages")
         self._message.setMaximumHeight(150)
         self._message.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self._message.hide()
@@ -148,7 +149,9 @@ class RunView(QWidget):
         header.addWidget(self._stop_button)
 
         metric_row = QHBoxLayout()
-        metric_row.addWidget(QLabel("Validation:", self))
+        metric_label = QLabel("Validation:", self)
+        metric_label.setBuddy(self._metric_combo)
+        metric_row.addWidget(metric_label)
         metric_row.addWidget(self._metric_combo)
         metric_row.addStretch(1)
 
