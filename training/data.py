@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from training.degrade import degrade
+from training.imagefiles import read_rgb
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 GRAY_CHROMA = 6.0  # a photo whose 99th-percentile chroma (Lab units) is below this is grayscale
@@ -74,15 +75,14 @@ def group_of(path: Path, root: Path) -> str:
 
 def _load_one(path: Path, load_size: int):
     """RGB uint8 with short side <= load_size, or None if unreadable."""
-    data = np.fromfile(str(path), dtype=np.uint8)
-    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if bgr is None:
+    rgb = read_rgb(path)
+    if rgb is None:
         return None
-    h, w = bgr.shape[:2]
+    h, w = rgb.shape[:2]
     scale = load_size / min(h, w)
     if scale < 1:
-        bgr = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    return rgb
 
 
 def is_grayscale(rgb: np.ndarray) -> bool:

@@ -19,6 +19,7 @@ from colorizer_app.core.modelfile import ModelFileError, load_model
 from colorizer_app.core.pipeline import colorize, to_integer
 from training.data import find_photos, rgb_to_lab
 from training.degrade import degrade
+from training.imagefiles import read_rgb
 from training.metrics import MetricAccumulator, format_table
 
 
@@ -36,12 +37,10 @@ def read_truth(path: Path, upscale: float = 1.0) -> np.ndarray | None:
     and its framing stay the same, only the pixel scale changes, so it shows how
     a render size suits a model (docs/MODEL.md). None if the file is unreadable.
     """
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        return None
-    if upscale != 1.0:
-        bgr = cv2.resize(bgr, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    rgb = read_rgb(path)
+    if rgb is not None and upscale != 1.0:
+        rgb = cv2.resize(rgb, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
+    return rgb
 
 
 def evaluate_model(model, photos: list[Path], render_size: int | None = None, upscale: float = 1.0,

@@ -16,6 +16,7 @@ from colorizer_app.core.modelfile import ModelFileError
 from colorizer_app.core.pipeline import colorize
 from training.data import find_photos
 from training.evaluate import gray_of, resolve_model
+from training.imagefiles import read_rgb, write_rgb
 
 
 def label(tile: np.ndarray, text: str) -> np.ndarray:
@@ -30,10 +31,9 @@ def make_grid(photos: list[Path], models, height: int, render_size: int | None,
     labels = labels or [m.name for m in models]
     rows = []
     for path in photos:
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
+        rgb = read_rgb(path)
+        if rgb is None:
             continue
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         scale = height / rgb.shape[0]
         rgb = cv2.resize(rgb, (max(1, round(rgb.shape[1] * scale)), height), interpolation=cv2.INTER_AREA)
         tiles = [gray_of(rgb)]
@@ -71,6 +71,6 @@ def grid_cli(args) -> int:
     grid = make_grid(photos, models, args.height, args.render_size, labels)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     params = [cv2.IMWRITE_JPEG_QUALITY, 88] if Path(args.out).suffix.lower() in (".jpg", ".jpeg") else []
-    cv2.imwrite(str(args.out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), params)
+    write_rgb(args.out, grid, params)
     print(args.out)
     return 0

@@ -12,7 +12,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import signal
 import sys
 import time
@@ -32,6 +31,7 @@ from colorizer_app.core.runlock import RunLock
 from colorizer_app.models import UNetConfig, build_model
 from training import data as data_mod
 from training.config import TrainConfig
+from training.imagefiles import write_rgb
 from training.losses import (
     PatchDiscriminator,
     RebalancedClassificationLoss,
@@ -407,8 +407,8 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             preview_dir = out_dir / "previews"
             preview_dir.mkdir(exist_ok=True)
             preview_path = preview_dir / f"iter_{iter_num:07d}.png"
-            cv2.imwrite(str(preview_path), cv2.cvtColor(preview, cv2.COLOR_RGB2BGR))
-            shutil.copyfile(preview_path, preview_dir / "latest.png")
+            write_rgb(preview_path, preview)
+            write_rgb(preview_dir / "latest.png", preview)  # whole, for the app to show
             log("val", iter=iter_num, epoch=round(epoch, 3), best=improved, preview=str(preview_path), **metrics)
             say(f"iter {iter_num} epoch {epoch:.2f}: val loss {metrics['loss']:.4f} psnr {metrics['psnr']:.2f} "
                 f"auc {metrics['auc']:.4f} colorfulness gap {metrics['colorfulness_gap']:+.1%}")

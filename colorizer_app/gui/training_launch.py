@@ -42,17 +42,35 @@ def _stand_in_for_torch_compiler() -> None:
     torch._dynamo = stand_in
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        sys.exit("usage: python -m colorizer_app.gui.training_launch STDERR_FILE ARGS...")
-    stderr_path, args = argv[0], argv[1:]
+def _redirect_output(stderr_path: str) -> None:
+    """Point file descriptors 1 and 2, and sys.stdout and sys.stderr with them, at
+    the null device and the stderr file.
+
+    A process started without standard handles (from a GUI-only parent, pythonw on
+    Windows) has no descriptors 0-2: they are taken first, so that the files below
+    land on 1 and 2 and not on the first free number. Python's own streams are made
+    anew on the descriptors, because on Windows a stream it opened on a console
+    writes to the console, wherever the descriptor points now (or is None without one).
+    """
+    while (spare := os.open(os.devnull, os.O_RDWR)) <= 2:
+        pass
+    os.close(spare)
     err = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(err, 2)
     os.dup2(null, 1)
     os.close(err)
     os.close(null)
+    sys.stdout = open(1, "w", encoding="utf-8", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        sys.exit("usage: python -m colorizer_app.gui.training_launch STDERR_FILE ARGS...")
+    stderr_path, args = argv[0], argv[1:]
+    _redirect_output(stderr_path)
     if getattr(sys, "frozen", False):
         _stand_in_for_torch_compiler()
     sys.argv = ["training", *args]

@@ -2,6 +2,7 @@
 command building, form checks, photo counting, the list of past runs, plot ticks."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -123,6 +124,21 @@ class TestCommand:
         program, arguments = training_command(["train", "--name", "x"], "/r/stderr.log")
         assert program == sys.executable
         assert arguments == ["-m", "colorizer_app.gui.training_launch", "/r/stderr.log", "train", "--name", "x"]
+
+    def test_the_launcher_writes_errors_to_the_file_when_started_without_standard_handles(self, tmp_path):
+        """A parent with no console (pythonw on Windows) gives the run no stdin, stdout
+        or stderr: the training module's errors still reach stderr.log."""
+        log = tmp_path / "stderr.log"
+        _, arguments = training_command(["train", "--data", str(tmp_path), "--name", "x"], str(log))
+
+        def without_standard_handles():
+            for fd in (0, 1, 2):
+                os.close(fd)
+
+        done = subprocess.run([sys.executable, *arguments], preexec_fn=without_standard_handles,
+                              cwd=Path(__file__).parents[2], timeout=120)
+        assert done.returncode == 2
+        assert log.read_text(encoding="utf-8").startswith("error: set --max-iters, --epochs or --time-budget-min")
 
     def test_args_from_a_start_events_config_parse_back_to_the_same_config(self):
         from training.cli import build_parser
