@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from colorizer_app.core import paths, runlock
 from colorizer_app.core.atomicfile import write_atomically
-from colorizer_app.core.device import configure_runtime, select_device
+from colorizer_app.core.device import configure_runtime, cuda_half_dtype, select_device
 from colorizer_app.core.modelfile import ModelFileError, load_model, save_model
 from colorizer_app.core.runlock import RunLock
 from colorizer_app.models import UNetConfig, build_model
@@ -113,17 +113,33 @@ def main(cfg: TrainConfig) -> Path | None:
             lock.release()
 
 
+def _join_process_group(cfg: TrainConfig) -> torch.device:
+    """Join torchrun's process group; return this rank's device (its own GPU, or the CPU).
+
+    NCCL carries CUDA tensors only: the gradients. The few CPU tensors that keep the
+    ranks agreed (the clock, a stop, early stopping, sampler states) go over gloo,
+    hence a backend per device. Windows builds of torch have no NCCL: gloo does both.
+    """
+    import torch.distributed as dist
+
+    if not (torch.cuda.is_available() and cfg.device != "cpu"):
+        dist.init_process_group("gloo")
+        return torch.device("cpu")
+    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    torch.cuda.set_device(device)  # else every rank's collectives and caches land on GPU 0
+    if dist.is_nccl_available():
+        dist.init_process_group("cpu:gloo,cuda:nccl", device_id=device)
+    else:
+        dist.init_process_group("gloo")
+    return device
+
+
 def _train(cfg: TrainConfig, locks: list) -> Path | None:
     # -- distributed and device ---------------------------------------------------------
     ddp = int(os.environ.get("RANK", -1)) != -1
     if ddp:
-        import torch.distributed as dist
-
-        backend = "nccl" if torch.cuda.is_available() and cfg.device != "cpu" else "gloo"
-        dist.init_process_group(backend=backend)
-        rank, world = dist.get_rank(), dist.get_world_size()
-        local_rank = int(os.environ.get("LOCAL_RANK", 0))
-        device = torch.device(f"cuda:{local_rank}") if backend == "nccl" else torch.device("cpu")
+        device = _join_process_group(cfg)
+        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
     else:
         rank, world = 0, 1
         device = select_device(cfg.device)
@@ -136,7 +152,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
         torch.backends.cudnn.benchmark = True
     amp_dtype = None
     if cfg.amp and device.type == "cuda":
-        amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        amp_dtype = cuda_half_dtype(device)
     elif cfg.amp and device.type == "cpu" and torch.backends.mkldnn.is_available() and _cpu_has_bf16():
         amp_dtype = torch.bfloat16
     ctx = torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else contextlib.nullcontext()
@@ -208,6 +224,8 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     if cfg.loss == "gan":
         disc = PatchDiscriminator().to(device)
         disc_opt = torch.optim.AdamW(disc.parameters(), lr=cfg.lr * 0.5, betas=(0.5, 0.99))
+    # fp16 (GPUs before Ampere) needs the loss scaled: its small gradients flush to zero.
+    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
 
     encoder_params = list(raw_model.encoder.parameters())
     encoder_ids = {id(p) for p in encoder_params}
@@ -238,6 +256,8 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
         if disc is not None and ckpt.get("disc"):
             disc.load_state_dict(ckpt["disc"])
             disc_opt.load_state_dict(ckpt["disc_optimizer"])
+        if ckpt.get("scaler"):
+            scaler.load_state_dict(ckpt["scaler"])
         iter_num, best_val = ckpt["iter_num"], ckpt["best_val_loss"]
         elapsed_before, best_metrics = ckpt["elapsed"], ckpt.get("best_metrics", {})
         evals_since_best = ckpt.get("evals_since_best", 0)
@@ -278,6 +298,18 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
         return DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    if ddp and disc is not None:
+        # The discriminator is not wrapped in DDP (it runs three times a step): every
+        # rank starts from rank 0's weights and averages its gradients by hand.
+        for p in disc.parameters():
+            torch.distributed.broadcast(p.data, 0)
+
+    def average_gradients(module):
+        for p in module.parameters():
+            if p.grad is not None:
+                torch.distributed.all_reduce(p.grad)
+                p.grad /= world
 
     def compute_loss(model, batch):
         L, hint_ab, hint_mask = (t.to(device, non_blocking=True) for t in (batch.L, batch.hint_ab, batch.hint_mask))
@@ -332,6 +364,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             "elapsed": elapsed, "sampler_state": sampler_states, "torch_rng": torch.get_rng_state(),
             "disc": disc.state_dict() if disc is not None else None,
             "disc_optimizer": disc_opt.state_dict() if disc_opt is not None else None,
+            "scaler": scaler.state_dict() if scaler.is_enabled() else None,
         }
         # A kill mid-save, or a full disk, leaves the previous checkpoint intact.
         try:
@@ -436,12 +469,16 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             d_loss = hinge_d_loss(disc(L_in, ab_real), disc(L_in, ab_fake.detach()))
             disc_opt.zero_grad(set_to_none=True)
             d_loss.backward()
+            if ddp:
+                average_gradients(disc)
             disc_opt.step()
             loss = loss + cfg.gan_weight * hinge_g_loss(disc(L_in, ab_fake))
-        loss.backward()
+        scaler.scale(loss).backward()
         if cfg.grad_clip:
+            scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
             torch.nn.utils.clip_grad_norm_(raw_model.parameters(), cfg.grad_clip)
-        optimizer.step()
+        scaler.step(optimizer)
+        scaler.update()
         optimizer.zero_grad(set_to_none=True)
         iter_num += 1
         window_imgs += cfg.batch_size * world

@@ -78,12 +78,24 @@ def describe_device(device) -> str:
     return f"CPU ({threads} thread{'s' if threads != 1 else ''})"
 
 
+def cuda_half_dtype(device):
+    """The half precision a GPU computes fast: bf16 from compute capability 8
+    (Ampere), fp16 on 7.x (Volta, Turing), none before (Pascal's fp16 is slow).
+
+    Asked of the GPU in use, not of GPU 0. torch.cuda.is_bf16_supported() would say
+    yes on older GPUs too (it counts emulation), where bf16 convolutions run slower
+    than fp32 or fail in cuDNN.
+    """
+    import torch
+
+    major, _ = torch.cuda.get_device_capability(device)
+    return torch.bfloat16 if major >= 8 else torch.float16 if major == 7 else None
+
+
 def autocast_context(device):
     """Mixed precision for inference: fp16/bf16 on CUDA. None on the CPU, so that a
     photo gets the same colors on every CPU (only some have bf16)."""
     import torch
 
-    if device.type == "cuda":
-        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.autocast("cuda", dtype=dtype)
-    return contextlib.nullcontext()
+    dtype = cuda_half_dtype(device) if device.type == "cuda" else None
+    return torch.autocast("cuda", dtype=dtype) if dtype is not None else contextlib.nullcontext()
