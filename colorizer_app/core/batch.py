@@ -323,8 +323,8 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
     except FileExistsError:
         report.skipped += 1  # appeared while we worked (another run?): leave it alone
         return ItemStatus.SKIPPED
-    except MemoryError:
-        report.failed.append((item.source, "not enough memory for this photo"))
+    except MemoryError as e:
+        report.failed.append((item.source, str(e) or "not enough memory for this photo"))
         return ItemStatus.FAILED
     except OSError as e:
         report.failed.append((item.source, f"{type(e).__name__}: {e}"))

@@ -376,7 +376,7 @@ def _describe(exc: Exception, name: str, saving: bool = False) -> str:
     elif isinstance(exc, OSError) and exc.strerror:  # the reason, not Python's [Errno N] 'path'
         text = exc.strerror
     elif isinstance(exc, MemoryError):
-        text = "not enough memory"
+        text = str(exc) or "not enough memory"
     else:
         text = str(exc) or type(exc).__name__
     if saving:

@@ -1,5 +1,10 @@
 """colorize(): size, dtype, luminance kept, determinism, toned and 16-bit input, strips."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -140,3 +145,28 @@ def test_gamut_fit_keeps_hue_and_shrinks_chroma_no_more_than_needed():
     # 2% more chroma than it was given would no longer fit: it took what fits
     bigger = np.concatenate([lab[outside, :1], ab_before * (scale[:, None] + 0.02)], axis=1)
     assert not _in_gamut(bigger).any()
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="memory limit set through Linux's /proc")
+def test_running_out_of_memory_is_a_memory_error_that_says_what_to_do():
+    """With memory capped just above what a small photo took, a large render fails
+    in torch's allocator: a MemoryError naming the render size, not its C++ message."""
+    script = """
+import resource
+import numpy as np
+from colorizer_app.core.catalog import ModelCatalog
+from colorizer_app.core.pipeline import colorize
+model = ModelCatalog().load("colorizer-vivid", device="cpu")
+photo = np.random.default_rng(0).integers(0, 255, (2048, 2048), dtype=np.uint8)
+colorize(photo[:64, :64], model, render_size=64)
+used = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (used + (300 << 20), resource.RLIM_INFINITY))
+try:
+    colorize(photo, model, render_size=2048)
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[2], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.stdout.startswith("MemoryError not enough memory to color this photo at render size 2048"), \
+        done.stdout + done.stderr[-2000:]
