@@ -27,6 +27,7 @@ from colorizer_app.core.hints import Hint
 from colorizer_app.core.hintstore import HintIndex, HintStore
 from colorizer_app.core.imageio import READ_EXTENSIONS
 from colorizer_app.core.paths import user_hints_file
+from colorizer_app.core.terminal import forgive_unencodable_characters
 
 COMMANDS = ("colorize", "models", "self-test")
 EXIT_OK = 0
@@ -55,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         return _start_gui()
+    forgive_unencodable_characters()
     if len(argv) == 1 and argv[0] not in COMMANDS and not argv[0].startswith("-") and os.path.exists(argv[0]):
         return _start_gui(argv)  # "Open with Colorizer", a photo dropped on the program
     if argv[0] in ("self-test", "--self-test"):  # the bundle's smoke check: colorizer_app/selftest.py

@@ -377,6 +377,19 @@ def test_python_dash_m_in_a_real_process(installed_model, album, tmp_path):
     assert color.shape == (32, 48, 3) and color.dtype == np.uint8
 
 
+def test_a_name_the_output_encoding_cannot_write_is_escaped_not_a_crash(tmp_path):
+    """Windows writes redirected output in its code page (cp1252 here): a models folder
+    under a Polish or Chinese user name must not end the listing with an error."""
+    data = tmp_path / "Łukasz_用户"
+    result = subprocess.run(
+        [sys.executable, "-m", "colorizer_app", "models"], cwd=Path(__file__).parents[1],
+        capture_output=True, timeout=300,
+        env={**os.environ, "COLORIZER_DATA_DIR": str(data), "PYTHONIOENCODING": "cp1252"})
+    assert result.returncode == 0, result.stderr.decode("cp1252", "replace")
+    assert "Your own models go in" in result.stdout.decode("cp1252")
+    assert "\\u0141ukasz_\\u7528\\u6237" in result.stdout.decode("cp1252")
+
+
 def test_a_multi_page_tiff_is_colorized_from_its_first_page_and_the_summary_says_so(
         installed_model, tmp_path, capsys):
     """Front and back of a postcard scanned into one TIFF: the back is not colorized."""

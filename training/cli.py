@@ -5,6 +5,7 @@ import sys
 from dataclasses import fields
 
 from colorizer_app.core.modelfile import GAIN_RULES
+from colorizer_app.core.terminal import forgive_unencodable_characters
 from training.config import LOSSES, PRESETS, TrainConfig, make_config
 
 
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    forgive_unencodable_characters()
     args = build_parser().parse_args(argv)
     if args.command == "train":
         from training.train import main as train_main
