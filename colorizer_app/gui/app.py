@@ -5,10 +5,11 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QColor, QFileOpenEvent, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+from colorizer_app.core.paths import resources_dir
 from colorizer_app.gui.settings import APP_NAME, use_app_settings_location
 
 
@@ -43,6 +44,35 @@ def apply_style(app: QApplication) -> None:
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
         palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 120))
     app.setPalette(palette)
+
+
+def apply_identity(app: QApplication) -> None:
+    """The name and icon every window, the taskbar and the Dock show."""
+    app.setApplicationDisplayName(APP_NAME)
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "colorizer.png")))
+
+
+def open_path(window, path: str | os.PathLike) -> None:
+    """Open a folder, or a photo in its folder, as the command line's PATH does."""
+    (window.open_folder if Path(path).is_dir() else window.open_photo)(path)
+
+
+class FileOpenForwarder(QObject):
+    """macOS hands "Open With Colorizer" and photos dropped on the Dock icon to the
+    running app as a QFileOpenEvent, not as arguments: they open in the window."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            path = event.file()
+            if path:
+                # After the window's own start (queued first when the app starts).
+                QTimer.singleShot(0, lambda: open_path(self._window, path))
+            return True
+        return False
 
 
 def display_problem(argv: list[str]) -> str:
@@ -86,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         app = QApplication(argv)
         argv = app.arguments()  # Qt has taken out its own options (-platform, ...)
     use_app_settings_location()
-    app.setApplicationDisplayName(APP_NAME)
+    apply_identity(app)
     args = _parse(argv[1:])
     apply_style(app)
 
@@ -94,12 +124,12 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow()
     window.show()
+    app.installEventFilter(FileOpenForwarder(window))
 
     def start() -> None:
         window.start()
         if args.path:
-            path = Path(args.path)
-            (window.open_folder if path.is_dir() else window.open_photo)(path)
+            open_path(window, args.path)
 
     QTimer.singleShot(0, start)  # after the first paint
     return app.exec()

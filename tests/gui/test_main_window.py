@@ -426,6 +426,7 @@ def test_main_shows_the_window_and_opens_the_path_given(qtbot, qapp, photo_folde
         if windows and (windows[0].current_result is not None or time.monotonic() > deadline):
             seen["folder"] = windows[0].current_folder
             seen["title"] = windows[0].windowTitle()
+            seen["icon"] = windows[0].windowIcon().availableSizes()
             windows[0].close()
         else:
             QTimer.singleShot(50, check_and_quit)
@@ -437,7 +438,26 @@ def test_main_shows_the_window_and_opens_the_path_given(qtbot, qapp, photo_folde
         QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, default_config)
     assert seen["folder"] == str(photo_folder)
     assert seen["title"].startswith("photo1.jpg")
+    assert seen["icon"], "the window shows Colorizer's icon, not the platform's blank one"
     assert QApplication.applicationName() == "Colorizer"
+
+
+def test_a_photo_handed_over_by_macos_opens_in_the_window(qtbot, window, photo_folder):
+    """Finder's Open With and the Dock send a QFileOpenEvent to the app, not arguments."""
+    from PySide6.QtGui import QFileOpenEvent
+
+    from colorizer_app.gui.app import FileOpenForwarder
+
+    app = QApplication.instance()
+    forwarder = FileOpenForwarder(window)
+    app.installEventFilter(forwarder)
+    target = photo_folder / "photo10.jpg"
+    try:
+        result = do_and_wait_for_result(qtbot, window, lambda: app.sendEvent(app, QFileOpenEvent(str(target))))
+    finally:
+        app.removeEventFilter(forwarder)
+    assert result.path == str(target)
+    assert window.current_folder == str(photo_folder)
 
 
 def test_the_open_folder_is_selected_and_visible_in_the_tree(qtbot, window, tmp_path, photo_factory):
