@@ -14,6 +14,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from colorizer_app.core.atomicfile import write_atomically
+
 
 def ab_regression_loss(ab_pred: torch.Tensor, ab_true: torch.Tensor, kind: str = "l1") -> torch.Tensor:
     """Per-pixel L1 or Huber on ab, in Lab units scaled to about -1..1."""
@@ -60,10 +62,12 @@ def load_or_compute_prior(photos, bins: np.ndarray, cache_dir: Path, grid_step: 
     from training.data import rgb_to_lab
 
     cache = Path(cache_dir) / f"ab_prior_{prior_cache_key(photos.names, photos.photos, grid_step)}.npy"
-    if cache.exists():
+    try:
         prob = np.load(cache)
         if prob.shape == (len(bins),):
             return prob
+    except (OSError, ValueError, EOFError):  # not cached yet, or damaged: computed again
+        pass
     step = max(1, len(photos) // max_photos)
     maps = []
     for rgb in photos.photos[::step]:
@@ -71,7 +75,8 @@ def load_or_compute_prior(photos, bins: np.ndarray, cache_dir: Path, grid_step: 
         maps.append(rgb_to_lab(small)[..., 1:])
     prob = ab_histogram(maps, bins)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.save(cache, prob)
+    # Whole or not at all: the ranks of a torchrun each compute it and may read it meanwhile.
+    write_atomically(cache, lambda f: np.save(f, prob))
     return prob
 
 

@@ -470,6 +470,24 @@ def test_the_color_prior_cache_tells_same_named_photos_apart():
     assert prior_cache_key(["IMG_0001.jpg"], [blue], 10) == prior_cache_key(["IMG_0001.jpg"], [blue.copy()], 10)
 
 
+def test_a_damaged_color_prior_cache_is_computed_again(tmp_path):
+    """A cache file cut short (a kill mid-write by an older version, a full disk)
+    is not an error: the prior is computed again and the file rewritten whole."""
+    from training.data import PhotoSet
+    from training.losses import load_or_compute_prior, prior_cache_key
+
+    photo = np.full((32, 32, 3), (40, 60, 200), np.uint8)
+    photos = PhotoSet(photos=[photo], names=["sky.jpg"], groups=["sky"])
+    bins = np.array([[0.0, 0.0], [10.0, -40.0], [-20.0, 30.0]], np.float32)
+    fresh = load_or_compute_prior(photos, bins, tmp_path / "fresh", 10)
+    cache = tmp_path / "cache" / f"ab_prior_{prior_cache_key(photos.names, photos.photos, 10)}.npy"
+    cache.parent.mkdir()
+    cache.write_bytes((tmp_path / "fresh" / cache.name).read_bytes()[:40])
+    np.testing.assert_array_equal(load_or_compute_prior(photos, bins, tmp_path / "cache", 10), fresh)
+    np.testing.assert_array_equal(np.load(cache), fresh)
+    assert [p.name for p in cache.parent.iterdir()] == [cache.name]  # no temp file left
+
+
 def test_a_run_another_process_is_training_is_not_trained_twice(tmp_path, photos):
     from colorizer_app.core.runlock import RunLock
 
