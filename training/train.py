@@ -135,6 +135,7 @@ def _join_process_group(cfg: TrainConfig) -> torch.device:
 
 
 def _train(cfg: TrainConfig, locks: list) -> Path | None:
+    launched = time.time()  # a stop request older than this was meant for an earlier start
     # -- distributed and device ---------------------------------------------------------
     ddp = int(os.environ.get("RANK", -1)) != -1
     if ddp:
@@ -165,6 +166,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             raise SystemExit(f"error: another process (pid {runlock.holder(out_dir)}) is training "
                              f"{out_dir} now: wait for it or stop it, or choose another --name")
         locks.append(lock)
+        runlock.clear_stop_request(out_dir, older_than=launched)
     log = JsonLog(out_dir / "log.jsonl", enabled=master)
     say = data_mod.log if master else (lambda msg: None)
 
@@ -410,6 +412,8 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     previous_continue = signal.signal(signal.SIGCONT, on_continue) if can_continue else None
     while True:
         last_tick[0] = time.time()
+        if master and not stop_requested and runlock.stop_requested(out_dir):
+            stop_requested.append(signal.SIGTERM)  # the app's Stop, by file (Windows has no SIGTERM to catch)
         elapsed = elapsed_before + last_tick[0] - start - paused_s[0]
         if ddp:  # every rank must agree on the schedule, and on stopping
             t = torch.tensor([elapsed, max(stop_requested, default=0)], dtype=torch.float64)
@@ -454,6 +458,8 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
         if iter_num > 0 and (iter_num % cfg.ckpt_interval == 0 or done or stopped_early or stop_requested):
             save_checkpoint()
         if stop_requested:
+            if master:
+                runlock.clear_stop_request(out_dir)
             log("stopped", iter=iter_num)
             say(f"stopped at iteration {iter_num}; the checkpoint is saved, start the same command to resume")
             break

@@ -89,3 +89,34 @@ def holder(run_dir: str | os.PathLike) -> int | None:
             return 0
     finally:
         os.close(fd)
+
+
+# Stop, asked through the run folder. The app's Stop writes this file and the run
+# checks for it every step, then saves a checkpoint and ends as SIGTERM would have
+# ended it. On POSIX the app sends SIGTERM too; on Windows a signal would terminate
+# the process on the spot (os.kill is TerminateProcess there), losing the steps
+# since the last checkpoint, so the file is the only way to ask.
+STOP_FILE = "stop.request"
+
+
+def request_stop(run_dir: str | os.PathLike) -> None:
+    """Ask the run training in run_dir to stop (best effort: a kill follows anyway)."""
+    try:
+        (Path(run_dir) / STOP_FILE).touch()
+    except OSError:
+        pass
+
+
+def stop_requested(run_dir: str | os.PathLike) -> bool:
+    return (Path(run_dir) / STOP_FILE).exists()
+
+
+def clear_stop_request(run_dir: str | os.PathLike, older_than: float | None = None) -> None:
+    """Remove the request: once acted on, or (with ``older_than``, a time.time()) one
+    left over from an earlier start that did not live to remove it."""
+    path = Path(run_dir) / STOP_FILE
+    try:
+        if older_than is None or path.stat().st_mtime < older_than:
+            path.unlink()
+    except OSError:
+        pass

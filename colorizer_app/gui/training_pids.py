@@ -71,9 +71,11 @@ def resume(pid: int) -> None:
 
 
 def terminate(pid: int) -> None:
-    """Ask the process to end (SIGTERM; TerminateProcess on Windows). A paused
-    process is continued too, so it can act on the signal. Gone already: no error."""
-    if pid <= 0:  # 0 and negative ids name process groups: ours included
+    """Ask the process to end (SIGTERM). A paused process is continued too, so it can
+    act on the signal. Gone already: no error. Nothing on Windows, where os.kill
+    would end it on the spot, without its checkpoint: there the run's stop request
+    file asks it (core.runlock.request_stop), and ``kill`` is the last resort."""
+    if pid <= 0 or sys.platform == "win32":  # ids 0 and below name process groups: ours included
         return
     try:
         os.kill(pid, signal.SIGTERM)

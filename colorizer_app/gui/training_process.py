@@ -15,13 +15,14 @@ it, and its stdout pipe would break), so every run is detached from the start:
 - RUNDIR/launch.json records the command and the process id, so a later dialog (or
   a later session of the app) re-attaches to a run that is still going, and Resume
   repeats the same command;
-- the process id drives Pause/Continue (SIGSTOP/SIGCONT) and Stop (SIGTERM); the
-  end is noticed when the id is gone, and how it ended is read from the log (an
-  "exported" or "error" event) and from whether Stop was asked for.
+- the process id drives Pause/Continue (SIGSTOP/SIGCONT) and Stop (SIGTERM, and
+  a stop request file the run looks for every step: on Windows there is no signal
+  to catch); the end is noticed when the id is gone, and how it ended is read from
+  the log (an "exported" or "error" event) and from whether Stop was asked for.
 
-Stop loses what was trained since the last checkpoint (the training module saves
-one every ``ckpt_interval`` iterations and on its last one), nothing more: Resume
-starts the same command again and the module continues from ckpt.pt.
+On Stop the run saves a checkpoint at the step it is on and ends; Resume starts the
+same command again and the module continues from ckpt.pt. Only a run that has not
+ended a minute after Stop is killed, and loses the steps since its last checkpoint.
 """
 
 import time
@@ -38,7 +39,9 @@ from colorizer_app.gui.training_runs import (
 )
 
 PROCESS_MARKER = "training"  # in the command line of every run we start
-_KILL_AFTER_S = 20.0  # Stop escalates to SIGKILL when SIGTERM did not end it by then
+# Stop escalates to a kill when the run has not ended by then: long enough for a
+# validation pass on a CPU to finish (the run acts on Stop between steps).
+_KILL_AFTER_S = 60.0
 _READ_LIMIT = 4 << 20  # bytes of log read per poll, so a huge backlog never stalls the GUI
 
 # States: "idle" (nothing followed yet), "starting" (launched, no progress yet),
@@ -179,6 +182,7 @@ class TrainingProcess(QObject):
         self._launch.stop_requested = True
         self._launch.write(self._run_dir)
         self._stop_sent_at = time.monotonic()
+        runlock.request_stop(self._run_dir)
         pids.terminate(self.pid)
         self._set_state("stopping")
 
