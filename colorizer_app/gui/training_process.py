@@ -25,6 +25,7 @@ same command again and the module continues from ckpt.pt. Only a run that has no
 ended a minute after Stop is killed, and loses the steps since its last checkpoint.
 """
 
+import sys
 import time
 from pathlib import Path
 
@@ -141,7 +142,11 @@ class TrainingProcess(QObject):
         launch = LaunchRecord.read(self._run_dir)
         if launch is None or not is_running(self._run_dir, launch):
             return False
-        if runlock.holder(self._run_dir) not in (None, launch.pid):
+        holder = runlock.holder(self._run_dir)
+        # A Windows venv's python.exe is a stub that runs the real interpreter as its
+        # child: the lock holder is then not the process the app started, which lives on.
+        ours = holder in (None, launch.pid) or (sys.platform == "win32" and pids.process_alive(launch.pid))
+        if not ours:
             return False  # trained by a process this app did not start (a terminal): not ours to steer
         self._launch = launch
         if launch.stop_requested:  # Stop was pressed, in a dialog since closed: it is still saving
