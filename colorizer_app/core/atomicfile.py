@@ -7,6 +7,7 @@ file unless asked; this one always replaces.
 
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -29,11 +30,25 @@ def write_atomically(path: Path | str, write: Callable[[BinaryIO], None]) -> Non
             write(f)
             f.flush()
             os.fsync(f.fileno())  # the data is on the disk before the name points at it
-        os.replace(tmp, path)
+        _replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_folder(path.parent)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    """os.replace. On Windows a file another program has open (a virus scanner, the
+    search indexer, the app reading a model being exported) refuses the rename for a
+    moment with PermissionError: tried again for up to half a second."""
+    for attempt in range(10):
+        try:
+            os.replace(tmp, path)
+            return
+        except PermissionError:
+            if os.name != "nt" or attempt == 9:
+                raise
+            time.sleep(0.05)
 
 
 def write_text_atomically(path: Path | str, text: str) -> None:
