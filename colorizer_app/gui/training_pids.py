@@ -8,6 +8,7 @@ kernel32, because ``os.kill(pid, 0)`` would terminate the process there.
 
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -48,12 +49,24 @@ def process_alive(pid: int, marker: str = "") -> bool:
 
 
 def process_paused(pid: int) -> bool:
-    """Whether the process is stopped by a signal (Linux only; False elsewhere)."""
+    """Whether the process is stopped by a signal (POSIX; False on Windows)."""
+    if sys.platform == "win32" or pid <= 0:
+        return False
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return False
+        return ps_state(pid).startswith("T")  # macOS has no /proc
     return stat[stat.rindex(")") + 2:].startswith("T")
+
+
+def ps_state(pid: int) -> str:
+    """The process's state letters as ps shows them ("T" stopped, "S" sleeping, ...);
+    "" when it is gone or ps cannot tell."""
+    try:
+        done = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip()
 
 
 def pause(pid: int) -> None:
