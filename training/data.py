@@ -214,6 +214,43 @@ class BatchSampler:
         self.rng.bit_generator.state = state
 
 
+class PrefetchingSampler:
+    """A BatchSampler whose next batch is made on a thread while the current training
+    step runs (OpenCV and numpy let go of the GIL), so a GPU waits less for its data.
+
+    ``state()`` is the sampler's state before the batch made ahead, which no step has
+    used yet: a checkpoint resumes with that batch, exactly as without the thread.
+    """
+
+    def __init__(self, sampler: BatchSampler):
+        self._sampler = sampler
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="batches")
+        self._ahead = None  # the future of the batch being made
+        self._state_before_ahead: dict | None = None
+
+    def next(self) -> Batch:
+        if self._ahead is None:
+            self._make_ahead()
+        batch = self._ahead.result()
+        self._make_ahead()
+        return batch
+
+    def _make_ahead(self) -> None:
+        self._state_before_ahead = self._sampler.state()
+        self._ahead = self._pool.submit(self._sampler.next)
+
+    def state(self) -> dict:
+        return self._sampler.state() if self._ahead is None else self._state_before_ahead
+
+    def set_state(self, state: dict) -> None:
+        if self._ahead is not None:
+            raise RuntimeError("set the state before the first batch")
+        self._sampler.set_state(state)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def fixed_batches(photos: PhotoSet, size: int, batch_size: int):
     """Deterministic center crops, no degradation, no hints: for validation."""
     rng = np.random.default_rng(0)

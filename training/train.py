@@ -201,7 +201,8 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     say(f"val: {len(val_set)} photos; loaded in {time.time() - t0:.0f} s")
     log("data", train=len(train_set), val=len(val_set), skipped_broken=train_set.skipped_broken,
         skipped_gray=train_set.skipped_gray, skipped_small=train_set.skipped_small)
-    sampler = data_mod.BatchSampler(train_set, cfg.batch_size, cfg.crop, cfg.seed + 1000 * rank, cfg.balance)
+    sampler = data_mod.PrefetchingSampler(
+        data_mod.BatchSampler(train_set, cfg.batch_size, cfg.crop, cfg.seed + 1000 * rank, cfg.balance))
     iters_per_epoch = max(1, len(train_set) // (cfg.batch_size * world))
 
     # -- model, loss, optimizer ---------------------------------------------------------
@@ -500,6 +501,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             if iter_num % (cfg.log_interval * 10) == 0:
                 say(f"iter {iter_num}: loss {loss.item():.4f}, {speed:.1f} images/s, {remaining / 60:.0f} min left")
 
+    sampler.close()
     for sig, handler in previous_handlers.items():
         signal.signal(sig, handler)
     if can_continue:

@@ -558,3 +558,21 @@ def test_a_full_disk_while_saving_a_checkpoint_stops_the_run_with_the_reason(tmp
     assert (run / "ckpt.pt").read_bytes() == before
     assert not [p.name for p in run.iterdir() if p.name.startswith(".")]  # no temp file
     assert any(e["event"] == "error" and "disk full" in e["message"] for e in read_log(run))
+
+
+def test_the_prefetching_sampler_checkpoints_the_batch_it_made_ahead(photos):
+    """Its state is the one before the batch made ahead (no step has used that one
+    yet), so a run resumed from a checkpoint trains on that very batch next."""
+    from training.data import BatchSampler, PrefetchingSampler, load_photos
+
+    photo_set = load_photos(photos, 64, threads=1)
+    sampler = PrefetchingSampler(BatchSampler(photo_set, 2, 32, seed=0, balance=0.5))
+    sampler.next()
+    sampler._ahead.result()  # the second batch is made, as it is by the time a step has run
+    state = sampler.state()
+    second = sampler.next()
+    sampler.close()
+    resumed = PrefetchingSampler(BatchSampler(photo_set, 2, 32, seed=1, balance=0.5))
+    resumed.set_state(state)
+    np.testing.assert_array_equal(resumed.next().L, second.L)
+    resumed.close()
