@@ -181,9 +181,14 @@ class ColorizeWorker(QObject):
         """'auto', 'cpu' or 'cuda:N'; models are reloaded on the new device."""
         if preference != self._device_preference:
             self._device_preference = preference
+            was_cuda = self._device is not None and self._device.type == "cuda"
             self._device = None
             self._models.clear()
             self._full_key = self._full_result = None
+            if was_cuda:
+                import torch
+
+                torch.cuda.empty_cache()  # the models' memory goes back to the GPU, for training or games
             try:
                 self._ensure_device()
             except Exception as exc:
