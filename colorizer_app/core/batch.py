@@ -14,7 +14,8 @@ relative to the deepest folder holding them all, so each folder keeps its name:
 
 Distinct inputs thus never share an output path, except when a format change makes
 two names meet (x.jpg and x.tif both to PNG): those get the source extension in the
-name (x_jpg.png, x_tif.png). An output path that is an input path is refused:
+name (x_jpg.png, x_tif.png), unless an earlier result of one of them already has a
+name (see _separate_collisions). An output path that is an input path is refused:
 originals are never overwritten.
 
 Resuming. An output that already exists is skipped unless overwrite is asked, so
@@ -46,6 +47,8 @@ from colorizer_app.core.imageio import (
     READ_EXTENSIONS,
     ImageReadError,
     Photo,
+    ascii_name,
+    colorized_from,
     load_photo,
     remove_stale_temp_files,
     save_photo,
@@ -207,18 +210,31 @@ def _output_path(src: Path, base: Path, output_dir: Path, fmt: str, suffix: str)
 
 
 def _separate_collisions(items: list[BatchItem]) -> list[BatchItem]:
-    """Rename outputs that two sources would share, e.g. x.jpg and x.tif -> x.png."""
+    """Rename outputs that two sources would share, e.g. x.jpg and x.tif -> x.png,
+    to x_jpg.png and x_tif.png.
+
+    An earlier result decides first. The source an existing result was made from
+    (its mark says, imageio.colorized_from) keeps that result's name: when x.tif
+    joins x.jpg after x.png was made, x.jpg stays x.png; when x.tif leaves again,
+    x.jpg stays x_jpg.png. A batch run again thus skips what it did before, and
+    leaves no second copy of it under another name.
+    """
     groups: dict[str, list[int]] = {}
     for i, item in enumerate(items):
         groups.setdefault(_path_key(item.output), []).append(i)
     renamed = list(items)
     for indices in groups.values():
-        if len(indices) < 2:
+        if len(indices) == 1:
+            item = items[indices[0]]
+            if not os.path.lexists(item.output) and _made_from(_tagged(item), item.source):
+                renamed[indices[0]] = BatchItem(item.source, _tagged(item))
             continue
+        keeper = colorized_from(items[indices[0]].output)  # None when there is no earlier result
         for i in indices:
-            src, out = items[i].source, items[i].output
-            tag = src.suffix.lstrip(".").lower()
-            renamed[i] = BatchItem(src, out.with_name(f"{out.stem}_{tag}{out.suffix}"))
+            if keeper is not None and ascii_name(items[i].source.name) == keeper:
+                keeper = None  # one source only, should two names read the same in ASCII
+                continue
+            renamed[i] = BatchItem(items[i].source, _tagged(items[i]))
     # Still shared (a.jpg and a.JPG on a case-sensitive disk): number them.
     taken: set[str] = set()
     for i, item in enumerate(renamed):
@@ -229,6 +245,17 @@ def _separate_collisions(items: list[BatchItem]) -> list[BatchItem]:
         taken.add(_path_key(out))
         renamed[i] = BatchItem(item.source, out)
     return renamed
+
+
+def _tagged(item: BatchItem) -> Path:
+    """The output's name with the source's extension in it: x.png -> x_jpg.png."""
+    tag = item.source.suffix.lstrip(".").lower()
+    return item.output.with_name(f"{item.output.stem}_{tag}{item.output.suffix}")
+
+
+def _made_from(result: Path, source: Path) -> bool:
+    """Whether ``result`` exists and is Colorizer's result of a photo named like ``source``."""
+    return os.path.lexists(result) and colorized_from(result) == ascii_name(source.name)
 
 
 def _path_key(path: Path) -> str:
@@ -316,7 +343,8 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
             raise ValueError(f"colorizing returned {colored.shape[1]}×{colored.shape[0]} pixels "
                              f"for a {photo.pixels.shape[1]}×{photo.pixels.shape[0]} photo")
         save_photo(item.output, colored, alpha=photo.alpha, exif=photo.exif,
-                   icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=overwrite)
+                   icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=overwrite,
+                   source_name=item.source.name)
     except ImageReadError as e:
         report.failed.append((item.source, e.reason))
         return ItemStatus.FAILED

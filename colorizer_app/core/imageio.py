@@ -22,6 +22,9 @@ format has room for it (not WebP). XMP, IPTC and PNG text chunks are not carried
 Every file written here says so: its EXIF Software tag starts with "Colorizer"
 (`written_by_colorizer`). That is how a batch tells its own earlier results from a
 person's photos, so that it replaces only the former (BMP has no room for the mark).
+The tag also names the photo a result was made from, "Colorizer 1.2.0 (from
+scan.jpg)" (`colorized_from`): a batch run again gives each photo back the name of
+its earlier result, however the folder changed since.
 
 No Qt and no torch here: the CLI, the GUI's workers and the tests all use it.
 """
@@ -451,19 +454,21 @@ def save_photo(
     dpi: tuple[float, float] | None = None,
     overwrite: bool = False,
     quality: int = 95,
+    source_name: str = "",
 ) -> Path:
     """Write a photo atomically in the format its extension names; return the path.
 
     EXIF is written with Orientation reset to 1 (the pixels are already upright);
     an ICC profile whose color space does not match the pixels (a gray profile for
     colorized RGB output) is left out, so the file reads as sRGB. `dpi` is written
-    where the format has room for it (not WebP). Raises FileExistsError if the file
+    where the format has room for it (not WebP). `source_name`, the file name of the
+    photo it was colored from, goes into the mark. Raises FileExistsError if the file
     exists and overwrite is False.
     """
     path = Path(path)
     fmt = format_for_path(path)
     pixels, alpha = _prepare_arrays(pixels, alpha, fmt)
-    exif_obj = _exif_for_output(exif) if fmt in _METADATA_FORMATS else None
+    exif_obj = _exif_for_output(exif, source_name) if fmt in _METADATA_FORMATS else None
     if icc_profile is not None and (fmt not in _METADATA_FORMATS
                                     or not _icc_fits(icc_profile, pixels)):
         icc_profile = None
@@ -517,7 +522,14 @@ def _convert_depth(array: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     raise TypeError(f"cannot convert {array.dtype} to {np.dtype(dtype)}")
 
 
-def _exif_for_output(raw: bytes | None) -> Image.Exif:
+def _mark(source_name: str = "") -> str:
+    """The Software tag of a file Colorizer writes."""
+    if not source_name:
+        return f"{SOFTWARE} {__version__}"
+    return f"{SOFTWARE} {__version__} (from {ascii_name(source_name)})"
+
+
+def _exif_for_output(raw: bytes | None, source_name: str = "") -> Image.Exif:
     """Parse EXIF for writing: Orientation reset to 1, pixel-layout tags removed,
     Software set to Colorizer's mark.
 
@@ -535,12 +547,33 @@ def _exif_for_output(raw: bytes | None) -> Image.Exif:
         except Exception as e:  # noqa: BLE001 - malformed EXIF raises anything
             _log.warning("Dropping unreadable EXIF data: %s", e)
             exif = Image.Exif()
-    exif[_SOFTWARE_TAG] = f"{SOFTWARE} {__version__}"
+    exif[_SOFTWARE_TAG] = _mark(source_name)
     return exif
 
 
 def written_by_colorizer(path: Path | str) -> bool:
     """Whether a file carries the mark save_photo writes; False when it cannot be read."""
+    return _software_tag(path).startswith(SOFTWARE)
+
+
+_FROM = re.compile(r" \(from (.+)\)$")
+
+
+def colorized_from(path: Path | str) -> str | None:
+    """The file name of the photo a Colorizer result was made from (with "?" for
+    what EXIF text cannot hold); None for other files and for results that do not say."""
+    software = _software_tag(path)
+    match = _FROM.search(software) if software.startswith(SOFTWARE) else None
+    return match.group(1) if match else None
+
+
+def ascii_name(name: str) -> str:
+    """A file name as the mark keeps it: EXIF text is ASCII."""
+    return name.encode("ascii", "replace").decode()
+
+
+def _software_tag(path: Path | str) -> str:
+    """The file's EXIF Software tag; "" when it has none or cannot be read."""
     try:
         with open(path, "rb") as f, Image.open(f) as img:
             if img.format == "PNG":
@@ -551,9 +584,9 @@ def written_by_colorizer(path: Path | str) -> bool:
                     exif.load(img.info["exif"])
             else:
                 exif = img.getexif()
-            return str(exif.get(_SOFTWARE_TAG, "")).startswith(SOFTWARE)
+            return str(exif.get(_SOFTWARE_TAG, ""))
     except Exception:  # noqa: BLE001 - not a photo, damaged, unreadable: not ours
-        return False
+        return ""
 
 
 def _encode(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None,
@@ -589,7 +622,9 @@ def _write_with_pillow(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndar
         exif_bytes = exif.tobytes()
         if fmt == "JPEG" and len(exif_bytes) > _JPEG_MAX_EXIF:
             _log.warning("EXIF block of %d bytes does not fit in a JPEG; dropped", len(exif_bytes))
-            exif_bytes = _exif_for_output(None).tobytes()  # the mark alone
+            mark = Image.Exif()
+            mark[_SOFTWARE_TAG] = exif[_SOFTWARE_TAG]
+            exif_bytes = mark.tobytes()  # the mark alone
         options["exif"] = exif_bytes
     img.save(f, format=fmt, **options)
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from colorizer_app.core import batch as batch_mod
 from colorizer_app.core.batch import BatchItem, ItemStatus, plan_batch, run_batch
-from colorizer_app.core.imageio import Photo, load_photo
+from colorizer_app.core.imageio import Photo, colorized_from, load_photo
 
 TREE_PHOTOS = ["a.jpg", "b.png", "sub/c.tif", "sub/deeper/broken.jpg", "sub/deeper/d.webp"]
 GOOD_PHOTOS = [p for p in TREE_PHOTOS if "broken" not in p]
@@ -95,6 +95,33 @@ def test_plan_separates_names_a_format_change_would_merge(tmp_path, gradient):
     Image.fromarray(gradient(8, 8, 1)).save(folder / "y.tif")
     out = tmp_path / "OUT"
     assert relative_outputs(plan_batch([folder], out, fmt="png"), out) == ["x_jpg.png", "x_tif.png", "y.png"]
+
+
+def test_a_photo_keeps_the_name_of_its_earlier_result_when_another_joins_or_leaves(tmp_path, gradient):
+    """x.png was made from x.jpg; x.tif joins: x.jpg keeps x.png (skipped), x.tif gets
+    x_tif.png. Then x.jpg leaves and comes back alone after x_jpg.png was made: it
+    keeps that name. No photo is colored twice, no result is left under two names."""
+    folder, out = tmp_path / "in", tmp_path / "OUT"
+    folder.mkdir()
+    Image.fromarray(gradient(8, 8, 1)).save(folder / "x.jpg")
+    assert run_batch(plan_batch([folder], out, fmt="png"), sepia).done == 1
+    assert colorized_from(out / "x.png") == "x.jpg"
+
+    Image.fromarray(gradient(8, 8, 1)).save(folder / "x.tif")
+    items = plan_batch([folder], out, fmt="png")
+    assert relative_outputs(items, out) == ["x.png", "x_tif.png"]
+    report = run_batch(items, sepia)
+    assert (report.done, report.skipped) == (1, 1)
+    assert colorized_from(out / "x_tif.png") == "x.tif"
+
+    # A fresh output folder: both tagged; then x.tif is removed and x.jpg runs alone.
+    fresh = tmp_path / "FRESH"
+    run_batch(plan_batch([folder], fresh, fmt="png"), sepia)
+    (folder / "x.tif").unlink()
+    items = plan_batch([folder], fresh, fmt="png")
+    assert relative_outputs(items, fresh) == ["x_jpg.png"]
+    assert run_batch(items, sepia).skipped == 1
+    assert sorted(p.name for p in fresh.iterdir()) == ["x_jpg.png", "x_tif.png"]
 
 
 def test_plan_never_targets_an_original(photo_tree):
