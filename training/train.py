@@ -135,7 +135,6 @@ def _join_process_group(cfg: TrainConfig) -> torch.device:
 
 
 def _train(cfg: TrainConfig, locks: list) -> Path | None:
-    launched = time.time()  # a stop request older than this was meant for an earlier start
     # -- distributed and device ---------------------------------------------------------
     ddp = int(os.environ.get("RANK", -1)) != -1
     if ddp:
@@ -166,7 +165,6 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             raise SystemExit(f"error: another process (pid {runlock.holder(out_dir)}) is training "
                              f"{out_dir} now: wait for it or stop it, or choose another --name")
         locks.append(lock)
-        runlock.clear_stop_request(out_dir, older_than=launched)
     log = JsonLog(out_dir / "log.jsonl", enabled=master)
     say = data_mod.log if master else (lambda msg: None)
 
@@ -304,9 +302,10 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
 
     if ddp and disc is not None:
         # The discriminator is not wrapped in DDP (it runs three times a step): every
-        # rank starts from rank 0's weights and averages its gradients by hand.
-        for p in disc.parameters():
-            torch.distributed.broadcast(p.data, 0)
+        # rank starts from rank 0's weights (and spectral norm's random vectors) and
+        # averages its gradients by hand.
+        for tensor in disc.state_dict().values():
+            torch.distributed.broadcast(tensor, 0)
 
     def average_gradients(module):
         for p in module.parameters():
@@ -445,8 +444,11 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             preview_dir = out_dir / "previews"
             preview_dir.mkdir(exist_ok=True)
             preview_path = preview_dir / f"iter_{iter_num:07d}.png"
-            write_rgb(preview_path, preview)
-            write_rgb(preview_dir / "latest.png", preview)  # whole, for the app to show
+            try:
+                write_rgb(preview_path, preview)
+                write_rgb(preview_dir / "latest.png", preview)  # whole, for the app to show
+            except OSError as exc:  # a preview is worth no run: the checkpoint says if the disk is full
+                say(f"could not write the preview {preview_path.name}: {exc}")
             log("val", iter=iter_num, epoch=round(epoch, 3), best=improved, preview=str(preview_path), **metrics)
             say(f"iter {iter_num} epoch {epoch:.2f}: val loss {metrics['loss']:.4f} psnr {metrics['psnr']:.2f} "
                 f"auc {metrics['auc']:.4f} colorfulness gap {metrics['colorfulness_gap']:+.1%}")

@@ -50,16 +50,6 @@ def _no_timer(stage: str):
     return contextlib.nullcontext()
 
 
-def _out_of_memory(exc: RuntimeError) -> bool:
-    """Whether torch failed for want of memory: a CUDA OutOfMemoryError (what the
-    failed try reserved is given back, for the next photo), or the CPU allocator's
-    RuntimeError."""
-    if isinstance(exc, torch.OutOfMemoryError):
-        torch.cuda.empty_cache()
-        return True
-    return "can't allocate memory" in str(exc)
-
-
 def predict_ab_small(L: np.ndarray, model, render_size: int, hints: list[Hint] | None = None, timer=_no_timer):
     """Run the network; return (ab at 1/4 render size, L resized to the same size)."""
     H, W = L.shape
@@ -71,15 +61,22 @@ def predict_ab_small(L: np.ndarray, model, render_size: int, hints: list[Hint] |
     if hints:
         hint_ab, mask = rasterize_hints(hints, (rh, rw))
     with timer("network"):
+        short_of = ""
         try:
             ab_small = model.predict_ab(L_render, hint_ab, mask)  # (rh/4, rw/4, 2)
-        except (torch.OutOfMemoryError, RuntimeError) as exc:
-            if not _out_of_memory(exc):
+        except torch.OutOfMemoryError:
+            short_of = "GPU memory"
+        except RuntimeError as exc:
+            if "DefaultCPUAllocator" not in str(exc):  # its words differ between Linux and Windows
                 raise
-            where = "GPU memory" if isinstance(exc, torch.OutOfMemoryError) else "memory"
-            raise MemoryError(f"not enough {where} to color this photo at render size {render_size} "
-                              f"({rw}×{rh} px): choose a smaller render size"
-                              + (", or the CPU in Settings" if where == "GPU memory" else "")) from None
+            short_of = "memory"
+    if short_of:
+        # Out here the failed try's tensors are free, so the GPU memory they took goes back.
+        if short_of == "GPU memory":
+            torch.cuda.empty_cache()
+        raise MemoryError(f"not enough {short_of} to color this photo at render size {render_size} "
+                          f"({rw}×{rh} px): choose a smaller render size"
+                          + (", or the CPU in Settings" if short_of == "GPU memory" else ""))
     sh, sw = ab_small.shape[:2]
     L_small = cv2.resize(L_render, (sw, sh), interpolation=cv2.INTER_AREA)
     if hints:

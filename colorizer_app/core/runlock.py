@@ -111,12 +111,10 @@ def stop_requested(run_dir: str | os.PathLike) -> bool:
     return (Path(run_dir) / STOP_FILE).exists()
 
 
-def clear_stop_request(run_dir: str | os.PathLike, older_than: float | None = None) -> None:
-    """Remove the request: once acted on, or (with ``older_than``, a time.time()) one
-    left over from an earlier start that did not live to remove it."""
-    path = Path(run_dir) / STOP_FILE
+def clear_stop_request(run_dir: str | os.PathLike) -> None:
+    """Remove the request: by the run once it acted on it, and by the app before it
+    starts a run (one left by a run that was killed before it could act)."""
     try:
-        if older_than is None or path.stat().st_mtime < older_than:
-            path.unlink()
+        (Path(run_dir) / STOP_FILE).unlink()
     except OSError:
         pass

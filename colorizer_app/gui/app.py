@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow()
     window.show()
-    app.installEventFilter(FileOpenForwarder(window))
+    if sys.platform == "darwin":  # the only system that sends them; a filter sees every event
+        app.installEventFilter(FileOpenForwarder(window))
 
     def start() -> None:
         window.start()

@@ -981,10 +981,12 @@ class MainWindow(QMainWindow):
         if self._batch_dialog is None or not self._batch_dialog.running:
             return True
         done, total = self._batch_progress
+        again = ("starting the same export again does only the rest" if self._batch_dialog.job().skip_existing
+                 else "starting it again with \"Skip photos already exported\" does only the rest")
         box = QMessageBox(QMessageBox.Icon.Question, "Stop the Export?",
                           f"A batch export is still running: {done} of {total} photos done.\n\n"
-                          "Quitting stops it. The photos already exported are kept, and starting "
-                          "the same export again does only the rest.", parent=self)
+                          f"Quitting stops it. The photos already exported are kept, and {again}.",
+                          parent=self)
         stop = box.addButton("Stop and Quit", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(box.addButton("Keep Exporting", QMessageBox.ButtonRole.RejectRole))
         box.exec()

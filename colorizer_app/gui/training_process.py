@@ -126,6 +126,7 @@ class TrainingProcess(QObject):
         log_offset = file_size(self._run_dir / LOG_FILE)
         stderr_offset = file_size(self._run_dir / STDERR_FILE)
 
+        runlock.clear_stop_request(self._run_dir)  # left by a run killed before it acted on it
         program, arguments = training_command(args, str(self._run_dir / STDERR_FILE))
         # The static startDetached: in PySide6 only it reports the process id.
         ok, pid = QProcess.startDetached(program, arguments, str(project_root()))

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from colorizer_app.core import paths
+from colorizer_app.core import paths, runlock
 from colorizer_app.core.catalog import ModelCatalog
 from colorizer_app.core.imageio import load_photo
 from colorizer_app.core.pipeline import colorize
@@ -193,6 +193,9 @@ def test_pause_stop_and_resume_a_run_from_its_checkpoint(qtbot, dialogs, photos)
 
     info = next(r for r in tab.runs if r.name == "halfway")
     assert info.status == "stopped" and info.resumable and tab.resume_button.isEnabled()
+    run_dir = paths.user_runs_dir() / "halfway"
+    assert not runlock.stop_requested(run_dir)  # the run acted on the request and removed it
+    runlock.request_stop(run_dir)  # as a run killed before it could act would leave it: not the next start's
     with qtbot.wait_signal(tab.model_exported, timeout=TIMEOUT):
         qtbot.mouseClick(tab.resume_button, Qt.MouseButton.LeftButton)
         resumed = tab.process

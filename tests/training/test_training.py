@@ -333,21 +333,17 @@ def test_stop_signal_saves_a_checkpoint_first(tmp_path, photos, signum, exit_cod
 def test_a_stop_request_file_saves_a_checkpoint_and_ends_the_run(tmp_path, photos):
     """The app's Stop also writes RUN/stop.request (Windows has no SIGTERM to catch):
     the run checkpoints its step, ends as SIGTERM would, and removes the request, so
-    the same command resumes it. A request left from before a start is ignored."""
+    the same command resumes it."""
     from colorizer_app.core import runlock
 
     run = tmp_path / "run"
-    run.mkdir()
-    stale = run / runlock.STOP_FILE
-    stale.touch()
-    os.utime(stale, (time.time() - 60, time.time() - 60))
     cmd = [sys.executable, "-m", "training", "train", "--preset", "tiny", "--data", str(photos), "--name", "s",
            "--out-dir", str(run), "--init", "scratch", "--max-iters", "100000", "--ckpt-interval", "100000",
            "--eval-interval", "100000", "--threads", "1", "--no-amp"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        for line in proc.stdout:  # training, so the old request was not taken for a new one
+        for line in proc.stdout:  # wait until it is really training
             if '"event": "step"' in line and json.loads(line)["iter"] >= 3:
                 break
         runlock.request_stop(run)
