@@ -22,7 +22,7 @@ format has room for it (not WebP). XMP, IPTC and PNG text chunks are not carried
 Every file written here says so: its EXIF Software tag starts with "Colorizer"
 (`written_by_colorizer`). That is how a batch tells its own earlier results from a
 person's photos, so that it replaces only the former (BMP has no room for the mark).
-The tag also names the photo a result was made from, "Colorizer 1.2.0 (from
+The tag also names the photo a result was made from, "Colorizer 0.1.0 (from
 scan.jpg)" (`colorized_from`): a batch run again gives each photo back the name of
 its earlier result, however the folder changed since.
 
