@@ -46,6 +46,29 @@ def files_under(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
+def start_held_export(qtbot, dialog, tmp_path, photo_factory, photos: int, hold_after: int) -> Path:
+    """Start exporting `photos` photos and hold the worker after `hold_after` of them
+    until the export is cancelled, so that a test does not depend on how fast photos
+    are colorized. Returns the output folder."""
+    source, output = tmp_path / "many", tmp_path / "out"
+    for i in range(photos):
+        photo_factory(source / f"p{i}.jpg", 128, 96, seed=i)
+    dialog.set_options(source=source, output=output, fmt="jpg")
+    assert dialog.start()
+    worker, reached = dialog.worker, threading.Event()
+
+    def hold(done, total, name, status, elapsed):
+        if done == hold_after:
+            reached.set()
+            deadline = time.monotonic() + 30
+            while not worker.cancelled and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    worker.progress.connect(hold, Qt.ConnectionType.DirectConnection)
+    qtbot.wait_until(reached.is_set, timeout=TIMEOUT)
+    return output
+
+
 @pytest.mark.gui
 def test_export_with_a_broken_file_lists_it_in_the_summary(qtbot, dialog, tmp_path, photo_factory):
     source = tmp_path / "album"
@@ -87,26 +110,9 @@ def test_export_with_a_broken_file_lists_it_in_the_summary(qtbot, dialog, tmp_pa
 
 @pytest.mark.gui
 def test_cancel_halfway_leaves_no_partial_file(qtbot, dialog, tmp_path, photo_factory):
-    source = tmp_path / "many"
-    for i in range(6):
-        photo_factory(source / f"p{i}.jpg", 128, 96, seed=i)
-    output = tmp_path / "out"
-    dialog.set_options(source=source, output=output, fmt="jpg")
-    dialog.start()
-    # Hold the worker after its second photo until Cancel has been clicked, so the
-    # test does not depend on how fast photos are colorized.
-    reached, go_on = threading.Event(), threading.Event()
-
-    def hold(done, total, name, status, elapsed):
-        if done == 2:
-            reached.set()
-            go_on.wait(30)
-
-    dialog.worker.progress.connect(hold, Qt.ConnectionType.DirectConnection)
-    qtbot.wait_until(reached.is_set, timeout=TIMEOUT)
+    output = start_held_export(qtbot, dialog, tmp_path, photo_factory, photos=6, hold_after=2)
     with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
         QTest.mouseClick(dialog._cancel_button, Qt.MouseButton.LeftButton)
-        go_on.set()
     report = blocker.args[0]
     assert report.cancelled and report.done == 2
     assert files_under(output) == ["p0.jpg", "p1.jpg"]  # no temp or partial files
@@ -136,26 +142,8 @@ def test_window_opens_the_dialog_and_shows_progress(qtbot, window, photo_folder,
 
 @pytest.mark.gui
 def test_quitting_during_an_export_asks_before_it_stops_the_export(qtbot, window, tmp_path, photo_factory):
-    source = tmp_path / "many"
-    for i in range(4):
-        photo_factory(source / f"p{i}.jpg", 128, 96, seed=i)
-    output = tmp_path / "out"
     dialog = window.open_batch_dialog()
-    dialog.set_options(source=source, output=output, fmt="jpg")
-    reached = threading.Event()
-
-    def hold(done, total, name, status, elapsed):  # after the first photo, until the export is cancelled
-        if done == 1:
-            reached.set()
-            for _ in range(3000):
-                if worker.cancelled:
-                    break
-                time.sleep(0.01)
-
-    assert dialog.start()
-    worker = dialog.worker
-    worker.progress.connect(hold, Qt.ConnectionType.DirectConnection)
-    qtbot.wait_until(reached.is_set, timeout=TIMEOUT)
+    output = start_held_export(qtbot, dialog, tmp_path, photo_factory, photos=4, hold_after=1)
 
     answer_next_question("Keep Exporting")
     window.close()

@@ -306,34 +306,12 @@ def test_grid_writes_a_comparison_image(tmp_path, photos, tiny_model_json, tiny_
     assert grid.shape[1] == 4 * round(96 * 64 / 80)  # gray, two models, original: 96x80 photos scaled to 64 high
 
 
-@pytest.mark.parametrize("signum, exit_code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_stop_signal_saves_a_checkpoint_first(tmp_path, photos, signum, exit_code):
-    """SIGTERM (the app's Stop) and Ctrl-C checkpoint the current iteration, not the last periodic one."""
-    run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "training", "train", "--preset", "tiny", "--data", str(photos), "--name", "s",
-           "--out-dir", str(run), "--init", "scratch", "--max-iters", "100000", "--ckpt-interval", "100000",
-           "--eval-interval", "100000", "--threads", "1", "--no-amp"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        for line in proc.stdout:  # wait until it is really training
-            if '"event": "step"' in line and json.loads(line)["iter"] >= 3:
-                break
-        proc.send_signal(signum)
-        rest = proc.stdout.read()
-    finally:
-        proc.wait(timeout=60)
-    assert proc.returncode == exit_code
-    stopped = next(json.loads(line) for line in rest.splitlines() if '"event": "stopped"' in line)
-    import torch
-
-    assert torch.load(run / "ckpt.pt", weights_only=False)["iter_num"] == stopped["iter"] >= 3
-
-
-def test_a_stop_request_file_saves_a_checkpoint_and_ends_the_run(tmp_path, photos):
-    """The app's Stop also writes RUN/stop.request (Windows has no SIGTERM to catch):
-    the run checkpoints its step, ends as SIGTERM would, and removes the request, so
-    the same command resumes it."""
+@pytest.mark.parametrize("how, exit_code", [("SIGTERM", 143), ("SIGINT", 130), ("stop.request", 143)])
+def test_stop_saves_a_checkpoint_first(tmp_path, photos, how, exit_code):
+    """SIGTERM (what torchrun passes on, and the app's Stop on POSIX), Ctrl-C, and the
+    stop.request file the app's Stop writes (Windows has no SIGTERM to catch) each
+    checkpoint the current iteration, not the last periodic one, and end the run; the
+    request is removed, so the same command resumes it."""
     from colorizer_app.core import runlock
 
     run = tmp_path / "run"
@@ -346,13 +324,16 @@ def test_a_stop_request_file_saves_a_checkpoint_and_ends_the_run(tmp_path, photo
         for line in proc.stdout:  # wait until it is really training
             if '"event": "step"' in line and json.loads(line)["iter"] >= 3:
                 break
-        runlock.request_stop(run)
-        rest, _ = proc.communicate(timeout=120)  # a run that ignores the request fails here
+        if how == "stop.request":
+            runlock.request_stop(run)
+        else:
+            proc.send_signal(getattr(signal, how))
+        rest, _ = proc.communicate(timeout=120)  # a run that does not stop fails here
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=60)
-    assert proc.returncode == 128 + signal.SIGTERM
+    assert proc.returncode == exit_code
     stopped = next(json.loads(line) for line in rest.splitlines() if '"event": "stopped"' in line)
     import torch
 
