@@ -344,7 +344,7 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
                              f"for a {photo.pixels.shape[1]}×{photo.pixels.shape[0]} photo")
         save_photo(item.output, colored, alpha=photo.alpha, exif=photo.exif,
                    icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=overwrite,
-                   source_name=item.source.name)
+                   source_name=item.source.name, xmp=photo.xmp)
     except ImageReadError as e:
         report.failed.append((item.source, e.reason))
         return ItemStatus.FAILED

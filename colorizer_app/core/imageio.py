@@ -7,17 +7,19 @@ reset) and the ICC profile, never replacing an existing file unless asked.
 
 What each format can hold, and so what `save_photo` keeps:
 
-    format  16-bit  alpha  EXIF+ICC  gray
-    JPEG    no      no     yes       yes
-    PNG     yes     yes    yes       yes
-    TIFF    yes     yes    yes       yes (16-bit gray+alpha written as RGBA)
-    WebP    no      yes    yes       no (written as RGB)
-    BMP     no      no     no        yes
+    format  16-bit  alpha  EXIF+ICC+XMP  gray
+    JPEG    no      no     yes           yes
+    PNG     yes     yes    yes           yes
+    TIFF    yes     yes    yes           yes (16-bit gray+alpha written as RGBA)
+    WebP    no      yes    yes           no (written as RGB)
+    BMP     no      no     no            yes
 
 16-bit pixels saved where only 8 bits fit are scaled with rounding; alpha is dropped
 where the format has none. Only the first frame of a multi-page TIFF, an animated
 WebP or GIF, or a multi-picture (MPO) JPEG is read. The resolution (dpi) is kept where the
-format has room for it (not WebP). XMP, IPTC and PNG text chunks are not carried over.
+format has room for it (not WebP). XMP (captions, keywords, credits, as archive and
+photo-library software write them) is carried over as it is, but for its orientation,
+reset like EXIF's; IPTC blocks and other PNG text chunks are not.
 
 Every file written here says so: its EXIF Software tag starts with "Colorizer"
 (`written_by_colorizer`). That is how a batch tells its own earlier results from a
@@ -142,6 +144,7 @@ class Photo:
         does not say. Prints and archives size a scan by it.
     pages: how many pages or frames the file holds; only the first is read (the
         back of a card scanned into the same TIFF is not colorized: say so).
+    xmp: the file's XMP packet, unchanged, or None.
     """
 
     pixels: np.ndarray
@@ -152,6 +155,7 @@ class Photo:
     path: Path
     dpi: tuple[float, float] | None = None
     pages: int = 1
+    xmp: bytes | None = None
 
     @property
     def bit_depth(self) -> int:
@@ -262,8 +266,11 @@ def _decode(img: Image.Image, path: Path) -> Photo:
     pixels = _apply_orientation(pixels, orientation)
     if alpha is not None:
         alpha = _apply_orientation(alpha, orientation)
+    xmp = img.info.get("xmp") or None
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8")
     return Photo(pixels=pixels, alpha=alpha, exif=exif, icc_profile=icc,
-                 format=fmt, path=path, dpi=dpi, pages=pages)
+                 format=fmt, path=path, dpi=dpi, pages=pages, xmp=xmp)
 
 
 def _has_16bit_color(img: Image.Image, path: Path) -> bool:
@@ -455,6 +462,7 @@ def save_photo(
     overwrite: bool = False,
     quality: int = 95,
     source_name: str = "",
+    xmp: bytes | None = None,
 ) -> Path:
     """Write a photo atomically in the format its extension names; return the path.
 
@@ -463,12 +471,13 @@ def save_photo(
     colorized RGB output) is left out, so the file reads as sRGB. `dpi` is written
     where the format has room for it (not WebP). `source_name`, the file name of the
     photo it was colored from, goes into the mark. Raises FileExistsError if the file
-    exists and overwrite is False.
+    exists and overwrite is False. `xmp` is written as it is, its orientation reset.
     """
     path = Path(path)
     fmt = format_for_path(path)
     pixels, alpha = _prepare_arrays(pixels, alpha, fmt)
     exif_obj = _exif_for_output(exif, source_name) if fmt in _METADATA_FORMATS else None
+    xmp = _xmp_for_output(xmp) if xmp and fmt in _METADATA_FORMATS else None
     if icc_profile is not None and (fmt not in _METADATA_FORMATS
                                     or not _icc_fits(icc_profile, pixels)):
         icc_profile = None
@@ -476,7 +485,7 @@ def save_photo(
         raise _exists_error(path)
 
     def encode(f: BinaryIO) -> None:
-        _encode(f, fmt, pixels, alpha, exif_obj, icc_profile, quality, dpi)
+        _encode(f, fmt, pixels, alpha, exif_obj, icc_profile, quality, dpi, xmp)
 
     _write_atomically(path, encode, overwrite)
     return path
@@ -591,19 +600,30 @@ def _software_tag(path: Path | str) -> str:
 
 def _encode(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None,
             exif: Image.Exif | None, icc: bytes | None, quality: int,
-            dpi: tuple[float, float] | None = None) -> None:
+            dpi: tuple[float, float] | None = None, xmp: bytes | None = None) -> None:
     """Encode arrays into an open file in the given format."""
     if fmt == "TIFF":
-        _write_tiff(f, pixels, alpha, exif, icc, dpi)
+        _write_tiff(f, pixels, alpha, exif, icc, dpi, xmp)
     elif fmt == "PNG" and pixels.dtype == np.uint16:
-        _write_png16(f, pixels, alpha, exif, icc, dpi)
+        _write_png16(f, pixels, alpha, exif, icc, dpi, xmp)
     else:
-        _write_with_pillow(f, fmt, pixels, alpha, exif, icc, quality, dpi)
+        _write_with_pillow(f, fmt, pixels, alpha, exif, icc, quality, dpi, xmp)
+
+
+_XMP_ORIENTATION = re.compile(rb"(tiff:Orientation\s*=\s*[\"']|<tiff:Orientation>\s*)[2-8]")
+_JPEG_MAX_XMP = 65_533 - len(b"http://ns.adobe.com/xap/1.0/\0")  # one APP1 segment
+_PNG_XMP_KEYWORD = b"XML:com.adobe.xmp"
+
+
+def _xmp_for_output(xmp: bytes) -> bytes:
+    """The photo's XMP with its orientation, if it has one, reset to 1: the pixels
+    are upright now, and a viewer that reads XMP would turn them again."""
+    return _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
 
 
 def _write_with_pillow(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None,
                        exif: Image.Exif | None, icc: bytes | None, quality: int,
-                       dpi: tuple[float, float] | None = None) -> None:
+                       dpi: tuple[float, float] | None = None, xmp: bytes | None = None) -> None:
     """8-bit JPEG, PNG, WebP and BMP through Pillow."""
     array = pixels if alpha is None else np.dstack([pixels, alpha])
     mode = {(2, False): "L", (3, False): "RGB", (2, True): "LA", (3, True): "RGBA"}[
@@ -626,6 +646,14 @@ def _write_with_pillow(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndar
             mark[_SOFTWARE_TAG] = exif[_SOFTWARE_TAG]
             exif_bytes = mark.tobytes()  # the mark alone
         options["exif"] = exif_bytes
+    if xmp is not None and fmt == "JPEG" and len(xmp) > _JPEG_MAX_XMP:
+        _log.warning("XMP packet of %d bytes does not fit in a JPEG; dropped", len(xmp))
+    elif xmp is not None and fmt in ("JPEG", "WEBP"):
+        options["xmp"] = xmp
+    elif xmp is not None and fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt(_PNG_XMP_KEYWORD.decode(), xmp.decode("utf-8", "replace"))
+        options["pnginfo"] = info
     img.save(f, format=fmt, **options)
 
 
@@ -637,7 +665,7 @@ def _interleave(pixels: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 
 def _write_png16(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
                  exif: Image.Exif | None, icc: bytes | None,
-                 dpi: tuple[float, float] | None = None) -> None:
+                 dpi: tuple[float, float] | None = None, xmp: bytes | None = None) -> None:
     """Write a 16-bit PNG ourselves: Pillow cannot hold 16-bit color.
 
     A PNG is a few chunks around a zlib stream; rows use the "Up" filter, which
@@ -657,6 +685,8 @@ def _write_png16(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
         _png_chunk(f, b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc))
     if exif is not None:
         _png_chunk(f, b"eXIf", exif.tobytes()[6:])  # PNG stores it without "Exif\0\0"
+    if xmp is not None:  # iTXt: keyword, no compression, no language, no translated keyword
+        _png_chunk(f, b"iTXt", _PNG_XMP_KEYWORD + b"\0\0\0\0\0" + xmp)
     if dpi is not None:  # pixels per metre
         _png_chunk(f, b"pHYs", struct.pack(">IIB", *(round(d / 0.0254) for d in dpi), 1))
     compressor = zlib.compressobj(6)
@@ -677,7 +707,7 @@ def _png_chunk(f: BinaryIO, kind: bytes, data: bytes) -> None:
 
 def _write_tiff(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
                 exif: Image.Exif | None, icc: bytes | None,
-                dpi: tuple[float, float] | None = None) -> None:
+                dpi: tuple[float, float] | None = None, xmp: bytes | None = None) -> None:
     """Write an 8- or 16-bit TIFF ourselves: deflate, horizontal predictor.
 
     Pillow cannot hold 16-bit color, and its compressed (libtiff) writer cannot
@@ -717,6 +747,9 @@ def _write_tiff(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
         ifd[338] = 2  # the extra sample is unassociated (straight) alpha
     if icc is not None:
         ifd[34675] = icc
+    if xmp is not None:
+        ifd[700] = xmp
+        ifd.tagtype[700] = TiffTags.BYTE
     offsets = np.cumsum([0] + [len(s) for s in strips[:-1]]).tolist()
     ifd[273] = tuple(offsets)  # relative: Pillow adds where the data starts
     ifd[279] = tuple(len(s) for s in strips)

@@ -470,3 +470,14 @@ def test_a_full_disk_stops_the_batch_instead_of_failing_every_photo_after_it(tmp
     assert (report.done, len(report.failed), report.total) == (1, 1, 4)
     assert colorized == ["a.png", "b.png"]  # c and d were not colorized for nothing
     assert "is full" in report.stopped and sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png"]
+
+
+def test_an_export_keeps_each_photos_xmp_caption(tmp_path, gradient):
+    folder, out = tmp_path / "box 7", tmp_path / "OUT"
+    folder.mkdir()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:description>Picnic, 1952</dc:description></x:xmpmeta>'
+    Image.fromarray(gradient(8, 8, 1)).save(folder / "picnic.jpg", xmp=xmp)
+    Image.fromarray(gradient(8, 8, 1)).save(folder / "plain.jpg")
+    assert run_batch(plan_batch([folder], out, fmt="tiff"), sepia).done == 2
+    assert load_photo(out / "picnic.tif").xmp == xmp
+    assert load_photo(out / "plain.tif").xmp is None

@@ -648,3 +648,35 @@ def test_exif_too_big_for_a_jpeg_leaves_the_mark_with_its_source(tmp_path, gradi
     exif = Image.Exif()
     exif.load(load_photo(out).exif)
     assert set(exif) == {0x0131}  # the rest was dropped, not the photo
+
+
+XMP_CAPTION = (
+    '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+    'tiff:Orientation="6"><dc:description>Grand-mère à Lyon, 1931</dc:description>'
+    '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode("utf-8")
+
+
+@pytest.mark.parametrize("out_ext", [".jpg", ".png", ".tif", ".webp"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_an_archives_xmp_caption_is_carried_into_the_result(tmp_path, gradient, out_ext, dtype):
+    """Archive software keeps captions, keywords and credits in XMP: the result keeps
+    them, with the XMP orientation reset like EXIF's (the pixels are upright now)."""
+    scan = tmp_path / "scan.jpg"
+    Image.fromarray(gradient(8, 8, 1)).save(scan, xmp=XMP_CAPTION)
+    photo = load_photo(scan)
+    assert photo.xmp == XMP_CAPTION
+
+    out = save_photo(tmp_path / f"out{out_ext}", gradient(8, 8, 3, dtype), xmp=photo.xmp)
+
+    kept = load_photo(out).xmp
+    assert "Grand-mère à Lyon, 1931" in kept.decode("utf-8")
+    assert b'tiff:Orientation="1"' in kept and b'tiff:Orientation="6"' not in kept
+
+
+def test_xmp_too_big_for_a_jpeg_is_dropped_and_the_photo_saved(tmp_path, gradient):
+    xmp = XMP_CAPTION.replace(b"1931", b"1931 " * 20_000)
+    out = save_photo(tmp_path / "x.jpg", gradient(8, 8, 3), xmp=xmp)
+    assert load_photo(out).xmp is None and load_photo(out).pixels.shape == (8, 8, 3)
+    assert "Lyon" in load_photo(save_photo(tmp_path / "x.png", gradient(8, 8, 3), xmp=xmp)).xmp.decode()

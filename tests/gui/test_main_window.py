@@ -383,8 +383,10 @@ def test_places_in_the_menu_open_pictures(qtbot, window, photo_folder, tmp_path,
     assert Path(result.path).parent == home / "Pictures"
 
 
-def test_save_keeps_exif(qtbot, window, tmp_path):
+def test_save_keeps_exif_and_xmp_and_names_the_source(qtbot, window, tmp_path):
     from PIL import Image
+
+    from colorizer_app.core.imageio import colorized_from, load_photo
 
     folder = tmp_path / "exif"
     folder.mkdir()
@@ -392,7 +394,8 @@ def test_save_keeps_exif(qtbot, window, tmp_path):
     exif = Image.Exif()
     exif[0x010F] = "Old Camera Co."  # Make
     exif[0x0132] = "1931:06:14 12:00:00"  # DateTime
-    Image.new("L", (120, 90), 128).save(original, exif=exif)
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:title>Wedding, 1931</dc:title></x:xmpmeta>'
+    Image.new("L", (120, 90), 128).save(original, exif=exif, xmp=xmp)
     do_and_wait_for_result(qtbot, window, lambda: window.open_photo(original))
     out = folder / "wedding_color.jpg"
     with qtbot.wait_signal(window.save_finished, timeout=TIMEOUT):
@@ -400,6 +403,8 @@ def test_save_keeps_exif(qtbot, window, tmp_path):
     with Image.open(out) as saved:
         assert saved.size == (120, 90) and saved.mode == "RGB"
         assert saved.getexif().get(0x010F) == "Old Camera Co."
+    assert load_photo(out).xmp == xmp
+    assert colorized_from(out) == "wedding.jpg"
 
 
 def test_main_shows_the_window_and_opens_the_path_given(qtbot, qapp, photo_folder, tmp_path,
