@@ -47,9 +47,9 @@ from colorizer_app.core.imageio import (
     READ_EXTENSIONS,
     ImageReadError,
     Photo,
-    ascii_name,
     colorized_from,
     load_photo,
+    made_from,
     remove_stale_temp_files,
     save_photo,
     written_by_colorizer,
@@ -226,15 +226,18 @@ def _separate_collisions(items: list[BatchItem]) -> list[BatchItem]:
     for indices in groups.values():
         if len(indices) == 1:
             item = items[indices[0]]
-            if not os.path.lexists(item.output) and _made_from(_tagged(item), item.source):
+            if not os.path.lexists(item.output) and made_from(_tagged(item), item.source):
                 renamed[indices[0]] = BatchItem(item.source, _tagged(item))
             continue
-        keeper = colorized_from(items[indices[0]].output)  # None when there is no earlier result
+        # The group's paths differ in case at most (x.png, X.png): any may hold the earlier result.
+        earlier = [items[i].output for i in indices if os.path.lexists(items[i].output)]
+        kept = False
         for i in indices:
-            if keeper is not None and ascii_name(items[i].source.name) == keeper:
-                keeper = None  # one source only, should two names read the same in ASCII
-                continue
-            renamed[i] = BatchItem(items[i].source, _tagged(items[i]))
+            result = next((out for out in earlier if made_from(out, items[i].source)), None)
+            if result is not None and not kept:
+                renamed[i], kept = BatchItem(items[i].source, result), True
+            else:
+                renamed[i] = BatchItem(items[i].source, _tagged(items[i]))
     # Still shared (a.jpg and a.JPG on a case-sensitive disk): number them.
     taken: set[str] = set()
     for i, item in enumerate(renamed):
@@ -251,11 +254,6 @@ def _tagged(item: BatchItem) -> Path:
     """The output's name with the source's extension in it: x.png -> x_jpg.png."""
     tag = item.source.suffix.lstrip(".").lower()
     return item.output.with_name(f"{item.output.stem}_{tag}{item.output.suffix}")
-
-
-def _made_from(result: Path, source: Path) -> bool:
-    """Whether ``result`` exists and is Colorizer's result of a photo named like ``source``."""
-    return os.path.lexists(result) and colorized_from(result) == ascii_name(source.name)
 
 
 def _path_key(path: Path) -> str:
@@ -334,6 +332,10 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
             report.failed.append((item.source, problem))
             return ItemStatus.FAILED
         if not overwrite:
+            problem = _another_photos_result(item.output, item.source)
+            if problem:
+                report.failed.append((item.source, problem))
+                return ItemStatus.FAILED
             report.skipped += 1
             return ItemStatus.SKIPPED
     try:
@@ -344,7 +346,7 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
                              f"for a {photo.pixels.shape[1]}×{photo.pixels.shape[0]} photo")
         save_photo(item.output, colored, alpha=photo.alpha, exif=photo.exif,
                    icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=overwrite,
-                   source_name=item.source.name, xmp=photo.xmp)
+                   source=item.source, xmp=photo.xmp)
     except ImageReadError as e:
         report.failed.append((item.source, e.reason))
         return ItemStatus.FAILED
@@ -384,6 +386,20 @@ def _folder_problem(folder: Path) -> str | None:
         return f"cannot write into {folder}: {e.strerror or e}"
     remove_stale_temp_files(folder)  # what an export killed mid-save left there
     return None
+
+
+def _another_photos_result(output: Path, source: Path) -> str | None:
+    """Why an earlier result at the output path is not to be skipped as this photo's:
+    its mark names another file, or this name at another size (another box's
+    img001.jpg exported into the same folder, or the photo changed since). None
+    when it is this photo's, or its mark does not say."""
+    recorded = colorized_from(output)
+    if recorded is None or made_from(output, source):
+        return None
+    size = "" if recorded.size is None else f", {recorded.size:,} bytes"
+    return (f"{output.name} is already there, colored from another file ({recorded.name}{size}): "
+            "a photo of the same name from elsewhere, or an earlier version of this one. Left "
+            "alone: export into another folder, or overwrite to color this photo into it")
 
 
 def _existing_output_problem(output: Path, overwrite: bool) -> str | None:

@@ -24,9 +24,10 @@ reset like EXIF's; IPTC blocks and other PNG text chunks are not.
 Every file written here says so: its EXIF Software tag starts with "Colorizer"
 (`written_by_colorizer`). That is how a batch tells its own earlier results from a
 person's photos, so that it replaces only the former (BMP has no room for the mark).
-The tag also names the photo a result was made from, "Colorizer 0.1.0 (from
-scan.jpg)" (`colorized_from`): a batch run again gives each photo back the name of
-its earlier result, however the folder changed since.
+The tag also names the photo a result was made from and its size, "Colorizer 0.1.0
+(from scan.jpg, 183422 bytes)" (`colorized_from`): a batch run again gives each photo
+back the name of its earlier result, however the folder changed since, and does not
+take a result of another photo of the same name (another box's img001.jpg) for its own.
 
 No Qt and no torch here: the CLI, the GUI's workers and the tests all use it.
 """
@@ -45,7 +46,7 @@ import struct
 import warnings
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, NamedTuple
 
 import cv2
 import numpy as np
@@ -461,7 +462,7 @@ def save_photo(
     dpi: tuple[float, float] | None = None,
     overwrite: bool = False,
     quality: int = 95,
-    source_name: str = "",
+    source: Path | str | None = None,
     xmp: bytes | None = None,
 ) -> Path:
     """Write a photo atomically in the format its extension names; return the path.
@@ -469,14 +470,14 @@ def save_photo(
     EXIF is written with Orientation reset to 1 (the pixels are already upright);
     an ICC profile whose color space does not match the pixels (a gray profile for
     colorized RGB output) is left out, so the file reads as sRGB. `dpi` is written
-    where the format has room for it (not WebP). `source_name`, the file name of the
-    photo it was colored from, goes into the mark. Raises FileExistsError if the file
+    where the format has room for it (not WebP). `source`, the photo file it was
+    colored from, is named in the mark with its size. Raises FileExistsError if the file
     exists and overwrite is False. `xmp` is written as it is, its orientation reset.
     """
     path = Path(path)
     fmt = format_for_path(path)
     pixels, alpha = _prepare_arrays(pixels, alpha, fmt)
-    exif_obj = _exif_for_output(exif, source_name) if fmt in _METADATA_FORMATS else None
+    exif_obj = _exif_for_output(exif, _source_of(source)) if fmt in _METADATA_FORMATS else None
     xmp = _xmp_for_output(xmp) if xmp and fmt in _METADATA_FORMATS else None
     if icc_profile is not None and (fmt not in _METADATA_FORMATS
                                     or not _icc_fits(icc_profile, pixels)):
@@ -531,14 +532,32 @@ def _convert_depth(array: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     raise TypeError(f"cannot convert {array.dtype} to {np.dtype(dtype)}")
 
 
-def _mark(source_name: str = "") -> str:
+class ResultSource(NamedTuple):
+    """The photo a result was colored from, as its mark names it."""
+
+    name: str  # the file name, "?" for what EXIF's ASCII text cannot hold
+    size: int | None  # in bytes; None in marks written before sizes were
+
+
+def _source_of(path: Path | str | None) -> ResultSource | None:
+    if path is None:
+        return None
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        size = None
+    return ResultSource(ascii_name(Path(path).name), size)
+
+
+def _mark(source: ResultSource | None = None) -> str:
     """The Software tag of a file Colorizer writes."""
-    if not source_name:
+    if source is None:
         return f"{SOFTWARE} {__version__}"
-    return f"{SOFTWARE} {__version__} (from {ascii_name(source_name)})"
+    size = "" if source.size is None else f", {source.size} bytes"
+    return f"{SOFTWARE} {__version__} (from {source.name}{size})"
 
 
-def _exif_for_output(raw: bytes | None, source_name: str = "") -> Image.Exif:
+def _exif_for_output(raw: bytes | None, source: ResultSource | None = None) -> Image.Exif:
     """Parse EXIF for writing: Orientation reset to 1, pixel-layout tags removed,
     Software set to Colorizer's mark.
 
@@ -556,7 +575,7 @@ def _exif_for_output(raw: bytes | None, source_name: str = "") -> Image.Exif:
         except Exception as e:  # noqa: BLE001 - malformed EXIF raises anything
             _log.warning("Dropping unreadable EXIF data: %s", e)
             exif = Image.Exif()
-    exif[_SOFTWARE_TAG] = _mark(source_name)
+    exif[_SOFTWARE_TAG] = _mark(source)
     return exif
 
 
@@ -565,15 +584,25 @@ def written_by_colorizer(path: Path | str) -> bool:
     return _software_tag(path).startswith(SOFTWARE)
 
 
-_FROM = re.compile(r" \(from (.+)\)$")
+_FROM = re.compile(r" \(from (.+?)(?:, (\d+) bytes)?\)$")
 
 
-def colorized_from(path: Path | str) -> str | None:
-    """The file name of the photo a Colorizer result was made from (with "?" for
-    what EXIF text cannot hold); None for other files and for results that do not say."""
+def colorized_from(path: Path | str) -> ResultSource | None:
+    """The photo a Colorizer result was made from; None for other files and for
+    results that do not say."""
     software = _software_tag(path)
     match = _FROM.search(software) if software.startswith(SOFTWARE) else None
-    return match.group(1) if match else None
+    if match is None:
+        return None
+    return ResultSource(match.group(1), None if match.group(2) is None else int(match.group(2)))
+
+
+def made_from(result: Path | str, source: Path | str) -> bool:
+    """Whether ``result`` is Colorizer's result of the photo file ``source`` as it is
+    now: the same name and, where the mark has it, the same size."""
+    recorded, now = colorized_from(result), _source_of(source)
+    return (recorded is not None and recorded.name == now.name
+            and (recorded.size is None or recorded.size == now.size))
 
 
 def ascii_name(name: str) -> str:

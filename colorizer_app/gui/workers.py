@@ -254,7 +254,7 @@ class ColorizeWorker(QObject):
             photo = self._photo
             written = save_photo(request.out_path, result, alpha=photo.alpha, exif=photo.exif,
                                  icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=request.overwrite,
-                                 quality=request.quality, source_name=Path(request.path).name, xmp=photo.xmp)
+                                 quality=request.quality, source=request.path, xmp=photo.xmp)
             self.saved.emit(str(written))
         except Exception as exc:
             self.save_failed.emit(_describe(exc, name, saving=True))

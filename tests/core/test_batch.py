@@ -105,14 +105,14 @@ def test_a_photo_keeps_the_name_of_its_earlier_result_when_another_joins_or_leav
     folder.mkdir()
     Image.fromarray(gradient(8, 8, 1)).save(folder / "x.jpg")
     assert run_batch(plan_batch([folder], out, fmt="png"), sepia).done == 1
-    assert colorized_from(out / "x.png") == "x.jpg"
+    assert colorized_from(out / "x.png") == ("x.jpg", (folder / "x.jpg").stat().st_size)
 
     Image.fromarray(gradient(8, 8, 1)).save(folder / "x.tif")
     items = plan_batch([folder], out, fmt="png")
     assert relative_outputs(items, out) == ["x.png", "x_tif.png"]
     report = run_batch(items, sepia)
     assert (report.done, report.skipped) == (1, 1)
-    assert colorized_from(out / "x_tif.png") == "x.tif"
+    assert colorized_from(out / "x_tif.png").name == "x.tif"
 
     # A fresh output folder: both tagged; then x.tif is removed and x.jpg runs alone.
     fresh = tmp_path / "FRESH"
@@ -481,3 +481,23 @@ def test_an_export_keeps_each_photos_xmp_caption(tmp_path, gradient):
     assert run_batch(plan_batch([folder], out, fmt="tiff"), sepia).done == 2
     assert load_photo(out / "picnic.tif").xmp == xmp
     assert load_photo(out / "plain.tif").xmp is None
+
+
+def test_a_result_of_another_photo_of_the_same_name_is_not_skipped_as_this_ones(tmp_path, gradient):
+    """Scanners name every box's files img001.jpg: a second box exported into the same
+    folder, or a photo replaced under its name, must not pass for done."""
+    box1, box2, out = tmp_path / "box 1", tmp_path / "box 2", tmp_path / "OUT"
+    box1.mkdir()
+    box2.mkdir()
+    Image.fromarray(gradient(8, 8, 1)).save(box1 / "img001.jpg")
+    Image.fromarray(np.full((16, 12), 200, np.uint8)).save(box2 / "img001.jpg")
+    assert run_batch(plan_batch([box1], out, fmt="png"), sepia).done == 1
+
+    report = run_batch(plan_batch([box2], out, fmt="png"), sepia)
+    assert (report.done, report.skipped, len(report.failed)) == (0, 0, 1)
+    assert "colored from another file (img001.jpg" in report.failed[0][1]
+    assert load_photo(out / "img001.png").pixels.shape[:2] == (8, 8)  # box 1's result, untouched
+
+    assert run_batch(plan_batch([box1], out, fmt="png"), sepia).skipped == 1  # its own: skipped
+    report = run_batch(plan_batch([box2], out, fmt="png"), sepia, overwrite=True)
+    assert report.done == 1 and load_photo(out / "img001.png").pixels.shape[:2] == (16, 12)

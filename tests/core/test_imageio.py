@@ -521,15 +521,21 @@ def test_every_file_written_carries_the_mark_and_photos_do_not(tmp_path, gradien
     out = save_photo(tmp_path / f"out{ext}", gradient(8, 8, 3, dtype), exif=make_exif())
     marked = save_photo(tmp_path / f"bare{ext}", gradient(8, 8, 1, dtype))
 
-    named = save_photo(tmp_path / f"named{ext}", gradient(8, 8, 1, dtype), source_name="scène 1.jpg")
+    source = tmp_path / "scène 1.jpg"
+    source.write_bytes(b"0123456789")
+    named = save_photo(tmp_path / f"named{ext}", gradient(8, 8, 1, dtype), source=source)
 
     assert imageio.written_by_colorizer(out) and imageio.written_by_colorizer(marked)
     exif = Image.Exif()
     exif.load(load_photo(out).exif)
     assert exif.get(0x013B) == "Ada Lovelace"  # the photo's own EXIF is still there
     assert str(exif.get(0x0131)).startswith("Colorizer ")
-    # The photo it was colored from, in EXIF's ASCII; nothing for files that do not say.
-    assert imageio.colorized_from(named) == "sc?ne 1.jpg" == imageio.ascii_name("scène 1.jpg")
+    # The photo it was colored from (the name in EXIF's ASCII) and its size; nothing
+    # for files that do not say.
+    assert imageio.colorized_from(named) == ("sc?ne 1.jpg", 10)
+    assert imageio.made_from(named, source) and not imageio.made_from(out, source)
+    source.write_bytes(b"012345678")  # another photo under that name
+    assert not imageio.made_from(named, source)
     assert imageio.colorized_from(out) is None and imageio.colorized_from(photo) is None
 
 
@@ -643,8 +649,8 @@ def test_a_png_with_a_bloated_xmp_packet_still_opens(tmp_path, gradient):
 def test_exif_too_big_for_a_jpeg_leaves_the_mark_with_its_source(tmp_path, gradient):
     big = Image.Exif()
     big[0x010E] = "x" * 70_000  # ImageDescription: more than one JPEG segment holds
-    out = save_photo(tmp_path / "x.jpg", gradient(8, 8, 3), exif=big.tobytes(), source_name="scan.tif")
-    assert imageio.colorized_from(out) == "scan.tif"
+    out = save_photo(tmp_path / "x.jpg", gradient(8, 8, 3), exif=big.tobytes(), source=tmp_path / "scan.tif")
+    assert imageio.colorized_from(out) == ("scan.tif", None)  # a source that is gone: no size
     exif = Image.Exif()
     exif.load(load_photo(out).exif)
     assert set(exif) == {0x0131}  # the rest was dropped, not the photo
