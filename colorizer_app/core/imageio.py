@@ -18,8 +18,8 @@ What each format can hold, and so what `save_photo` keeps:
 where the format has none. Only the first frame of a multi-page TIFF, an animated
 WebP or GIF, or a multi-picture (MPO) JPEG is read. The resolution (dpi) is kept where the
 format has room for it (not WebP). XMP (captions, keywords, credits, as archive and
-photo-library software write them) is carried over as it is, but for its orientation,
-reset like EXIF's; IPTC blocks and other PNG text chunks are not.
+photo-library software write them) is carried over, less what describes the original
+file (core.xmp); IPTC blocks and other PNG text chunks are not.
 
 Every file written here says so: its EXIF Software tag starts with "Colorizer"
 (`written_by_colorizer`). That is how a batch tells its own earlier results from a
@@ -54,6 +54,7 @@ from PIL import Image, PngImagePlugin, TiffImagePlugin, TiffTags, UnidentifiedIm
 
 from colorizer_app import __version__
 from colorizer_app.core.atomicfile import fsync_folder
+from colorizer_app.core.xmp import for_result as xmp_for_result
 
 __all__ = [
     "MAX_PIXELS",
@@ -472,13 +473,14 @@ def save_photo(
     colorized RGB output) is left out, so the file reads as sRGB. `dpi` is written
     where the format has room for it (not WebP). `source`, the photo file it was
     colored from, is named in the mark with its size. Raises FileExistsError if the file
-    exists and overwrite is False. `xmp` is written as it is, its orientation reset.
+    exists and overwrite is False. `xmp` is written less what describes the original
+    file (core.xmp.for_result).
     """
     path = Path(path)
     fmt = format_for_path(path)
     pixels, alpha = _prepare_arrays(pixels, alpha, fmt)
     exif_obj = _exif_for_output(exif, _source_of(source)) if fmt in _METADATA_FORMATS else None
-    xmp = _xmp_for_output(xmp) if xmp and fmt in _METADATA_FORMATS else None
+    xmp = xmp_for_result(xmp) if xmp and fmt in _METADATA_FORMATS else None
     if icc_profile is not None and (fmt not in _METADATA_FORMATS
                                     or not _icc_fits(icc_profile, pixels)):
         icc_profile = None
@@ -639,15 +641,8 @@ def _encode(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None,
         _write_with_pillow(f, fmt, pixels, alpha, exif, icc, quality, dpi, xmp)
 
 
-_XMP_ORIENTATION = re.compile(rb"(tiff:Orientation\s*=\s*[\"']|<tiff:Orientation>\s*)[2-8]")
 _JPEG_MAX_XMP = 65_533 - len(b"http://ns.adobe.com/xap/1.0/\0")  # one APP1 segment
 _PNG_XMP_KEYWORD = b"XML:com.adobe.xmp"
-
-
-def _xmp_for_output(xmp: bytes) -> bytes:
-    """The photo's XMP with its orientation, if it has one, reset to 1: the pixels
-    are upright now, and a viewer that reads XMP would turn them again."""
-    return _XMP_ORIENTATION.sub(rb"\g<1>1", xmp)
 
 
 def _write_with_pillow(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None,

@@ -475,11 +475,13 @@ def test_a_full_disk_stops_the_batch_instead_of_failing_every_photo_after_it(tmp
 def test_an_export_keeps_each_photos_xmp_caption(tmp_path, gradient):
     folder, out = tmp_path / "box 7", tmp_path / "OUT"
     folder.mkdir()
-    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:description>Picnic, 1952</dc:description></x:xmpmeta>'
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>Picnic, 1952'
+           b'</dc:description></rdf:Description></rdf:RDF></x:xmpmeta>')
     Image.fromarray(gradient(8, 8, 1)).save(folder / "picnic.jpg", xmp=xmp)
     Image.fromarray(gradient(8, 8, 1)).save(folder / "plain.jpg")
     assert run_batch(plan_batch([folder], out, fmt="tiff"), sepia).done == 2
-    assert load_photo(out / "picnic.tif").xmp == xmp
+    assert b"<dc:description>Picnic, 1952</dc:description>" in load_photo(out / "picnic.tif").xmp
     assert load_photo(out / "plain.tif").xmp is None
 
 

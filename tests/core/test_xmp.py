@@ -1,0 +1,60 @@
+"""What of a photo's XMP its colorized result carries (core.xmp)."""
+
+import xml.etree.ElementTree as ET
+
+from colorizer_app.core.xmp import for_result
+
+LIGHTROOM = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:tiff="http://ns.adobe.com/tiff/1.0/"
+    xmlns:exif="http://ns.adobe.com/exif/1.0/"
+    xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"
+    xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"
+    xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/"
+    tiff:Orientation="6" tiff:ImageWidth="400" tiff:Make="EPSON"
+    exif:PixelXDimension="400" photoshop:ColorMode="1" photoshop:ICCProfile="Gray Gamma 2.2"
+    photoshop:Credit="Historical Society" xmpMM:DocumentID="xmp.did:1234"
+    crs:ConvertToGrayscale="True" crs:HasCrop="True" dc:format="image/tiff">
+   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">Grand-mère à Lyon, 1931</rdf:li></rdf:Alt></dc:description>
+   <dc:subject><rdf:Bag><rdf:li>picnic</rdf:li><rdf:li>Lyon</rdf:li></rdf:Bag></dc:subject>
+   <tiff:BitsPerSample><rdf:Seq><rdf:li>16</rdf:li></rdf:Seq></tiff:BitsPerSample>
+   <xmpMM:History><rdf:Seq><rdf:li>saved</rdf:li></rdf:Seq></xmpMM:History>
+   <crs:ToneCurve><rdf:Seq><rdf:li>0, 0</rdf:li></rdf:Seq></crs:ToneCurve>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>""".encode("utf-8")
+
+
+def properties(packet: bytes) -> set[str]:
+    """The prefixed names of every property in the packet's descriptions."""
+    prefixes = {"http://purl.org/dc/elements/1.1/": "dc", "http://ns.adobe.com/tiff/1.0/": "tiff",
+                "http://ns.adobe.com/exif/1.0/": "exif", "http://ns.adobe.com/photoshop/1.0/": "photoshop",
+                "http://ns.adobe.com/xap/1.0/mm/": "xmpMM", "http://ns.adobe.com/camera-raw-settings/1.0/": "crs"}
+    body = packet[packet.index(b"<x:xmpmeta"):packet.index(b"</x:xmpmeta>") + len(b"</x:xmpmeta>")]
+    names = set()
+    for description in ET.fromstring(body).iter("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}Description"):
+        for name in [*description.attrib, *(child.tag for child in description)]:
+            uri, _, local = name[1:].partition("}")
+            if uri in prefixes:
+                names.add(f"{prefixes[uri]}:{local}")
+    return names
+
+
+def test_captions_stay_and_what_describes_the_original_file_goes():
+    kept = for_result(LIGHTROOM)
+    assert properties(kept) == {"dc:description", "dc:subject", "tiff:Make", "photoshop:Credit"}
+    text = kept.decode("utf-8")
+    assert "Grand-mère à Lyon, 1931" in text and "<rdf:li>picnic</rdf:li>" in text
+    assert "<x:xmpmeta" in text and "<rdf:RDF" in text  # its own prefixes, not ns0, ns1
+    assert text.startswith("<?xpacket begin=") and text.endswith('<?xpacket end="w"?>')
+
+
+def test_a_packet_that_is_not_xml_or_declares_entities_is_not_carried():
+    assert for_result(b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><unclosed></x:xmpmeta>") is None
+    assert for_result(b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+                      b"&a;</x:xmpmeta>") is None
+    assert for_result(b"no xmp here") is None
