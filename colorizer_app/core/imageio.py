@@ -102,6 +102,9 @@ _ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
 _METADATA_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP"}
 
 _ORIENTATION_TAG = 0x0112
+_EXIF_IFD = 0x8769
+_EXIF_COLOR_SPACE = 0xA001
+_EXIF_PIXEL_DIMENSIONS = frozenset({0xA002, 0xA003})
 _SOFTWARE_TAG = 0x0131
 SOFTWARE = "Colorizer"  # the start of the Software tag of every file Colorizer writes
 _INTEROP_IFD = 0xA005
@@ -114,7 +117,8 @@ _LAYOUT_TAGS = frozenset({
 })
 # TIFF baseline tags that are EXIF-like metadata, kept when the input is a TIFF.
 _TIFF_METADATA_TAGS = frozenset({
-    270, 271, 272, 274, 282, 283, 296, 305, 306, 315, 316, 33432, 34665, 34853,
+    269, 270, 271, 272, 274, 282, 283, 285, 296, 305, 306, 315, 316, 33432, 34665, 34853,
+    40091, 40092, 40093, 40094, 40095,  # Windows' Title, Comment, Author, Keywords, Subject
 })
 _PNG_GRAY_ALPHA = 4  # PNG color type
 _JPEG_MAX_EXIF = 65_533  # one APP1 segment, less its length field
@@ -479,11 +483,12 @@ def save_photo(
     path = Path(path)
     fmt = format_for_path(path)
     pixels, alpha = _prepare_arrays(pixels, alpha, fmt)
-    exif_obj = _exif_for_output(exif, _source_of(source)) if fmt in _METADATA_FORMATS else None
-    xmp = xmp_for_result(xmp) if xmp and fmt in _METADATA_FORMATS else None
     if icc_profile is not None and (fmt not in _METADATA_FORMATS
                                     or not _icc_fits(icc_profile, pixels)):
         icc_profile = None
+    exif_obj = (_exif_for_output(exif, _source_of(source), srgb=icc_profile is None)
+                if fmt in _METADATA_FORMATS else None)
+    xmp = xmp_for_result(xmp) if xmp and fmt in _METADATA_FORMATS else None
     if not overwrite and path.exists():
         raise _exists_error(path)
 
@@ -559,9 +564,11 @@ def _mark(source: ResultSource | None = None) -> str:
     return f"{SOFTWARE} {__version__} (from {source.name}{size})"
 
 
-def _exif_for_output(raw: bytes | None, source: ResultSource | None = None) -> Image.Exif:
-    """Parse EXIF for writing: Orientation reset to 1, pixel-layout tags removed,
-    Software set to Colorizer's mark.
+def _exif_for_output(raw: bytes | None, source: ResultSource | None = None,
+                     srgb: bool = True) -> Image.Exif:
+    """Parse EXIF for writing: Orientation reset to 1, pixel-layout tags removed (the
+    original's pixel dimensions too), Software set to Colorizer's mark, and the color
+    space said to be sRGB when the result has no profile of its own (``srgb``).
 
     Unreadable EXIF is dropped with a warning rather than failing the save.
     """
@@ -573,6 +580,12 @@ def _exif_for_output(raw: bytes | None, source: ResultSource | None = None) -> I
                 del exif[tag]
             if _ORIENTATION_TAG in exif:
                 exif[_ORIENTATION_TAG] = 1
+            if _EXIF_IFD in exif:
+                sub = exif.get_ifd(_EXIF_IFD)
+                for tag in _EXIF_PIXEL_DIMENSIONS & set(sub):
+                    del sub[tag]
+                if srgb and _EXIF_COLOR_SPACE in sub:
+                    sub[_EXIF_COLOR_SPACE] = 1  # sRGB (a gray scan's "uncalibrated" meant its profile)
             exif.tobytes()  # fail here, not halfway through an encoder
         except Exception as e:  # noqa: BLE001 - malformed EXIF raises anything
             _log.warning("Dropping unreadable EXIF data: %s", e)

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, TiffImagePlugin, TiffTags
 
 from colorizer_app.core import imageio
 from colorizer_app.core.imageio import ImageReadError, Photo, load_photo, save_photo
@@ -686,3 +686,31 @@ def test_xmp_too_big_for_a_jpeg_is_dropped_and_the_photo_saved(tmp_path, gradien
     out = save_photo(tmp_path / "x.jpg", gradient(8, 8, 3), xmp=xmp)
     assert load_photo(out).xmp is None and load_photo(out).pixels.shape == (8, 8, 3)
     assert "Lyon" in load_photo(save_photo(tmp_path / "x.png", gradient(8, 8, 3), xmp=xmp)).xmp.decode()
+
+
+def test_exif_that_describes_the_original_pixels_is_not_carried(tmp_path, gradient):
+    """The original's pixel dimensions would be wrong for a turned result; its
+    "uncalibrated" color space meant its own (gray) profile, which the result has not."""
+    exif = Image.Exif()
+    sub = exif.get_ifd(0x8769)
+    sub[0xA002], sub[0xA003], sub[0xA001] = 400, 260, 0xFFFF
+    sub[0x9003] = "1931:06:14 12:00:00"  # DateTimeOriginal: kept
+    out = save_photo(tmp_path / "x.png", gradient(8, 8, 3), exif=exif.tobytes())
+    kept = Image.Exif()
+    kept.load(load_photo(out).exif)
+    assert dict(kept.get_ifd(0x8769)) == {0xA001: 1, 0x9003: "1931:06:14 12:00:00"}
+
+
+def test_a_scanners_tiff_tags_reach_a_jpeg_result(tmp_path, gradient):
+    scan = tmp_path / "scan.tif"
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[269] = "Box 7, folder 3"  # DocumentName
+    tags[40092] = "Picnic at Lyon".encode("utf-16-le") + b"\0\0"  # XPComment, as Windows writes it
+    tags.tagtype[40092] = TiffTags.BYTE
+    Image.fromarray(gradient(8, 8, 1)).save(scan, tiffinfo=tags)
+    photo = load_photo(scan)
+    out = save_photo(tmp_path / "x.jpg", gradient(8, 8, 3), exif=photo.exif)
+    with Image.open(out) as img:
+        exif = img.getexif()
+    assert exif.get(269) == "Box 7, folder 3"
+    assert bytes(exif.get(40092)).decode("utf-16-le").rstrip("\0") == "Picnic at Lyon"
