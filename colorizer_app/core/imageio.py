@@ -150,7 +150,8 @@ class Photo:
         does not say. Prints and archives size a scan by it.
     pages: how many pages or frames the file holds; only the first is read (the
         back of a card scanned into the same TIFF is not colorized: say so).
-    xmp: the file's XMP packet, unchanged, or None.
+    xmp: the file's XMP packet, unchanged, else its sidecar file's (NAME.EXT.xmp or
+        NAME.xmp beside it), else None.
     """
 
     pixels: np.ndarray
@@ -186,7 +187,10 @@ def load_photo(path: Path | str) -> Photo:
         # TIFF straight into memory at its upright size, which scrambles the pixels of
         # one stored turned (orientation 5-8). From a file it reads and turns them.
         with open(path, "rb") as f, _open_guarded(f, path) as img:
-            return _decode(img, path)
+            photo = _decode(img, path)
+        if photo.xmp is None:
+            photo.xmp = _sidecar_xmp(path)
+        return photo
     except ImageReadError:
         raise
     except UnidentifiedImageError:
@@ -200,6 +204,23 @@ def load_photo(path: Path | str) -> Photo:
         raise ImageReadError(path, "no permission to read it") from None
     except Exception as e:  # noqa: BLE001 - decoders raise many types on bad data
         raise ImageReadError(path, _damage_reason(e)) from e
+
+
+_SIDECAR_LIMIT = 16 << 20  # bytes; a caption file, not a photo
+
+
+def _sidecar_xmp(path: Path) -> bytes | None:
+    """The XMP of a sidecar file beside the photo, NAME.EXT.xmp (digiKam, darktable)
+    or NAME.xmp (Bridge, Lightroom), where tools keep captions of photos they do not
+    write into; None when there is none or it cannot be read."""
+    for sidecar in (path.with_name(path.name + ".xmp"), path.with_suffix(".xmp"),
+                    path.with_name(path.name + ".XMP"), path.with_suffix(".XMP")):
+        try:
+            if sidecar.is_file() and sidecar.stat().st_size <= _SIDECAR_LIMIT:
+                return sidecar.read_bytes() or None
+        except OSError:
+            continue
+    return None
 
 
 def _check_readable_file(path: Path) -> None:

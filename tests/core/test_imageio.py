@@ -714,3 +714,19 @@ def test_a_scanners_tiff_tags_reach_a_jpeg_result(tmp_path, gradient):
         exif = img.getexif()
     assert exif.get(269) == "Box 7, folder 3"
     assert bytes(exif.get(40092)).decode("utf-16-le").rstrip("\0") == "Picnic at Lyon"
+
+
+@pytest.mark.parametrize("sidecar_name", ["neg_17.jpg.xmp", "neg_17.xmp"])
+def test_a_sidecar_files_caption_is_carried_when_the_photo_has_none(tmp_path, gradient, sidecar_name):
+    photo_path = tmp_path / "neg_17.jpg"
+    Image.fromarray(gradient(8, 8, 1)).save(photo_path)
+    (tmp_path / sidecar_name).write_bytes(XMP_CAPTION)
+    photo = load_photo(photo_path)
+    assert photo.xmp == XMP_CAPTION
+    out = save_photo(tmp_path / "out.png", gradient(8, 8, 3), xmp=photo.xmp)
+    assert "Grand-mère à Lyon, 1931" in load_photo(out).xmp.decode("utf-8")
+
+    embedded = tmp_path / "embedded.jpg"  # its own XMP comes first
+    Image.fromarray(gradient(8, 8, 1)).save(embedded, xmp=XMP_CAPTION.replace(b"1931", b"1932"))
+    (tmp_path / "embedded.xmp").write_bytes(XMP_CAPTION)
+    assert b"1932" in load_photo(embedded).xmp
