@@ -19,7 +19,8 @@ where the format has none. Only the first frame of a multi-page TIFF, an animate
 WebP or GIF, or a multi-picture (MPO) JPEG is read. The resolution (dpi) is kept where the
 format has room for it (not WebP). XMP (captions, keywords, credits, as archive and
 photo-library software write them) is carried over, less what describes the original
-file (core.xmp); IPTC blocks and other PNG text chunks are not.
+file (core.xmp), and so are the core fields of an IPTC block (caption, keywords,
+creator, credit, ...) of a photo without XMP, as XMP; other PNG text chunks are not.
 
 Every file written here says so: its EXIF Software tag starts with "Colorizer"
 (`written_by_colorizer`). That is how a batch tells its own earlier results from a
@@ -50,11 +51,12 @@ from typing import BinaryIO, Callable, NamedTuple
 
 import cv2
 import numpy as np
-from PIL import Image, PngImagePlugin, TiffImagePlugin, TiffTags, UnidentifiedImageError
+from PIL import Image, IptcImagePlugin, PngImagePlugin, TiffImagePlugin, TiffTags, UnidentifiedImageError
 
 from colorizer_app import __version__
 from colorizer_app.core.atomicfile import fsync_folder
 from colorizer_app.core.xmp import for_result as xmp_for_result
+from colorizer_app.core.xmp import from_iptc as xmp_from_iptc
 
 __all__ = [
     "MAX_PIXELS",
@@ -151,7 +153,7 @@ class Photo:
     pages: how many pages or frames the file holds; only the first is read (the
         back of a card scanned into the same TIFF is not colorized: say so).
     xmp: the file's XMP packet, unchanged, else its sidecar file's (NAME.EXT.xmp or
-        NAME.xmp beside it), else None.
+        NAME.xmp beside it), else its IPTC block's core fields as XMP, else None.
     """
 
     pixels: np.ndarray
@@ -187,10 +189,7 @@ def load_photo(path: Path | str) -> Photo:
         # TIFF straight into memory at its upright size, which scrambles the pixels of
         # one stored turned (orientation 5-8). From a file it reads and turns them.
         with open(path, "rb") as f, _open_guarded(f, path) as img:
-            photo = _decode(img, path)
-        if photo.xmp is None:
-            photo.xmp = _sidecar_xmp(path)
-        return photo
+            return _decode(img, path)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
@@ -221,6 +220,15 @@ def _sidecar_xmp(path: Path) -> bytes | None:
         except OSError:
             continue
     return None
+
+
+def _iptc_as_xmp(img: Image.Image) -> bytes | None:
+    """The core fields of an IPTC block (JPEG APP13, TIFF tag 33723) as XMP, or None."""
+    try:
+        iptc = IptcImagePlugin.getiptcinfo(img)
+    except Exception:  # noqa: BLE001 - a damaged block is no reason to refuse the photo
+        return None
+    return xmp_from_iptc(iptc) if iptc else None
 
 
 def _check_readable_file(path: Path) -> None:
@@ -296,6 +304,7 @@ def _decode(img: Image.Image, path: Path) -> Photo:
     xmp = img.info.get("xmp") or None
     if isinstance(xmp, str):
         xmp = xmp.encode("utf-8")
+    xmp = xmp or _sidecar_xmp(path) or _iptc_as_xmp(img)
     return Photo(pixels=pixels, alpha=alpha, exif=exif, icc_profile=icc,
                  format=fmt, path=path, dpi=dpi, pages=pages, xmp=xmp)
 

@@ -15,6 +15,10 @@ and some of that would be untrue of the result, or change how it shows:
 Those are left out; everything else is kept as it is. A packet that is not
 well-formed XML, or declares a DTD, is not carried at all: better no XMP than an
 untrue or hostile one.
+
+Older tools (Picasa, older Photoshop, FotoStation) wrote captions as IPTC only, in a
+block no output format here has a writer for: ``from_iptc`` turns its core fields
+into XMP (the IPTC Core mapping), for a photo that has no XMP of its own.
 """
 
 import io
@@ -76,3 +80,57 @@ def _left_out(qualified_name: str) -> bool:
         return False
     names = _LEFT_OUT[uri]
     return names is _ALL or name in names
+
+
+_DC, _PHOTOSHOP = "http://purl.org/dc/elements/1.1/", "http://ns.adobe.com/photoshop/1.0/"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# IPTC dataset (record 2) -> XMP property, and how it is held: "alt" (text in a
+# language alternative), "bag" or "seq" (a list), "text" (plain).
+_IPTC_TO_XMP = {
+    5: (_DC, "title", "alt"), 120: (_DC, "description", "alt"), 116: (_DC, "rights", "alt"),
+    25: (_DC, "subject", "bag"), 80: (_DC, "creator", "seq"),
+    105: (_PHOTOSHOP, "Headline", "text"), 110: (_PHOTOSHOP, "Credit", "text"),
+    115: (_PHOTOSHOP, "Source", "text"), 90: (_PHOTOSHOP, "City", "text"),
+    95: (_PHOTOSHOP, "State", "text"), 101: (_PHOTOSHOP, "Country", "text"),
+    55: (_PHOTOSHOP, "DateCreated", "text"),
+}
+_UTF8 = b"\x1b%G"  # IPTC 1:90, the coded character set, for UTF-8
+
+
+def from_iptc(iptc: dict) -> bytes | None:
+    """An XMP packet with the core fields of an IPTC block, as Pillow's getiptcinfo
+    reads it ({(record, dataset): bytes or [bytes, ...]}); None if it has none."""
+    utf8 = iptc.get((1, 90)) == _UTF8
+    for prefix, uri in (("x", "adobe:ns:meta/"), ("rdf", _RDF), ("dc", _DC), ("photoshop", _PHOTOSHOP)):
+        ET.register_namespace(prefix, uri)
+    meta = ET.Element("{adobe:ns:meta/}xmpmeta")
+    description = ET.SubElement(ET.SubElement(meta, f"{{{_RDF}}}RDF"), f"{{{_RDF}}}Description",
+                                {f"{{{_RDF}}}about": ""})
+    for dataset, (uri, name, kind) in _IPTC_TO_XMP.items():
+        values = iptc.get((2, dataset))
+        values = [values] if isinstance(values, bytes) else list(values or [])
+        texts = [text for text in (_iptc_text(value, utf8) for value in values) if text]
+        if not texts:
+            continue
+        if dataset == 55 and re.fullmatch(r"\d{8}", texts[0]):  # CCYYMMDD
+            texts = [f"{texts[0][:4]}-{texts[0][4:6]}-{texts[0][6:]}"]
+        prop = ET.SubElement(description, f"{{{uri}}}{name}")
+        if kind == "text":
+            prop.text = texts[0]
+            continue
+        container = ET.SubElement(prop, f"{{{_RDF}}}{kind.capitalize()}")
+        for text in texts if kind != "alt" else texts[:1]:
+            item = ET.SubElement(container, f"{{{_RDF}}}li", {_XML_LANG: "x-default"} if kind == "alt" else {})
+            item.text = text
+    if len(description) == 0:
+        return None
+    return _PACKET.format(ET.tostring(meta, encoding="unicode")).encode("utf-8")
+
+
+def _iptc_text(value: bytes, utf8: bool) -> str:
+    """IPTC text: UTF-8 when the block says so (or it decodes as such), else Latin-1,
+    which older tools wrote without saying."""
+    try:
+        return value.decode("utf-8").strip("\0 ")
+    except UnicodeDecodeError:
+        return "" if utf8 else value.decode("latin-1").strip("\0 ")

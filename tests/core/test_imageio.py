@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import zlib
 from pathlib import Path
 
@@ -730,3 +732,42 @@ def test_a_sidecar_files_caption_is_carried_when_the_photo_has_none(tmp_path, gr
     Image.fromarray(gradient(8, 8, 1)).save(embedded, xmp=XMP_CAPTION.replace(b"1931", b"1932"))
     (tmp_path / "embedded.xmp").write_bytes(XMP_CAPTION)
     assert b"1932" in load_photo(embedded).xmp
+
+
+def iptc_block(caption: str, keywords: list[str]) -> bytes:
+    """IPTC-IIM datasets as older tools wrote them: UTF-8 declared, caption, keywords."""
+    def dataset(record: int, number: int, data: bytes) -> bytes:
+        return bytes([0x1C, record, number]) + struct.pack(">H", len(data)) + data
+
+    return (dataset(1, 90, b"\x1b%G") + dataset(2, 120, caption.encode("utf-8"))
+            + b"".join(dataset(2, 25, k.encode("utf-8")) for k in keywords))
+
+
+def jpeg_with_iptc(path: Path, gray: np.ndarray, iptc: bytes) -> None:
+    """A JPEG with an IPTC block in a Photoshop APP13 segment, as Photoshop writes it."""
+    resource = b"8BIM" + struct.pack(">H", 0x0404) + b"\0\0" + struct.pack(">I", len(iptc)) + iptc
+    resource += b"\0" * (len(iptc) % 2)
+    segment = b"Photoshop 3.0\0" + resource
+    buffer = io.BytesIO()
+    Image.fromarray(gray).save(buffer, "JPEG")
+    data = buffer.getvalue()
+    path.write_bytes(data[:2] + b"\xff\xed" + struct.pack(">H", len(segment) + 2) + segment + data[2:])
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "tiff"])
+def test_an_iptc_only_caption_reaches_the_result_as_xmp(tmp_path, gradient, kind):
+    iptc = iptc_block("Grand-mère à Lyon, 1931", ["picnic", "Lyon"])
+    if kind == "jpeg":
+        scan = tmp_path / "scan.jpg"
+        jpeg_with_iptc(scan, gradient(8, 8, 1), iptc)
+    else:
+        scan = tmp_path / "scan.tif"
+        tags = TiffImagePlugin.ImageFileDirectory_v2()
+        tags[33723] = iptc
+        tags.tagtype[33723] = TiffTags.UNDEFINED
+        Image.fromarray(gradient(8, 8, 1)).save(scan, tiffinfo=tags)
+    photo = load_photo(scan)
+    out = save_photo(tmp_path / "out.png", gradient(8, 8, 3), xmp=photo.xmp)
+    text = load_photo(out).xmp.decode("utf-8")
+    assert '<rdf:li xml:lang="x-default">Grand-mère à Lyon, 1931</rdf:li>' in text
+    assert "<rdf:Bag><rdf:li>picnic</rdf:li><rdf:li>Lyon</rdf:li></rdf:Bag>" in text

@@ -58,3 +58,19 @@ def test_a_packet_that_is_not_xml_or_declares_entities_is_not_carried():
     assert for_result(b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x:xmpmeta xmlns:x="adobe:ns:meta/">'
                       b"&a;</x:xmpmeta>") is None
     assert for_result(b"no xmp here") is None
+
+
+def test_iptc_core_fields_become_xmp():
+    from colorizer_app.core.xmp import from_iptc
+
+    packet = from_iptc({(2, 5): b"Picnic", (2, 80): [b"A. Photographer", b"B. Assistant"],
+                        (2, 55): b"19310614", (2, 110): b"Soci\xe9t\xe9 historique"})  # Latin-1, undeclared
+    text = packet.decode("utf-8")
+    assert '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Picnic</rdf:li></rdf:Alt></dc:title>' in text
+    assert "<rdf:Seq><rdf:li>A. Photographer</rdf:li><rdf:li>B. Assistant</rdf:li></rdf:Seq>" in text
+    assert "<photoshop:DateCreated>1931-06-14</photoshop:DateCreated>" in text
+    assert "<photoshop:Credit>Société historique</photoshop:Credit>" in text
+    assert for_result(packet) is not None  # well-formed, and nothing in it is left out
+    assert properties(for_result(packet)) == {"dc:title", "dc:creator", "photoshop:DateCreated",
+                                              "photoshop:Credit"}
+    assert from_iptc({(1, 90): b"\x1b%G", (2, 0): b"\x00\x04"}) is None  # no caption field at all
