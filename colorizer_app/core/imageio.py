@@ -57,6 +57,8 @@ from colorizer_app import __version__
 from colorizer_app.core.atomicfile import fsync_folder
 from colorizer_app.core.xmp import for_result as xmp_for_result
 from colorizer_app.core.xmp import from_iptc as xmp_from_iptc
+from colorizer_app.core.xmp import is_xmp
+from colorizer_app.core.xmp import with_iptc as xmp_with_iptc
 
 __all__ = [
     "MAX_PIXELS",
@@ -208,27 +210,40 @@ def load_photo(path: Path | str) -> Photo:
 _SIDECAR_LIMIT = 16 << 20  # bytes; a caption file, not a photo
 
 
+_SIDECAR_FOR = re.compile(rb"SidecarForExtension(?:\s*=\s*[\"']|>)\s*([A-Za-z0-9]+)")
+
+
 def _sidecar_xmp(path: Path) -> bytes | None:
     """The XMP of a sidecar file beside the photo, NAME.EXT.xmp (digiKam, darktable)
     or NAME.xmp (Bridge, Lightroom), where tools keep captions of photos they do not
-    write into; None when there is none or it cannot be read."""
+    write into; None when there is none, it is not XMP, or it says it belongs to
+    another file of that name (Lightroom's IMG_1.xmp of IMG_1.CR2, beside IMG_1.JPG)."""
     for sidecar in (path.with_name(path.name + ".xmp"), path.with_suffix(".xmp"),
                     path.with_name(path.name + ".XMP"), path.with_suffix(".XMP")):
         try:
-            if sidecar.is_file() and sidecar.stat().st_size <= _SIDECAR_LIMIT:
-                return sidecar.read_bytes() or None
+            if not sidecar.is_file() or sidecar.stat().st_size > _SIDECAR_LIMIT:
+                continue
+            data = sidecar.read_bytes()
         except OSError:
             continue
+        owner = _SIDECAR_FOR.search(data)
+        if owner and owner.group(1).decode().lower() != path.suffix.lstrip(".").lower():
+            continue
+        if is_xmp(data):
+            return data
     return None
 
 
-def _iptc_as_xmp(img: Image.Image) -> bytes | None:
-    """The core fields of an IPTC block (JPEG APP13, TIFF tag 33723) as XMP, or None."""
+def _with_iptc(xmp: bytes | None, img: Image.Image) -> bytes | None:
+    """The photo's XMP with the core fields of its IPTC block (JPEG APP13, TIFF tag
+    33723) that the XMP lacks, or those fields alone as XMP."""
     try:
         iptc = IptcImagePlugin.getiptcinfo(img)
     except Exception:  # noqa: BLE001 - a damaged block is no reason to refuse the photo
-        return None
-    return xmp_from_iptc(iptc) if iptc else None
+        iptc = None
+    if not iptc:
+        return xmp
+    return xmp_with_iptc(xmp, iptc) if xmp else xmp_from_iptc(iptc)
 
 
 def _check_readable_file(path: Path) -> None:
@@ -304,7 +319,7 @@ def _decode(img: Image.Image, path: Path) -> Photo:
     xmp = img.info.get("xmp") or None
     if isinstance(xmp, str):
         xmp = xmp.encode("utf-8")
-    xmp = xmp or _sidecar_xmp(path) or _iptc_as_xmp(img)
+    xmp = _with_iptc(xmp or _sidecar_xmp(path), img)
     return Photo(pixels=pixels, alpha=alpha, exif=exif, icc_profile=icc,
                  format=fmt, path=path, dpi=dpi, pages=pages, xmp=xmp)
 

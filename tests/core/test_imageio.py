@@ -771,3 +771,17 @@ def test_an_iptc_only_caption_reaches_the_result_as_xmp(tmp_path, gradient, kind
     text = load_photo(out).xmp.decode("utf-8")
     assert '<rdf:li xml:lang="x-default">Grand-mère à Lyon, 1931</rdf:li>' in text
     assert "<rdf:Bag><rdf:li>picnic</rdf:li><rdf:li>Lyon</rdf:li></rdf:Bag>" in text
+
+
+def test_a_sidecar_that_is_not_this_photos_xmp_is_passed_over(tmp_path, gradient):
+    """Lightroom's IMG_1.xmp belongs to IMG_1.CR2, not to the IMG_1.JPG beside it; a
+    sidecar that is not XMP at all is no caption either: the IPTC block's is taken."""
+    photo_path = tmp_path / "IMG_1.JPG"
+    jpeg_with_iptc(photo_path, gradient(8, 8, 1), iptc_block("From IPTC", []))
+    raw_sidecar = XMP_CAPTION.replace(b'tiff:Orientation="6"',
+                                      b'tiff:Orientation="6" photoshop:SidecarForExtension="CR2" '
+                                      b'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"')
+    (tmp_path / "IMG_1.xmp").write_bytes(raw_sidecar)
+    (tmp_path / "IMG_1.JPG.xmp").write_bytes(b"\x00garbage")
+    xmp = load_photo(photo_path).xmp.decode("utf-8")
+    assert "From IPTC" in xmp and "Lyon" not in xmp

@@ -74,3 +74,39 @@ def test_iptc_core_fields_become_xmp():
     assert properties(for_result(packet)) == {"dc:title", "dc:creator", "photoshop:DateCreated",
                                               "photoshop:Credit"}
     assert from_iptc({(1, 90): b"\x1b%G", (2, 0): b"\x00\x04"}) is None  # no caption field at all
+
+
+def test_iptc_fields_an_xmp_packet_lacks_are_added_and_the_rest_left():
+    """Picasa wrote face regions to XMP and captions to IPTC; a scanner writes a
+    tiny XMP beside an IPTC caption: the caption must not be lost for the XMP."""
+    from colorizer_app.core.xmp import with_iptc
+
+    scanner = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+               b'<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+               b'xmp:CreatorTool="EPSON Scan"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">From XMP</rdf:li>'
+               b'</rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>')
+    merged = with_iptc(scanner, {(2, 5): b"From IPTC", (2, 120): b"Picnic, 1931"}).decode("utf-8")
+    assert "EPSON Scan" in merged and "From XMP" in merged and "From IPTC" not in merged
+    assert '<rdf:li xml:lang="x-default">Picnic, 1931</rdf:li>' in merged
+    assert with_iptc(b"not xmp", {(2, 120): b"x"}) == b"not xmp"
+
+
+def test_iptc_dates_text_and_charsets_as_old_tools_wrote_them():
+    from colorizer_app.core.xmp import from_iptc
+
+    def date(value: bytes) -> str:
+        text = from_iptc({(2, 55): value}).decode("utf-8")
+        return text[text.index("<photoshop:DateCreated>") + 23:text.index("</photoshop:DateCreated>")]
+
+    assert [date(b"19310614"), date(b"19310600"), date(b"19310000")] == ["1931-06-14", "1931-06", "1931"]
+    assert from_iptc({(2, 55): b"June 1931"}) is None  # no date: nothing to carry
+    text = from_iptc({(2, 120): b"\x93Grandma\x94 at the\x0b lake"}).decode("utf-8")  # cp1252 quotes, a VT
+    assert "“Grandma” at the lake" in text
+    assert for_result(text.encode("utf-8")) is not None  # still well-formed XML
+
+
+def test_a_default_namespace_in_a_packet_does_not_take_properties_out_of_theirs():
+    packet = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              b'<rdf:Description xmlns="http://purl.org/dc/elements/1.1/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+              b'dc:source="box 7"/></rdf:RDF></x:xmpmeta>')
+    assert properties(for_result(packet)) == {"dc:source"}
