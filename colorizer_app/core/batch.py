@@ -47,7 +47,9 @@ from colorizer_app.core.imageio import (
     READ_EXTENSIONS,
     ImageReadError,
     Photo,
+    ascii_name,
     colorized_from,
+    is_source,
     load_photo,
     made_from,
     remove_stale_temp_files,
@@ -226,7 +228,7 @@ def _separate_collisions(items: list[BatchItem]) -> list[BatchItem]:
     for indices in groups.values():
         if len(indices) == 1:
             item = items[indices[0]]
-            if not os.path.lexists(item.output) and made_from(_tagged(item), item.source):
+            if not made_from(item.output, item.source) and made_from(_tagged(item), item.source):
                 renamed[indices[0]] = BatchItem(item.source, _tagged(item))
             continue
         # The group's paths differ in case at most (x.png, X.png): any may hold the earlier result.
@@ -394,12 +396,16 @@ def _another_photos_result(output: Path, source: Path) -> str | None:
     img001.jpg exported into the same folder, or the photo changed since). None
     when it is this photo's, or its mark does not say."""
     recorded = colorized_from(output)
-    if recorded is None or made_from(output, source):
+    if recorded is None or is_source(recorded, source):
         return None
-    size = "" if recorded.size is None else f", {recorded.size:,} bytes"
-    return (f"{output.name} is already there, colored from another file ({recorded.name}{size}): "
-            "a photo of the same name from elsewhere, or an earlier version of this one. Left "
-            "alone: export into another folder, or overwrite to color this photo into it")
+    if recorded.name == ascii_name(source.name):
+        why = (f"colored from another {recorded.name}: this photo changed since (a caption "
+               "added?), or it is another photo of that name")
+    else:
+        why = f"colored from {recorded.name}"
+    return (f"{output.name} is already there, {why}. Left alone: to color it again, replace "
+            "earlier results (untick \"Skip photos already exported\", or --overwrite), or "
+            "export into another folder")
 
 
 def _existing_output_problem(output: Path, overwrite: bool) -> str | None:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import hashlib
 import io
 import logging
 import os
@@ -589,6 +590,26 @@ class ResultSource(NamedTuple):
 
     name: str  # the file name, "?" for what EXIF's ASCII text cannot hold
     size: int | None  # in bytes; None in marks written before sizes were
+    digest: str | None = None  # content_digest of the file; None in older marks
+
+
+_DIGEST_SPAN = 64 << 10  # bytes read at each end of a file for its digest
+
+
+def content_digest(path: Path | str) -> str | None:
+    """12 hex digits of SHA-256 over a file's size and its first and last 64 KiB:
+    two scans of one size (uncompressed TIFFs of one scanner) still differ there,
+    and a 300 MB scan costs two short reads. None if the file cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            digest = hashlib.sha256(str(size).encode() + f.read(_DIGEST_SPAN))
+            if size > _DIGEST_SPAN:
+                f.seek(max(_DIGEST_SPAN, size - _DIGEST_SPAN))
+                digest.update(f.read(_DIGEST_SPAN))
+    except OSError:
+        return None
+    return digest.hexdigest()[:12]
 
 
 def _source_of(path: Path | str | None) -> ResultSource | None:
@@ -598,7 +619,7 @@ def _source_of(path: Path | str | None) -> ResultSource | None:
         size = os.stat(path).st_size
     except OSError:
         size = None
-    return ResultSource(ascii_name(Path(path).name), size)
+    return ResultSource(ascii_name(Path(path).name), size, content_digest(path))
 
 
 def _mark(source: ResultSource | None = None) -> str:
@@ -606,7 +627,8 @@ def _mark(source: ResultSource | None = None) -> str:
     if source is None:
         return f"{SOFTWARE} {__version__}"
     size = "" if source.size is None else f", {source.size} bytes"
-    return f"{SOFTWARE} {__version__} (from {source.name}{size})"
+    digest = "" if source.digest is None else f", {source.digest}"
+    return f"{SOFTWARE} {__version__} (from {source.name}{size}{digest})"
 
 
 def _exif_for_output(raw: bytes | None, source: ResultSource | None = None,
@@ -644,7 +666,7 @@ def written_by_colorizer(path: Path | str) -> bool:
     return _software_tag(path).startswith(SOFTWARE)
 
 
-_FROM = re.compile(r" \(from (.+?)(?:, (\d+) bytes)?\)$")
+_FROM = re.compile(r" \(from (.+?)(?:, (\d+) bytes)?(?:, ([0-9a-f]{12}))?\)$")
 
 
 def colorized_from(path: Path | str) -> ResultSource | None:
@@ -654,15 +676,27 @@ def colorized_from(path: Path | str) -> ResultSource | None:
     match = _FROM.search(software) if software.startswith(SOFTWARE) else None
     if match is None:
         return None
-    return ResultSource(match.group(1), None if match.group(2) is None else int(match.group(2)))
+    name, size, digest = match.groups()
+    return ResultSource(name, None if size is None else int(size), digest)
 
 
 def made_from(result: Path | str, source: Path | str) -> bool:
-    """Whether ``result`` is Colorizer's result of the photo file ``source`` as it is
-    now: the same name and, where the mark has it, the same size."""
-    recorded, now = colorized_from(result), _source_of(source)
-    return (recorded is not None and recorded.name == now.name
-            and (recorded.size is None or recorded.size == now.size))
+    """Whether ``result`` is Colorizer's result of the photo file ``source`` as it is now."""
+    return is_source(colorized_from(result), source)
+
+
+def is_source(recorded: ResultSource | None, source: Path | str) -> bool:
+    """Whether a mark's ``recorded`` source is the photo file ``source`` as it is now:
+    the same name and, as far as the mark says, the same size and content."""
+    if recorded is None or recorded.name != ascii_name(Path(source).name):
+        return False
+    try:
+        size = os.stat(source).st_size
+    except OSError:
+        return False
+    if recorded.size is not None and recorded.size != size:
+        return False
+    return recorded.digest is None or recorded.digest == content_digest(source)
 
 
 def ascii_name(name: str) -> str:

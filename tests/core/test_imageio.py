@@ -534,9 +534,9 @@ def test_every_file_written_carries_the_mark_and_photos_do_not(tmp_path, gradien
     assert str(exif.get(0x0131)).startswith("Colorizer ")
     # The photo it was colored from (the name in EXIF's ASCII) and its size; nothing
     # for files that do not say.
-    assert imageio.colorized_from(named) == ("sc?ne 1.jpg", 10)
+    assert imageio.colorized_from(named) == ("sc?ne 1.jpg", 10, imageio.content_digest(source))
     assert imageio.made_from(named, source) and not imageio.made_from(out, source)
-    source.write_bytes(b"012345678")  # another photo under that name
+    source.write_bytes(b"9876543210")  # another photo under that name, of the same size
     assert not imageio.made_from(named, source)
     assert imageio.colorized_from(out) is None and imageio.colorized_from(photo) is None
 
@@ -652,7 +652,7 @@ def test_exif_too_big_for_a_jpeg_leaves_the_mark_with_its_source(tmp_path, gradi
     big = Image.Exif()
     big[0x010E] = "x" * 70_000  # ImageDescription: more than one JPEG segment holds
     out = save_photo(tmp_path / "x.jpg", gradient(8, 8, 3), exif=big.tobytes(), source=tmp_path / "scan.tif")
-    assert imageio.colorized_from(out) == ("scan.tif", None)  # a source that is gone: no size
+    assert imageio.colorized_from(out) == ("scan.tif", None, None)  # a source that is gone: no size
     exif = Image.Exif()
     exif.load(load_photo(out).exif)
     assert set(exif) == {0x0131}  # the rest was dropped, not the photo
