@@ -25,8 +25,8 @@ creator, credit, ...) of a photo without XMP, as XMP; other PNG text chunks are 
 Every file written here says so: its EXIF Software tag starts with "Colorizer"
 (`written_by_colorizer`). That is how a batch tells its own earlier results from a
 person's photos, so that it replaces only the former (BMP has no room for the mark).
-The tag also names the photo a result was made from and its size, "Colorizer 0.1.0
-(from scan.jpg, 183422 bytes)" (`colorized_from`): a batch run again gives each photo
+The tag also names the photo a result was made from, its size and a digest of its
+content, "Colorizer 0.1.0 (from scan.jpg, 183422 bytes, 3f9a0c12ab34)" (`colorized_from`): a batch run again gives each photo
 back the name of its earlier result, however the folder changed since, and does not
 take a result of another photo of the same name (another box's img001.jpg) for its own.
 
