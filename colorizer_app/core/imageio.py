@@ -20,15 +20,16 @@ WebP or GIF, or a multi-picture (MPO) JPEG is read. The resolution (dpi) is kept
 format has room for it (not WebP). XMP (captions, keywords, credits, as archive and
 photo-library software write them) is carried over, less what describes the original
 file (core.xmp), and so are the core fields of an IPTC block (caption, keywords,
-creator, credit, ...) of a photo without XMP, as XMP; other PNG text chunks are not.
+creator, credit, ...) that its XMP lacks, as XMP; other PNG text chunks are not.
 
 Every file written here says so: its EXIF Software tag starts with "Colorizer"
 (`written_by_colorizer`). That is how a batch tells its own earlier results from a
 person's photos, so that it replaces only the former (BMP has no room for the mark).
 The tag also names the photo a result was made from, its size and a digest of its
-content, "Colorizer 0.1.0 (from scan.jpg, 183422 bytes, 3f9a0c12ab34)" (`colorized_from`): a batch run again gives each photo
-back the name of its earlier result, however the folder changed since, and does not
-take a result of another photo of the same name (another box's img001.jpg) for its own.
+content, "Colorizer 0.1.0 (from scan.jpg, 183422 bytes, 3f9a0c12ab34)"
+(`colorized_from`): a batch run again gives each photo back the name of its earlier
+result, however the folder changed since, and does not take a result of another
+photo of the same name (another box's img001.jpg) for its own.
 
 No Qt and no torch here: the CLI, the GUI's workers and the tests all use it.
 """
