@@ -48,12 +48,13 @@ from colorizer_app.core.imageio import (
     ImageReadError,
     Photo,
     ascii_name,
-    colorized_from,
+    colorizer_mark,
     is_source,
     load_photo,
     made_from,
     remove_stale_temp_files,
     save_photo,
+    source_in_mark,
     written_by_colorizer,
 )
 
@@ -329,15 +330,11 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
         report.failed.append((item.source, folders[folder]))
         return ItemStatus.FAILED
     if os.path.lexists(item.output):
-        problem = _existing_output_problem(item.output, overwrite)
+        problem = _existing_output_problem(item.output, item.source, overwrite)
         if problem:
             report.failed.append((item.source, problem))
             return ItemStatus.FAILED
         if not overwrite:
-            problem = _another_photos_result(item.output, item.source)
-            if problem:
-                report.failed.append((item.source, problem))
-                return ItemStatus.FAILED
             report.skipped += 1
             return ItemStatus.SKIPPED
     try:
@@ -390,13 +387,23 @@ def _folder_problem(folder: Path) -> str | None:
     return None
 
 
-def _another_photos_result(output: Path, source: Path) -> str | None:
-    """Why an earlier result at the output path is not to be skipped as this photo's:
-    its mark names another file, or this name at another size (another box's
-    img001.jpg exported into the same folder, or the photo changed since). None
-    when it is this photo's, or its mark does not say."""
-    recorded = colorized_from(output)
-    if recorded is None or is_source(recorded, source):
+def _existing_output_problem(output: Path, source: Path, overwrite: bool) -> str | None:
+    """Why a file already at an output path must be left alone, or None to go on:
+    replace it when overwrite is asked, else skip it as this photo's earlier result.
+
+    Not skipped, though, is a result whose mark names another file, or this name
+    with other content (another box's img001.jpg exported into the same folder, or
+    this photo changed since): it is not this photo's result. A mark that does not
+    name its source (written before marks did) is taken at its word.
+    """
+    if output.is_dir():
+        return f"a folder is in the way at {output}"
+    mark = colorizer_mark(output)
+    if mark is None:
+        return (f"{output} is already there and Colorizer did not write it: left alone "
+                "(choose another output folder or a suffix)")
+    recorded = source_in_mark(mark)
+    if overwrite or recorded is None or is_source(recorded, source):
         return None
     if recorded.name == ascii_name(source.name):
         why = (f"colored from another {recorded.name}: this photo changed since (a caption "
@@ -406,14 +413,3 @@ def _another_photos_result(output: Path, source: Path) -> str | None:
     return (f"{output.name} is already there, {why}. Left alone: to color it again, replace "
             "earlier results (untick \"Skip photos already exported\", or --overwrite), or "
             "export into another folder")
-
-
-def _existing_output_problem(output: Path, overwrite: bool) -> str | None:
-    """Why a file already at an output path must be left alone, or None to go on
-    (skip it, or replace it when overwrite is asked)."""
-    if output.is_dir():
-        return f"a folder is in the way at {output}"
-    if not written_by_colorizer(output):
-        return (f"{output} is already there and Colorizer did not write it: left alone "
-                "(choose another output folder or a suffix)")
-    return None

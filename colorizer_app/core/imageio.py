@@ -664,7 +664,14 @@ def _exif_for_output(raw: bytes | None, source: ResultSource | None = None,
 
 def written_by_colorizer(path: Path | str) -> bool:
     """Whether a file carries the mark save_photo writes; False when it cannot be read."""
-    return _software_tag(path).startswith(SOFTWARE)
+    return colorizer_mark(path) is not None
+
+
+def colorizer_mark(path: Path | str) -> str | None:
+    """The mark save_photo writes (the file's EXIF Software tag), or None for a file
+    without it, or that cannot be read."""
+    software = _software_tag(path)
+    return software if software.startswith(SOFTWARE) else None
 
 
 _FROM = re.compile(r" \(from (.+?)(?:, (\d+) bytes)?(?:, ([0-9a-f]{12}))?\)$")
@@ -673,8 +680,12 @@ _FROM = re.compile(r" \(from (.+?)(?:, (\d+) bytes)?(?:, ([0-9a-f]{12}))?\)$")
 def colorized_from(path: Path | str) -> ResultSource | None:
     """The photo a Colorizer result was made from; None for other files and for
     results that do not say."""
-    software = _software_tag(path)
-    match = _FROM.search(software) if software.startswith(SOFTWARE) else None
+    return source_in_mark(colorizer_mark(path))
+
+
+def source_in_mark(mark: str | None) -> ResultSource | None:
+    """The source a mark (colorizer_mark) names; None when it names none."""
+    match = _FROM.search(mark) if mark else None
     if match is None:
         return None
     name, size, digest = match.groups()
