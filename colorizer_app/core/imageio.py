@@ -210,8 +210,6 @@ def load_photo(path: Path | str) -> Photo:
 
 
 _SIDECAR_LIMIT = 16 << 20  # bytes; a caption file, not a photo
-
-
 _SIDECAR_FOR = re.compile(rb"SidecarForExtension(?:\s*=\s*[\"']|>)\s*([A-Za-z0-9]+)")
 
 
@@ -523,9 +521,9 @@ def save_photo(
     an ICC profile whose color space does not match the pixels (a gray profile for
     colorized RGB output) is left out, so the file reads as sRGB. `dpi` is written
     where the format has room for it (not WebP). `source`, the photo file it was
-    colored from, is named in the mark with its size. Raises FileExistsError if the file
-    exists and overwrite is False. `xmp` is written less what describes the original
-    file (core.xmp.for_result).
+    colored from, is named in the mark with its size and content digest. `xmp` is
+    written less what describes the original file (core.xmp.for_result). Raises
+    FileExistsError if the file exists and overwrite is False.
     """
     path = Path(path)
     fmt = format_for_path(path)
