@@ -392,14 +392,24 @@ def test_a_name_the_output_encoding_cannot_write_is_escaped_not_a_crash(tmp_path
 
 def test_a_multi_page_tiff_is_colorized_from_its_first_page_and_the_summary_says_so(
         installed_model, tmp_path, capsys):
-    """Front and back of a postcard scanned into one TIFF: the back is not colorized."""
+    """Front and back of a postcard scanned into one TIFF: the back, often its
+    handwritten caption, is not colorized, but a TIFF result keeps it as it is."""
     album = tmp_path / "cards"
     album.mkdir()
-    front, back = Image.fromarray(_gray(32, 48)), Image.fromarray(_gray(32, 48)[::-1].copy())
+    back_pixels = _gray(32, 48)[::-1].copy()
+    front, back = Image.fromarray(_gray(32, 48)), Image.fromarray(back_pixels)
     front.save(album / "card.tif", save_all=True, append_images=[back])
 
     assert main(_colorize_args(album, out=tmp_path / "OUT")) == 0
 
     out = capsys.readouterr().out
-    assert "Note:" in out and f"{album / 'card.tif'}: only the first of its 2 pages was colorized" in out
-    assert (tmp_path / "OUT" / "card.tif").is_file()
+    assert "Note:" in out
+    assert f"{album / 'card.tif'}: only the first of its 2 pages was colorized; the others follow it" in out
+    with Image.open(tmp_path / "OUT" / "card.tif") as result:
+        assert result.n_frames == 2 and result.mode == "RGB"
+        result.seek(1)
+        np.testing.assert_array_equal(np.asarray(result), back_pixels)
+    assert load_photo(tmp_path / "OUT" / "card.tif").pages == 2  # and Colorizer reads it back
+
+    assert main(_colorize_args(album, out=tmp_path / "PNG", extra=("--format", "png"))) == 0
+    assert "the others are not in the result (a TIFF result keeps them)" in capsys.readouterr().out

@@ -52,6 +52,7 @@ from colorizer_app.core.imageio import (
     is_source,
     load_photo,
     made_from,
+    read_later_pages,
     remove_stale_temp_files,
     save_photo,
     source_in_mark,
@@ -343,9 +344,11 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
         if colored.shape[:2] != photo.pixels.shape[:2]:
             raise ValueError(f"colorizing returned {colored.shape[1]}×{colored.shape[0]} pixels "
                              f"for a {photo.pixels.shape[1]}×{photo.pixels.shape[0]} photo")
+        # A TIFF result keeps the later pages (the back of a card) as they are.
+        later = read_later_pages(item.source) if photo.pages > 1 and _is_tiff(item.output) else []
         save_photo(item.output, colored, alpha=photo.alpha, exif=photo.exif,
                    icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=overwrite,
-                   source=item.source, xmp=photo.xmp)
+                   source=item.source, xmp=photo.xmp, later_pages=later)
     except ImageReadError as e:
         report.failed.append((item.source, e.reason))
         return ItemStatus.FAILED
@@ -366,8 +369,19 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
         return ItemStatus.FAILED
     report.done += 1
     if photo.pages > 1:
-        report.notes.append((item.source, f"only the first of its {photo.pages} pages was colorized"))
+        if len(later) == photo.pages - 1:
+            kept = "the others follow it as they are"
+        elif later:
+            kept = f"{len(later)} of the others follow it as they are (the rest cannot be read)"
+        else:
+            kept = "the others are not in the result (a TIFF result keeps them)"
+
+        report.notes.append((item.source, f"only the first of its {photo.pages} pages was colorized; {kept}"))
     return ItemStatus.DONE
+
+
+def _is_tiff(path: Path) -> bool:
+    return path.suffix.lower() in (".tif", ".tiff")
 
 
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # no space; over the user's quota

@@ -16,7 +16,8 @@ What each format can hold, and so what `save_photo` keeps:
 
 16-bit pixels saved where only 8 bits fit are scaled with rounding; alpha is dropped
 where the format has none. Only the first frame of a multi-page TIFF, an animated
-WebP or GIF, or a multi-picture (MPO) JPEG is read. The resolution (dpi) is kept where the
+WebP or GIF, or a multi-picture (MPO) JPEG is read; a TIFF's later pages can be
+read apart (read_later_pages) and written after a TIFF result's first, as they are. The resolution (dpi) is kept where the
 format has room for it (not WebP). XMP (captions, keywords, credits, as archive and
 photo-library software write them) is carried over, less what describes the original
 file (core.xmp), and so are the core fields of an IPTC block (caption, keywords,
@@ -49,7 +50,7 @@ import struct
 import warnings
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Callable, NamedTuple
+from typing import BinaryIO, Callable, NamedTuple, Sequence
 
 import cv2
 import numpy as np
@@ -82,8 +83,8 @@ _log = logging.getLogger(__name__)
 MAX_PIXELS = 200_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # Pillow refuses a PNG whose text chunk unpacks past 1 MB, and so the whole photo; an
-# editor's XMP packet (history, thumbnails) is often bigger. Text is not carried over,
-# so a larger bound costs only the memory to skip it, still bounded.
+# editor's XMP packet (history, thumbnails) is often bigger. Other text is not carried
+# over, so a larger bound costs only the memory to skip it, still bounded.
 PngImagePlugin.MAX_TEXT_CHUNK = 32 * 1024 * 1024
 PngImagePlugin.MAX_TEXT_MEMORY = 64 * 1024 * 1024
 
@@ -244,6 +245,27 @@ def _with_iptc(xmp: bytes | None, img: Image.Image) -> bytes | None:
     if not iptc:
         return xmp
     return xmp_with_iptc(xmp, iptc) if xmp else xmp_from_iptc(iptc)
+
+
+def read_later_pages(path: Path | str) -> list[np.ndarray]:
+    """The pixels of a multi-page TIFF's pages after the first, as they are (the back
+    of a card, often its handwritten caption), to keep beside a colorized first page.
+    Pages that cannot be decoded are left out; [] for a file of one page."""
+    pages = []
+    try:
+        with open(path, "rb") as f, _open_guarded(f, Path(path)) as img:
+            if img.format != "TIFF":
+                return []
+            for index in range(1, getattr(img, "n_frames", 1)):
+                try:
+                    img.seek(index)
+                    img.load()
+                    pages.append(_pillow_arrays(img, Path(path))[0])
+                except Exception:  # noqa: BLE001 - one damaged page: the others still count
+                    _log.warning("%s: page %d cannot be decoded; left out", path, index + 1)
+    except (OSError, ImageReadError, Image.DecompressionBombError):
+        return pages
+    return pages
 
 
 def _check_readable_file(path: Path) -> None:
@@ -514,6 +536,7 @@ def save_photo(
     quality: int = 95,
     source: Path | str | None = None,
     xmp: bytes | None = None,
+    later_pages: Sequence[np.ndarray] = (),
 ) -> Path:
     """Write a photo atomically in the format its extension names; return the path.
 
@@ -522,8 +545,10 @@ def save_photo(
     colorized RGB output) is left out, so the file reads as sRGB. `dpi` is written
     where the format has room for it (not WebP). `source`, the photo file it was
     colored from, is named in the mark with its size and content digest. `xmp` is
-    written less what describes the original file (core.xmp.for_result). Raises
-    FileExistsError if the file exists and overwrite is False.
+    written less what describes the original file (core.xmp.for_result).
+    `later_pages` (read_later_pages: the back of a card scanned into one TIFF) follow
+    the first page as they are, in a TIFF only. Raises FileExistsError if the file
+    exists and overwrite is False.
     """
     path = Path(path)
     fmt = format_for_path(path)
@@ -538,7 +563,10 @@ def save_photo(
         raise _exists_error(path)
 
     def encode(f: BinaryIO) -> None:
-        _encode(f, fmt, pixels, alpha, exif_obj, icc_profile, quality, dpi, xmp)
+        if fmt == "TIFF":
+            _write_tiff(f, pixels, alpha, exif_obj, icc_profile, dpi, xmp, later_pages)
+        else:
+            _encode(f, fmt, pixels, alpha, exif_obj, icc_profile, quality, dpi, xmp)
 
     _write_atomically(path, encode, overwrite)
     return path
@@ -833,13 +861,48 @@ def _png_chunk(f: BinaryIO, kind: bytes, data: bytes) -> None:
 
 def _write_tiff(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
                 exif: Image.Exif | None, icc: bytes | None,
-                dpi: tuple[float, float] | None = None, xmp: bytes | None = None) -> None:
+                dpi: tuple[float, float] | None = None, xmp: bytes | None = None,
+                later_pages: Sequence[np.ndarray] = ()) -> None:
     """Write an 8- or 16-bit TIFF ourselves: deflate, horizontal predictor.
 
     Pillow cannot hold 16-bit color, and its compressed (libtiff) writer cannot
     write an EXIF sub-IFD; its uncompressed one can, but files are 2-3x larger.
-    Pillow's IFD class still does the tag serialization.
+    Pillow's IFD class still does the tag serialization. ``later_pages`` follow the
+    first, each in an IFD of its own (layout only: the metadata is the first's).
     """
+    ifd, strips = _tiff_page(pixels, alpha)
+    if exif is not None:
+        _merge_exif_into_ifd(exif, ifd)
+    if dpi is not None:  # the photo's, turned with it, over tags copied from a turned TIFF
+        ifd[282], ifd[283], ifd[296] = dpi[0], dpi[1], 2  # X, Y resolution; unit: inch
+    if icc is not None:
+        ifd[34675] = icc
+    if xmp is not None:
+        ifd[700] = xmp
+        ifd.tagtype[700] = TiffTags.BYTE
+    ifd_start = 8  # ifd.save writes the 8-byte header first
+    ifd.save(f)  # header + IFD + tag data; strips follow directly
+    for strip in strips:
+        f.write(strip)
+    for page in later_pages:
+        if f.tell() % 2:
+            f.write(b"\0")  # IFDs start on a word boundary
+        # The previous IFD's last field, after its entry count and 12-byte entries,
+        # points at the next one.
+        next_pointer = ifd_start + 2 + 12 * len(ifd)
+        ifd, strips = _tiff_page(page, None)
+        ifd_start = f.tell()
+        f.seek(next_pointer)
+        f.write(struct.pack("<I", ifd_start))
+        f.seek(ifd_start)
+        ifd.save(f)
+        for strip in strips:
+            f.write(strip)
+
+
+def _tiff_page(pixels: np.ndarray, alpha: np.ndarray | None
+               ) -> tuple[TiffImagePlugin.ImageFileDirectory_v2, list[bytes]]:
+    """A TIFF page's layout tags and its compressed strips."""
     if pixels.ndim == 2 and alpha is not None and pixels.dtype == np.uint16:
         # 16-bit gray+alpha TIFF is valid, but Pillow cannot open it and OpenCV
         # drops its alpha: write RGBA so the file opens everywhere, here included.
@@ -856,10 +919,6 @@ def _write_tiff(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
               for r in range(0, height, rows_per_strip)]
 
     ifd = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
-    if exif is not None:
-        _merge_exif_into_ifd(exif, ifd)
-    if dpi is not None:  # the photo's, turned with it, over tags copied from a turned TIFF
-        ifd[282], ifd[283], ifd[296] = dpi[0], dpi[1], 2  # X, Y resolution; unit: inch
     ifd[256] = width
     ifd[257] = height
     ifd[258] = (bits,) * channels
@@ -871,18 +930,11 @@ def _write_tiff(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
     ifd[317] = 2  # horizontal differencing predictor
     if alpha is not None:
         ifd[338] = 2  # the extra sample is unassociated (straight) alpha
-    if icc is not None:
-        ifd[34675] = icc
-    if xmp is not None:
-        ifd[700] = xmp
-        ifd.tagtype[700] = TiffTags.BYTE
     offsets = np.cumsum([0] + [len(s) for s in strips[:-1]]).tolist()
     ifd[273] = tuple(offsets)  # relative: Pillow adds where the data starts
     ifd[279] = tuple(len(s) for s in strips)
     ifd.tagtype[273] = ifd.tagtype[279] = TiffTags.LONG
-    ifd.save(f)  # header + IFD + tag data; strips follow directly
-    for strip in strips:
-        f.write(strip)
+    return ifd, strips
 
 
 def _merge_exif_into_ifd(exif: Image.Exif, ifd: TiffImagePlugin.ImageFileDirectory_v2) -> None:

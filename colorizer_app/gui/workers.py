@@ -249,12 +249,16 @@ class ColorizeWorker(QObject):
                 result = self._run(self._photo.pixels, model, request.render_size, request.saturation,
                                    request.hints)
                 self._remember_full(*key, result)
-            from colorizer_app.core.imageio import save_photo
+            from colorizer_app.core.imageio import format_for_path, read_later_pages, save_photo
 
             photo = self._photo
+            # A TIFF keeps a multi-page scan's later pages (the back of a card) as they are.
+            later = (read_later_pages(request.path)
+                     if photo.pages > 1 and format_for_path(request.out_path) == "TIFF" else [])
             written = save_photo(request.out_path, result, alpha=photo.alpha, exif=photo.exif,
                                  icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=request.overwrite,
-                                 quality=request.quality, source=request.path, xmp=photo.xmp)
+                                 quality=request.quality, source=request.path, xmp=photo.xmp,
+                                 later_pages=later)
             self.saved.emit(str(written))
         except Exception as exc:
             self.save_failed.emit(_describe(exc, name, saving=True))

@@ -785,3 +785,31 @@ def test_a_sidecar_that_is_not_this_photos_xmp_is_passed_over(tmp_path, gradient
     (tmp_path / "IMG_1.JPG.xmp").write_bytes(b"\x00garbage")
     xmp = load_photo(photo_path).xmp.decode("utf-8")
     assert "From IPTC" in xmp and "Lyon" not in xmp
+
+
+def test_later_pages_follow_a_tiff_result_as_they_are(tmp_path, gradient, make_exif, srgb_icc):
+    """A 16-bit color first page with EXIF (a sub-IFD) and ICC, then the original's
+    later pages: every reader sees every page, each with its own pixels."""
+    scan = tmp_path / "card.tif"
+    back, note = gradient(6, 10, 1), gradient(12, 8, 1)[::-1].copy()
+    Image.fromarray(gradient(8, 8, 1)).save(scan, save_all=True,
+                                            append_images=[Image.fromarray(back), Image.fromarray(note)])
+    later = imageio.read_later_pages(scan)
+    assert [p.shape for p in later] == [(6, 10), (12, 8)]
+
+    front = gradient(8, 8, 3, np.uint16)
+    out = save_photo(tmp_path / "out.tif", front, exif=make_exif(), icc_profile=srgb_icc, later_pages=later)
+
+    with Image.open(out) as img:
+        assert img.n_frames == 3
+        img.seek(1)
+        np.testing.assert_array_equal(np.asarray(img), back)
+        img.seek(2)
+        np.testing.assert_array_equal(np.asarray(img), note)
+    ok, pages = cv2.imreadmulti(str(out), flags=cv2.IMREAD_UNCHANGED)
+    assert ok and [p.shape[:2] for p in pages] == [(8, 8), (6, 10), (12, 8)]
+    np.testing.assert_array_equal(pages[0][..., ::-1], front)  # the 16 bits, first
+    photo = load_photo(out)
+    assert photo.pages == 3 and photo.bit_depth == 16 and photo.exif is not None
+    assert imageio.read_later_pages(tmp_path / "out.tif")[1].shape == (12, 8)
+    assert imageio.read_later_pages(save_photo(tmp_path / "one.tif", front)) == []

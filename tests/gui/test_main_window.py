@@ -914,6 +914,7 @@ def test_photos_named_in_latin_1_are_reported_not_listed_broken(qtbot, window, t
 
 
 def test_a_multi_page_tiff_says_only_its_first_page_is_colorized(qtbot, window, tmp_path, photo_factory):
+    import numpy as np
     from PIL import Image
 
     first = photo_factory(tmp_path / "cards" / "front.png", 64, 48)
@@ -921,6 +922,15 @@ def test_a_multi_page_tiff_says_only_its_first_page_is_colorized(qtbot, window, 
     pages[0].save(tmp_path / "cards" / "card.tif", save_all=True, append_images=pages[1:])
     do_and_wait_for_result(qtbot, window, lambda: window.open_photo(tmp_path / "cards" / "card.tif"))
     assert "only the first of its 2 pages is colorized" in window.status.currentMessage()
+
+    # Saved as a TIFF, the back follows the colorized front as it is.
+    out = tmp_path / "cards" / "card_color.tif"
+    with qtbot.wait_signal(window.save_finished, timeout=TIMEOUT):
+        window.save_to(out)
+    with Image.open(out) as saved:
+        assert saved.n_frames == 2
+        saved.seek(1)
+        assert np.asarray(saved).tobytes() == np.asarray(pages[1].convert(saved.mode)).tobytes()
 
 
 def test_every_shortcut_belongs_to_one_action(window):
