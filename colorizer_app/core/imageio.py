@@ -250,8 +250,9 @@ def _with_iptc(xmp: bytes | None, img: Image.Image) -> bytes | None:
 def read_later_pages(path: Path | str) -> list[np.ndarray]:
     """The pixels of a multi-page TIFF's pages after the first, as they are (the back
     of a card, often its handwritten caption), to keep beside a colorized first page.
-    Pages that cannot be decoded are left out; [] for a file of one page."""
-    pages = []
+    Pages that cannot be decoded are left out, and so are those past MAX_PIXELS in
+    all (memory); [] for a file of one page."""
+    pages, pixels = [], 0
     try:
         with open(path, "rb") as f, _open_guarded(f, Path(path)) as img:
             if img.format != "TIFF":
@@ -259,6 +260,11 @@ def read_later_pages(path: Path | str) -> list[np.ndarray]:
             for index in range(1, getattr(img, "n_frames", 1)):
                 try:
                     img.seek(index)
+                    pixels += img.width * img.height
+                    if pixels > MAX_PIXELS:
+                        _log.warning("%s: pages from %d on are left out (over %d pixels in all)",
+                                     path, index + 1, MAX_PIXELS)
+                        break
                     img.load()
                     pages.append(_pillow_arrays(img, Path(path))[0])
                 except Exception:  # noqa: BLE001 - one damaged page: the others still count

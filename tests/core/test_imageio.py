@@ -813,3 +813,11 @@ def test_later_pages_follow_a_tiff_result_as_they_are(tmp_path, gradient, make_e
     assert photo.pages == 3 and photo.bit_depth == 16 and photo.exif is not None
     assert imageio.read_later_pages(tmp_path / "out.tif")[1].shape == (12, 8)
     assert imageio.read_later_pages(save_photo(tmp_path / "one.tif", front)) == []
+
+
+def test_later_pages_past_the_pixel_limit_are_left_out(tmp_path, gradient, monkeypatch):
+    scan = tmp_path / "album.tif"
+    Image.fromarray(gradient(8, 8, 1)).save(scan, save_all=True, append_images=[
+        Image.fromarray(gradient(6, 10, 1)), Image.fromarray(gradient(12, 8, 1))])
+    monkeypatch.setattr(imageio, "MAX_PIXELS", 100)  # the first later page fits, the second not
+    assert [page.shape for page in imageio.read_later_pages(scan)] == [(6, 10)]
