@@ -229,9 +229,11 @@ def _separate_collisions(items: list[BatchItem]) -> list[BatchItem]:
     renamed = list(items)
     for indices in groups.values():
         if len(indices) == 1:
-            item = items[indices[0]]
-            if not made_from(item.output, item.source) and made_from(_tagged(item), item.source):
-                renamed[indices[0]] = BatchItem(item.source, _tagged(item))
+            item, tagged = items[indices[0]], _tagged(items[indices[0]])
+            # Marks are read (and the source's digest taken) only where a tagged result exists.
+            if (os.path.lexists(tagged) and not made_from(item.output, item.source)
+                    and made_from(tagged, item.source)):
+                renamed[indices[0]] = BatchItem(item.source, tagged)
             continue
         # The group's paths differ in case at most (x.png, X.png): any may hold the earlier result.
         earlier = [items[i].output for i in indices if os.path.lexists(items[i].output)]
