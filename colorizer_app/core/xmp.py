@@ -79,8 +79,9 @@ def _parse(packet: bytes) -> ET.Element | None:
     else:
         return None
     try:
-        prefixes = [ns for _, ns in ET.iterparse(io.BytesIO(body), events=("start-ns",))]
-        root = ET.fromstring(body)
+        parsed = ET.iterparse(io.BytesIO(body), events=("start-ns",))
+        prefixes = [ns for _, ns in parsed]
+        root = parsed.root  # the tree, built by the same pass
     except ET.ParseError as exc:
         _log.warning("XMP that is not well-formed XML is not carried over: %s", exc)
         return None
