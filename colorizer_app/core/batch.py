@@ -49,6 +49,7 @@ from colorizer_app.core.imageio import (
     Photo,
     ascii_name,
     colorizer_mark,
+    format_for_path,
     is_source,
     load_photo,
     made_from,
@@ -347,7 +348,7 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
             raise ValueError(f"colorizing returned {colored.shape[1]}×{colored.shape[0]} pixels "
                              f"for a {photo.pixels.shape[1]}×{photo.pixels.shape[0]} photo")
         # A TIFF result keeps the later pages (the back of a card) as they are.
-        later = read_later_pages(item.source) if photo.pages > 1 and _is_tiff(item.output) else []
+        later = read_later_pages(item.source) if photo.pages > 1 and format_for_path(item.output) == "TIFF" else []
         save_photo(item.output, colored, alpha=photo.alpha, exif=photo.exif,
                    icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=overwrite,
                    source=item.source, xmp=photo.xmp, later_pages=later)
@@ -380,10 +381,6 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
 
         report.notes.append((item.source, f"only the first of its {photo.pages} pages was colorized; {kept}"))
     return ItemStatus.DONE
-
-
-def _is_tiff(path: Path) -> bool:
-    return path.suffix.lower() in (".tif", ".tiff")
 
 
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # no space; over the user's quota
