@@ -371,6 +371,11 @@ class BatchDialog(QDialog):
         self._hints = hints
         self._show_settings()
 
+    @property
+    def output_folder(self) -> str:
+        """The output folder of the export running or last run ("" before the first)."""
+        return self._output_folder
+
     def job(self) -> BatchJob:
         return BatchJob(
             source=self._source_edit.text().strip(), output=self._output_edit.text().strip(),

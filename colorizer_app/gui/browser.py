@@ -36,6 +36,11 @@ def standard_places() -> list[tuple[str, str]]:
 class FolderTree(QTreeView):
     """Folders only, from the file system root; picking one opens it.
 
+    The tree does not watch the folders it lists: QFileSystemModel would take every
+    change in a folder of thousands of photos (an export writing into it) through
+    all its files on the GUI thread, for a tree that shows none of them. The window
+    calls ``refresh`` where folders may have come or gone.
+
     Signals:
         folder_selected(str): the user moved to this folder.
     """
@@ -46,6 +51,7 @@ class FolderTree(QTreeView):
         super().__init__(parent)
         self.setAccessibleName("Folders")
         self._fs = QFileSystemModel(self)
+        self._fs.setOption(QFileSystemModel.Option.DontWatchForChanges)
         self._fs.setFilter(QDir.Filter.AllDirs | QDir.Filter.NoDotAndDotDot | QDir.Filter.Drives)
         self._fs.setRootPath(QDir.rootPath())
         self.setModel(self._fs)
@@ -94,6 +100,21 @@ class FolderTree(QTreeView):
         finally:
             self._quiet = False
         self._bring_into_view(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def refresh(self, folder: str) -> None:
+        """List ``folder``'s subfolders again, if the tree has listed it."""
+        folder = os.path.abspath(folder)
+        if not self._fs.index(folder).isValid() or folder == QDir.rootPath():
+            return
+        current = self.current_folder()
+        if current and not os.path.isdir(current):
+            # Gone: when its row goes, Qt would make a neighbour current, and open it.
+            self.selectionModel().clear()
+        # QFileSystemModel has no call for this. It lists a folder again when the folder
+        # becomes its root path after having stopped being it (it then marks the folder
+        # unlisted); the view's top stays where it is. tests/gui check that it works.
+        for root in (folder, QDir.rootPath(), folder, QDir.rootPath()):
+            self._fs.setRootPath(root)
 
     def reveal(self, folder: str) -> None:
         """Expand the tree down to ``folder`` and scroll to it, without selecting it."""

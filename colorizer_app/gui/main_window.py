@@ -29,7 +29,7 @@ from colorizer_app.gui.compare_view import CompareView, ViewMode
 from colorizer_app.gui.folder_watch import FolderWatch
 from colorizer_app.gui.hint_keeper import HintKeeper
 from colorizer_app.gui.model_selector import ModelSelector
-from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo
+from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo, subfolder_names
 from colorizer_app.gui.savepaths import (
     SAVE_FORMATS, default_format, format_for_filter, refuse_reason, save_choice,
     suggested_save_path,
@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self._client = client if client is not None else InferenceClient(self, catalog)
         self._recent = RecentFolders(self._settings.recent_folders)
         self._folder = ""
+        self._subfolders: frozenset[str] = frozenset()  # of the open folder
         self._photo = ""
         self._photo_stamp: tuple[int, int] | None = None  # its size and time when opened: retouched since?
         self._result: ColorizeResult | None = None
@@ -451,6 +452,7 @@ class MainWindow(QMainWindow):
             return False
         self._folder = folder
         self._folder_watch.watch(folder)
+        self._subfolders = subfolder_names(folder)  # the tree lists them again when they change
         self._grid.set_folder(folder)
         self._tree.show_folder(folder)
         self._recent.add(folder)
@@ -501,6 +503,8 @@ class MainWindow(QMainWindow):
         if not Path(self._folder).is_dir():
             self._status.show_error(f"The folder {self._folder} is no longer there")
             return False
+        for folder in (self._folder, os.path.dirname(self._folder)):  # made, renamed or deleted elsewhere
+            self._tree.refresh(folder)
         return self.open_folder(self._folder)
 
     @Slot()
@@ -512,8 +516,13 @@ class MainWindow(QMainWindow):
         if not folder:
             return
         if not Path(folder).is_dir():
-            self._status.show_error(f"The folder {folder} is no longer there")
+            self._close_gone_folder()
+            self._tree.refresh(os.path.dirname(folder))
             return
+        subfolders = subfolder_names(folder)
+        if subfolders != self._subfolders:  # an export's output folder, say
+            self._subfolders = subfolders
+            self._tree.refresh(folder)
         listed_before = self._photo and self._grid.thumbnails.row_of(self._photo) >= 0
         row = self._grid.currentIndex().row()
         relisted = self._grid.relist()
@@ -718,12 +727,17 @@ class MainWindow(QMainWindow):
         if self._folder and not Path(self._folder).is_dir():
             # The folder on show was deleted or moved, and the tree moved on to a
             # neighbour by itself: say so rather than open (and remember) that one.
-            gone, self._folder = self._folder, ""
-            self._grid.thumbnails.set_paths([])
-            self._close_photo(f"The folder {Path(gone).name} is no longer there")
-            self._status.show_error(f"The folder {gone} is no longer there (deleted or moved?)")
+            self._close_gone_folder()
         elif os.path.abspath(folder) != self._folder:
             self.open_folder(folder)
+
+    def _close_gone_folder(self) -> None:
+        """The open folder was deleted or moved: nothing of it stays on show."""
+        gone, self._folder = self._folder, ""
+        self._folder_watch.stop()
+        self._grid.thumbnails.set_paths([])
+        self._close_photo(f"The folder {Path(gone).name} is no longer there")
+        self._status.show_error(f"The folder {gone} is no longer there (deleted or moved?)")
 
     @Slot(str)
     def _on_photo_selected(self, path: str) -> None:
@@ -995,6 +1009,10 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_batch_finished(self, report) -> None:
         self._status.clear_job()
+        if self._batch_dialog is not None and self._batch_dialog.output_folder:
+            output = os.path.abspath(self._batch_dialog.output_folder)
+            for folder in (os.path.dirname(output), output):  # the folders it made show in the tree
+                self._tree.refresh(folder)
         failed = f", {len(report.failed)} failed" if report.failed else ""
         what = "Export cancelled" if report.cancelled else "Export stopped (disk full)" if report.stopped \
             else "Export finished"

@@ -1,5 +1,6 @@
 """Which files in a folder are photos, in the order a person expects."""
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".
 _DIGITS = re.compile(r"(\d+)")
 
 
+@functools.lru_cache(maxsize=65536)  # a watched folder is listed again and again
 def natural_key(name: str) -> tuple:
     """Sort key where "photo2" comes before "photo10", case-insensitively."""
     parts = _DIGITS.split(name.casefold())
@@ -17,10 +19,10 @@ def natural_key(name: str) -> tuple:
 
 
 def is_photo(path: str | os.PathLike) -> bool:
-    return Path(path).suffix.lower() in PHOTO_SUFFIXES
+    return os.path.splitext(path)[1].lower() in PHOTO_SUFFIXES
 
 
-def list_photos(folder: str | os.PathLike, unshowable: list[str] | None = None) -> list[Path]:
+def list_photos(folder: str | os.PathLike, unshowable: list[str] | None = None) -> list[str]:
     """The photos directly inside ``folder`` (not recursive, no hidden files), sorted.
 
     An unreadable folder gives an empty list rather than an error: the grid just
@@ -43,7 +45,17 @@ def list_photos(folder: str | os.PathLike, unshowable: list[str] | None = None) 
             showable.append(name)
         elif unshowable is not None:
             unshowable.append(os.fsencode(name).decode("utf-8", "replace"))
-    return [Path(folder) / n for n in sorted(showable, key=natural_key)]
+    folder = str(Path(folder))  # spelled as before: "a/" and "a" list the same paths
+    return [os.path.join(folder, name) for name in sorted(showable, key=natural_key)]
+
+
+def subfolder_names(folder: str | os.PathLike) -> frozenset[str]:
+    """The names of the folders directly inside ``folder`` (empty if unreadable)."""
+    try:
+        with os.scandir(folder) as entries:
+            return frozenset(e.name for e in entries if e.is_dir())
+    except OSError:
+        return frozenset()
 
 
 def _is_text(name: str) -> bool:

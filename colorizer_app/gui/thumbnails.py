@@ -407,7 +407,7 @@ class ThumbnailModel(QAbstractListModel):
         """List ``folder`` (again): photos changed on disk since get new thumbnails."""
         self._folder = os.fspath(folder)
         self._unshowable = []
-        paths = [str(p) for p in list_photos(folder, self._unshowable)]
+        paths = list_photos(folder, self._unshowable)
         self._loader.forget_changed(paths)
         self.set_paths(paths)
 
@@ -416,7 +416,7 @@ class ThumbnailModel(QAbstractListModel):
         came or went (the rows were reset); otherwise only the thumbnails of files
         changed since are made again, and the rows stay as they are."""
         self._unshowable = []
-        paths = [str(p) for p in list_photos(self._folder, self._unshowable)]
+        paths = list_photos(self._folder, self._unshowable)
         dropped = self._loader.forget_changed(paths)
         if paths != self._paths:
             self.set_paths(paths)

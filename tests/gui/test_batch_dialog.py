@@ -202,6 +202,22 @@ def test_export_uses_the_color_hints_set_in_the_window(qtbot, window, tmp_path, 
     assert not (r > g + 40 and r > b + 40)  # the other photo is not touched by it
 
 
+def test_the_folders_an_export_makes_show_in_the_tree(qtbot, window, tmp_path, photo_factory):
+    photo_factory(tmp_path / "album" / "box 1" / "scan.png", 64, 48)
+    window.open_folder(tmp_path / "album")
+    tree, model = window.folder_tree, window.folder_tree.model()
+    children = lambda folder: {model.index(r, 0, model.index(str(folder))).data()
+                               for r in range(model.rowCount(model.index(str(folder))))}
+    tree.reveal(str(tmp_path / "album"))
+    qtbot.wait_until(lambda: "album" in children(tmp_path), timeout=TIMEOUT)
+    assert "exported" not in children(tmp_path)
+    dialog = window.open_batch_dialog()
+    dialog.set_options(output=tmp_path / "exported", fmt="png", recursive=True)
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT):
+        assert dialog.start()
+    qtbot.wait_until(lambda: "exported" in children(tmp_path), timeout=TIMEOUT)
+
+
 @pytest.mark.gui
 def test_export_finds_the_hints_of_a_photo_moved_since_they_were_set(qtbot, later_window, tmp_path, photo_factory):
     from colorizer_app.core import paths

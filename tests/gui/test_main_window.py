@@ -498,6 +498,43 @@ def test_clicking_a_folder_in_the_tree_opens_it(qtbot, window, photo_folder, tmp
     assert window.current_folder == str(other) and result.path == str(other / "only.jpg")
 
 
+def _tree_children(tree, folder) -> set[str]:
+    model = tree.model()
+    parent = model.index(str(folder))
+    return {model.index(row, 0, parent).data() for row in range(model.rowCount(parent))}
+
+
+def test_a_folder_made_in_the_open_folder_shows_in_the_tree(qtbot, window, tmp_path, photo_factory):
+    """The tree does not watch folders (a busy folder of thousands of photos would
+    stall the window); the window has it list the open folder again when its
+    subfolders change, as when an export makes its output folder there."""
+    album = tmp_path / "album"
+    photo_factory(album / "scan.jpg")
+    (album / "old").mkdir()
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(album))
+    tree = window.folder_tree
+    qtbot.wait_until(lambda: _tree_children(tree, album) == {"old"}, timeout=TIMEOUT)
+
+    (album / "colorized").mkdir()
+    qtbot.wait_until(lambda: _tree_children(tree, album) == {"old", "colorized"}, timeout=TIMEOUT)
+    (album / "old").rmdir()
+    qtbot.wait_until(lambda: _tree_children(tree, album) == {"colorized"}, timeout=TIMEOUT)
+    assert tree.current_folder() == str(album)
+
+
+def test_f5_lists_the_folders_next_to_the_open_one_again(qtbot, window, tmp_path, photo_factory):
+    album = tmp_path / "archive" / "album"
+    photo_factory(album / "scan.jpg")
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(album))
+    tree = window.folder_tree
+    qtbot.wait_until(lambda: _tree_children(tree, album.parent) == {"album"}, timeout=TIMEOUT)
+    (album.parent / "album 2").mkdir()  # not in the open folder: no watch sees it
+    qtbot.wait(300)
+    assert _tree_children(tree, album.parent) == {"album"}  # the tree itself does not watch
+    QTest.keyClick(window, Qt.Key.Key_F5)
+    qtbot.wait_until(lambda: _tree_children(tree, album.parent) == {"album", "album 2"}, timeout=TIMEOUT)
+
+
 def test_arrowing_through_the_tree_opens_only_the_folder_it_rests_on(qtbot, window, tmp_path, photo_factory):
     for name in ("a", "b", "c", "d"):
         photo_factory(tmp_path / "albums" / name / "scan.jpg")
