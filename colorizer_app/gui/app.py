@@ -5,9 +5,9 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QColor, QFileOpenEvent, QIcon, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer
+from PySide6.QtGui import QColor, QFileOpenEvent, QIcon, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
 from colorizer_app.core.paths import resources_dir
 from colorizer_app.gui.settings import APP_NAME, use_app_settings_location
@@ -20,10 +20,46 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class DarkFusionStyle(QProxyStyle):
+    """Fusion, with the toolbars' overflow button (») drawn light: Fusion's own is
+    dark gray, next to invisible on a dark toolbar, and in a narrow window it is the
+    way to the buttons that no longer fit."""
+
+    _EXTENSION = (QStyle.StandardPixmap.SP_ToolBarHorizontalExtensionButton,
+                  QStyle.StandardPixmap.SP_ToolBarVerticalExtensionButton)
+
+    def standardIcon(self, standard_icon, option=None, widget=None) -> QIcon:  # noqa: N802 (Qt's name)
+        if standard_icon in self._EXTENSION:
+            color = (widget.palette() if widget is not None else QApplication.palette()).color(
+                QPalette.ColorRole.ButtonText)
+            return _chevron_icon(color, vertical=standard_icon == self._EXTENSION[1])
+        return super().standardIcon(standard_icon, option, widget)
+
+
+def _chevron_icon(color: QColor, vertical: bool) -> QIcon:
+    """Two chevrons pointing right (down when vertical), as "»", at 1x and 2x."""
+    icon = QIcon()
+    for ratio in (1, 2):
+        pixmap = QPixmap(12 * ratio, 12 * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(color, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
+        if vertical:
+            painter.translate(12, 0)
+            painter.rotate(90)
+        for x in (2.5, 6.5):
+            painter.drawPolyline([QPointF(x, 2.5), QPointF(x + 3.5, 6), QPointF(x, 9.5)])
+        painter.end()
+        icon.addPixmap(pixmap)
+    return icon
+
+
 def apply_style(app: QApplication) -> None:
     """Fusion with a dark, neutral palette: photos are judged best on gray, and it
     looks the same on every platform."""
-    app.setStyle("Fusion")
+    app.setStyle(DarkFusionStyle("Fusion"))
     palette = QPalette()
     window, base, text = QColor(45, 45, 48), QColor(32, 32, 34), QColor(225, 225, 225)
     accent = QColor(64, 128, 200)

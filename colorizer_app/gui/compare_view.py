@@ -166,6 +166,7 @@ _BACKGROUND = QColor(30, 30, 32)
 _HANDLE_GRAB = 12  # pixels either side of the divider that grab it
 _PANE_GAP = 4
 _CLICK_SLOP = 4  # a press and release this close (pixels) is a click, not a drag
+_NOTE_MARGIN, _NOTE_PAD = 14, 12  # the note's distance from the view's edges, and its text's from its own
 
 
 class CompareView(QWidget):
@@ -262,6 +263,12 @@ class CompareView(QWidget):
     @property
     def note(self) -> str:
         return self._note
+
+    def shown_note(self) -> str:
+        """The note as drawn: in a narrow window, the middle of a long file name goes,
+        not the words at either end that say what is happening."""
+        return self.fontMetrics().elidedText(self._note, Qt.TextElideMode.ElideMiddle,
+                                             max(40, self.width() - 2 * _NOTE_MARGIN - 2 * _NOTE_PAD))
 
     # Hints ------------------------------------------------------------------
     @property
@@ -429,7 +436,7 @@ class CompareView(QWidget):
         if self._hint_marks and not self._showing_original:
             self._paint_hint_marks(painter)
         if self._note and not self._showing_original:
-            self._paint_note(painter, self._note)
+            self._paint_note(painter, self.shown_note())
         if self._crosshair is not None and self._hint_mode and not self._showing_original:
             self._paint_crosshair(painter, self._crosshair_point())
         if self._keyboard_focus and self.hasFocus():
@@ -534,9 +541,9 @@ class CompareView(QWidget):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = painter.fontMetrics()
-        width = metrics.horizontalAdvance(text) + 24
+        width = metrics.horizontalAdvance(text) + 2 * _NOTE_PAD
         height = metrics.height() + 12
-        rect = QRectF((self.width() - width) / 2, self.height() - height - 14, width, height)
+        rect = QRectF((self.width() - width) / 2, self.height() - height - _NOTE_MARGIN, width, height)
         path = QPainterPath()
         path.addRoundedRect(rect, 6, 6)
         painter.fillPath(path, QColor(0, 0, 0, 170))

@@ -134,6 +134,9 @@ class MainWindow(QMainWindow):
         self._browser_split.addWidget(self._grid)
         self._browser_split.setStretchFactor(0, 1)
         self._browser_split.setStretchFactor(1, 3)
+        # Dragged to nothing, a pane would leave a 4 px strip, and no menu brings it back.
+        for pane in (0, 1):
+            self._browser_split.setCollapsible(pane, False)
 
         viewer = QWidget(self)
         self._view_bar = QToolBar("View", viewer)
@@ -151,6 +154,7 @@ class MainWindow(QMainWindow):
         self._main_split.setStretchFactor(0, 0)
         self._main_split.setStretchFactor(1, 1)
         self._main_split.setSizes([330, 1000])
+        self._main_split.setCollapsible(0, False)
         self._main_split.setCollapsible(1, False)
         self.setCentralWidget(self._main_split)
 

@@ -1,6 +1,6 @@
 """The status bar: messages on the left; job progress, model and device on the right."""
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
@@ -13,6 +13,12 @@ class ElidedLabel(QLabel):
         super().__init__(parent)
         self._full = ""
         self._max_chars = max_chars
+        self._tip = ""
+
+    def setToolTip(self, tip: str) -> None:  # noqa: N802 (Qt's name)
+        """What the label is; when shortened, the whole text is shown above it."""
+        self._tip = tip
+        self._elide()
 
     def full_text(self) -> str:
         return self._full
@@ -35,7 +41,9 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self) -> None:
-        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, self.width()))
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, self.width())
+        super().setText(shown)
+        super().setToolTip("\n".join(t for t in (self._full if shown != self._full else "", self._tip) if t))
 
 
 class StatusBar(QStatusBar):
@@ -43,6 +51,14 @@ class StatusBar(QStatusBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Messages go in a label of our own rather than QStatusBar's, which cuts a long
+        # one off mid-word: this one gives way in the middle, and its tooltip has it all.
+        self._message_label = ElidedLabel(self, max_chars=400)
+        self._message_label.setObjectName("message")
+        self.addWidget(self._message_label, 1)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(lambda: self._message_label.setText(""))
         self._job_label = ElidedLabel(self)
         self._job_bar = QProgressBar(self)
         self._job_bar.setMaximumWidth(140)
@@ -88,9 +104,17 @@ class StatusBar(QStatusBar):
         self._job_bar.hide()
         self._job_label.setText("")
 
+    def currentMessage(self) -> str:  # noqa: N802 (Qt's name)
+        """The message on show, whole, also when the bar shows it shortened."""
+        return self._message_label.full_text()
+
     def show_info(self, text: str, timeout_ms: int = 5000) -> None:
-        self.showMessage(text, timeout_ms)
+        self._message_label.setText(text)
+        if timeout_ms:
+            self._message_timer.start(timeout_ms)
+        else:
+            self._message_timer.stop()
 
     def show_error(self, text: str) -> None:
         """Errors stay until the next message: a person should get to read them."""
-        self.showMessage(f"⚠ {text}")
+        self.show_info(f"⚠ {text}", 0)

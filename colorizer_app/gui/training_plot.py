@@ -72,6 +72,9 @@ def format_value(value: float) -> str:
     return f"{value:.3g}"
 
 
+_SWATCH = 30  # a legend entry's swatch and the gap before it, in pixels
+
+
 class CurvePlot(QWidget):
     """Draws ``Series`` over iterations. Display only: ``set_series`` replaces the data."""
 
@@ -105,6 +108,23 @@ class CurvePlot(QWidget):
     def point_count(self) -> int:
         return sum(len(s.points) for s in self._series)
 
+    def legend_layout(self) -> tuple[int, list[str]]:
+        """Where the legend goes and what it says. Line 0 is the title's, 1 the one
+        under it, above the plot (a narrow plot would otherwise draw the legend over
+        the title). Each entry is a series' label and last value, or only the value
+        (its color tells which) where even a line of its own is too narrow."""
+        metrics = QFontMetrics(self.font())
+        shown = [s for s in self._series if s.in_legend and s.points]
+        values = [self._legend_value(s.points[-1][1]) for s in shown]
+        labelled = [f"{s.label} {value}" for s, value in zip(shown, values)]
+        title = metrics.horizontalAdvance(self._title) + 16 if self._title else 0
+        for texts in (labelled, values):
+            width = sum(metrics.horizontalAdvance(text) + _SWATCH for text in texts)
+            for line, room in ((0, self.width() - 16 - title), (1, self.width() - 16)):
+                if width <= room:
+                    return line, texts
+        return 1, values
+
     def sizeHint(self) -> QSize:
         return QSize(420, 200)
 
@@ -121,7 +141,8 @@ class CurvePlot(QWidget):
         line_h = metrics.height()
 
         painter.setPen(text_color)
-        painter.drawText(QRectF(8, 4, self.width() - 16, line_h), Qt.AlignmentFlag.AlignLeft, self._title)
+        painter.drawText(QRectF(8, 4, self.width() - 16, line_h), Qt.AlignmentFlag.AlignLeft,
+                         metrics.elidedText(self._title, Qt.TextElideMode.ElideRight, self.width() - 16))
 
         points = [p for s in self._series for p in s.points]
         if not points:
@@ -189,17 +210,19 @@ class CurvePlot(QWidget):
                 painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.restore()
 
-        # Legend, right-aligned on the title line: a swatch, the label and the last value.
-        x = self.width() - 8
-        for series in reversed([s for s in self._series if s.in_legend and s.points]):
-            text = f"{series.label} {self._legend_value(series.points[-1][1])}"
+        # Legend, right-aligned on the title line (or the one under it): a swatch, the
+        # label and the last value.
+        legend_line, legend_texts = self.legend_layout()
+        x, top = self.width() - 8, 4 + legend_line * line_h
+        in_legend = [s for s in self._series if s.in_legend and s.points]
+        for series, text in reversed(list(zip(in_legend, legend_texts))):
             width = metrics.horizontalAdvance(text)
             x -= width
             painter.setPen(text_color)
-            painter.drawText(QRectF(x, 4, width + 2, line_h), Qt.AlignmentFlag.AlignLeft, text)
+            painter.drawText(QRectF(x, top, width + 2, line_h), Qt.AlignmentFlag.AlignLeft, text)
             painter.setPen(QPen(series.color, 3))
-            painter.drawLine(QPointF(x - 18, 4 + line_h / 2), QPointF(x - 6, 4 + line_h / 2))
-            x -= 30
+            painter.drawLine(QPointF(x - 18, top + line_h / 2), QPointF(x - 6, top + line_h / 2))
+            x -= _SWATCH
 
     def _legend_value(self, value: float) -> str:
         if self._percent:

@@ -11,9 +11,9 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-    QHeaderView, QLabel, QLineEdit, QMessageBox, QPushButton, QSizePolicy, QSpinBox, QSplitter, QTreeWidget,
-    QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
+    QHeaderView, QLabel, QLineEdit, QMessageBox, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter,
+    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from colorizer_app.core import paths
@@ -203,8 +203,11 @@ class TrainingTab(QWidget):
         self._runs_tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._runs_tree.setAlternatingRowColors(True)
         header = self._runs_tree.header()
-        header.setStretchLastSection(True)
-        for column in range(4):
+        # The name gives way (shortened, whole in its tooltip), so that the metrics
+        # column stays in sight in a dialog on a small screen.
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, 5):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self._resume_button = QPushButton("&Resume", self)
         self._resume_button.setToolTip("Continue the run from its last checkpoint, with the same settings")
@@ -227,6 +230,16 @@ class TrainingTab(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(form_box)
         left_layout.addWidget(runs_box, 1)
+        # On a short screen (a 1024×600 netbook with its taskbar) the form and the runs
+        # scroll, rather than make the dialog taller than the screen.
+        left_scroll = QScrollArea(self)
+        left_scroll.setAccessibleName("New model and runs")
+        left_scroll.setWidget(left)
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left_scroll.setMinimumWidth(left.minimumSizeHint().width()
+                                    + left_scroll.verticalScrollBar().sizeHint().width())
 
         self._view = RunView(self)
         run_box = QGroupBox("Run", self)
@@ -234,7 +247,7 @@ class TrainingTab(QWidget):
         run_layout.addWidget(self._view)
 
         self._split = QSplitter(Qt.Orientation.Horizontal, self)
-        self._split.addWidget(left)
+        self._split.addWidget(left_scroll)
         self._split.addWidget(run_box)
         self._split.setStretchFactor(0, 0)
         self._split.setStretchFactor(1, 1)

@@ -327,9 +327,13 @@ class RunView(QWidget):
     def _show_preview(self) -> None:
         if self._preview.isNull():
             return
-        size = self._preview_label.size() - QSize(4, 4)
+        # Scaled for the screen's pixels, not the label's logical size: at 200% the
+        # samples would otherwise be drawn at half their resolution and stretched.
+        ratio = self._preview_label.devicePixelRatioF()
+        size = (self._preview_label.size() - QSize(4, 4)) * ratio
         scaled = self._preview.scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
                                       Qt.TransformationMode.SmoothTransformation)
+        scaled.setDevicePixelRatio(ratio)
         self._preview_label.setPixmap(scaled)
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -221,3 +221,16 @@ def test_the_hint_crosshair_stays_inside_a_view_that_shrank(qtbot, view):
         QTest.keyClick(view, Qt.Key.Key_Return)
     x, y = blocker.args
     assert 0.9 < x <= 1.0 and 0.9 < y <= 1.0  # the corner of the photo as it is shown now
+
+
+def test_a_long_note_keeps_its_ends_in_a_narrow_view(view):
+    """"Saving <long file name> at full resolution…" in a window snapped to half a
+    small screen: what is happening stays readable, the file name's middle goes."""
+    note = "Saving Grandma and Grandpa wedding day 1948 (scan 1, 600 dpi)_color.jpg at full resolution…"
+    view.set_note(note)
+    view.resize(1200, 400)
+    assert view.shown_note() == note
+    view.resize(300, 400)
+    shown = view.shown_note()
+    assert shown.startswith("Saving") and shown.endswith("resolution…") and "…" in shown[:-1]
+    assert view.fontMetrics().horizontalAdvance(shown) <= 300

@@ -18,6 +18,7 @@ from colorizer_app.core.imageio import load_photo
 from colorizer_app.gui.compare_view import ViewMode
 from colorizer_app.gui.main_window import MainWindow
 from colorizer_app.gui.settings import RENDER_SIZE_AUTO
+from colorizer_app.gui.statusbar import ElidedLabel
 
 pytestmark = pytest.mark.gui
 
@@ -1041,3 +1042,55 @@ def test_save_never_reuses_a_result_of_the_model_file_it_replaced(qapp, catalog,
 
     assert len(saved) == 2
     assert digest(tmp_path / "after.png") != digest(tmp_path / "before.png")
+
+
+def test_a_long_status_message_gives_way_in_the_middle_and_keeps_its_end(qtbot, window):
+    """A window snapped to half a small screen: the notice at the end of a long
+    message ("only the first of its 3 pages…") is what must not be cut off."""
+    window.resize(683, 700)
+    message = ("Saved Grandma and Grandpa wedding day 1948 (scan 1, 600 dpi)_color.tif (full resolution) "
+               "in 0.1 s; only the first of its 3 pages is colorized")
+    window.status.show_info(message)
+    label = window.status.findChild(ElidedLabel, "message")
+    # once laid out at the narrow width
+    qtbot.wait_until(lambda: "…" in label.text() and label.text().endswith("is colorized"), timeout=TIMEOUT)
+    assert label.text().startswith("Saved Grandma")
+    assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
+    assert message in label.toolTip() and window.status.currentMessage() == message
+    assert window.layout().minimumSize().width() <= 683
+
+
+def test_the_browser_panes_cannot_be_dragged_out_of_reach(qtbot, window):
+    """A pane dragged (or restored) to nothing would leave a 4 px strip that few
+    people find again, and no menu brings it back."""
+    from PySide6.QtWidgets import QSplitter
+
+    for split in window.findChildren(QSplitter):
+        total = sum(split.sizes())
+        split.setSizes([0, total])
+        assert min(split.sizes()) > 20
+        split.setSizes([total, 0])
+        assert min(split.sizes()) > 20
+
+
+def test_the_toolbar_overflow_button_is_drawn_in_the_toolbar_text_color(qtbot):
+    """In a narrow window the buttons that no longer fit are behind », which Fusion
+    draws dark gray: next to invisible on the app's dark toolbars."""
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QStyle, QToolBar
+
+    from colorizer_app.gui.app import DarkFusionStyle
+
+    bar = QToolBar()
+    qtbot.add_widget(bar)
+    palette = bar.palette()
+    palette.setColor(QPalette.ColorRole.ButtonText, QColor(225, 225, 225))
+    bar.setPalette(palette)
+    style = DarkFusionStyle("Fusion")
+    for which in (QStyle.StandardPixmap.SP_ToolBarHorizontalExtensionButton,
+                  QStyle.StandardPixmap.SP_ToolBarVerticalExtensionButton):
+        image = style.standardIcon(which, None, bar).pixmap(24, 24).toImage()
+        drawn = [image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())
+                 if image.pixelColor(x, y).alpha() > 200]
+        assert len(drawn) > 10
+        assert min(c.lightness() for c in drawn) > 180

@@ -139,6 +139,38 @@ def test_the_plot_draws_flat_and_noisy_series(qtbot):
 
 
 @pytest.mark.gui
+def test_a_narrow_plot_puts_its_legend_under_the_title_not_over_it(qtbot):
+    """The Settings dialog's splitter dragged to read the runs list leaves the loss
+    plot a third of its width: "Loss" and the legend must not print over each other."""
+    from PySide6.QtGui import QFontMetrics, QPalette
+
+    plot = CurvePlot("Loss")
+    qtbot.add_widget(plot)
+    plot.set_series([Series("training (smoothed)", [(1, 3.9), (2, 3.8)]),
+                     Series("validation", [(1, 1.3), (2, 1.29)], markers=True)])
+    metrics = QFontMetrics(plot.font())
+    background = plot.palette().color(QPalette.ColorRole.Base).rgb()
+
+    def drawn_on_line(image, line: int, x0: int) -> bool:
+        top = 4 + line * metrics.height()
+        return any(image.pixel(x, y) != background
+                   for y in range(top + 2, top + metrics.height() - 2) for x in range(x0, image.width() - 8))
+
+    title_end = 8 + metrics.horizontalAdvance("Loss") + 4
+    labelled, values = ["training (smoothed) 3.80", "validation 1.29"], ["3.80", "1.29"]
+    room = lambda texts: 16 + sum(metrics.horizontalAdvance(t) + 30 for t in texts)  # a line of its own
+    for width, legend_line in ((room(labelled) + 200, 0), (room(labelled) + 2, 1)):
+        plot.resize(width, 220)
+        image = plot.grab().toImage()
+        assert plot.legend_layout() == (legend_line, labelled)
+        assert drawn_on_line(image, legend_line, title_end)  # the legend is there
+        if legend_line == 1:
+            assert not drawn_on_line(image, 0, title_end)  # and not over the title's line
+    plot.resize(room(values) + 2, 220)  # narrower still: the values, the colors tell which is which
+    assert plot.legend_layout() == (1, values)
+
+
+@pytest.mark.gui
 def test_the_windows_settings_action_opens_it_wired_to_the_window(qtbot, window):
     action = next(a for a in window.findChildren(QAction) if a.text() == "S&ettings…")
     assert action.isEnabled()
@@ -175,6 +207,14 @@ def test_the_dialog_opens_no_larger_than_the_screen(dialog):
     minimum = dialog.minimumSizeHint()
     assert dialog.width() <= max(free.width(), minimum.width())
     assert dialog.height() <= max(free.height(), minimum.height())
+
+
+@pytest.mark.gui
+def test_the_dialog_fits_a_netbook_screen_with_its_taskbar(dialog):
+    """1024×600 less a 40 px taskbar and a 30 px title bar leaves 530 px: the form
+    and the runs list scroll rather than push Close off the screen."""
+    minimum = dialog.minimumSizeHint()
+    assert minimum.height() <= 530 and minimum.width() <= 1024
 
 
 @pytest.mark.gui
