@@ -62,6 +62,8 @@ class FolderTree(QTreeView):
         self.setAnimated(False)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._quiet = False
+        self._by_key = False  # inside a key press: the current folder moves because the user moves it
+        self._expanding_to_show = False
         # QFileSystemModel lists folders on a background thread, and rows above the one
         # we want to show keep arriving (and get sorted) after we scrolled to it. For a
         # few seconds, or until the user takes over, scroll to it again when they do.
@@ -83,6 +85,7 @@ class FolderTree(QTreeView):
         self._fs.layoutChanged.connect(self._on_rows_moved)
         self.selectionModel().currentChanged.connect(self._on_current_changed)
         self.clicked.connect(self._on_clicked)
+        self.expanded.connect(self._on_expanded)
 
     def current_folder(self) -> str:
         index = self.currentIndex()
@@ -124,9 +127,13 @@ class FolderTree(QTreeView):
 
     def _bring_into_view(self, index: QModelIndex, hint: QAbstractItemView.ScrollHint) -> None:
         ancestor = index
-        while ancestor.isValid():
-            self.expand(ancestor)
-            ancestor = ancestor.parent()
+        self._expanding_to_show = True
+        try:
+            while ancestor.isValid():
+                self.expand(ancestor)
+                ancestor = ancestor.parent()
+        finally:
+            self._expanding_to_show = False
         self._scroll_target = (self._fs.filePath(index), hint)
         self._follow_until = time.monotonic() + 3.0
         self._on_rows_moved()
@@ -160,14 +167,25 @@ class FolderTree(QTreeView):
             self._open_timer.stop()
             self._open_current()
             return
-        super().keyPressEvent(event)
+        self._by_key = True
+        try:
+            super().keyPressEvent(event)
+        finally:
+            self._by_key = False
 
     @Slot(QModelIndex, QModelIndex)
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        # With no previous item, Qt is making the first row current on its own
-        # (focus in, rows arriving): that is no choice of the user's; a click is.
-        if not self._quiet and current.isValid() and previous.isValid():
+        # Only the arrow keys open what they rest on (a click opens at once). Qt also
+        # moves the current row on its own (focus in, a folder's row gone after a
+        # refresh): that is no choice of the user's.
+        if self._by_key and not self._quiet and current.isValid():
             self._open_timer.start()
+
+    @Slot(QModelIndex)
+    def _on_expanded(self, index: QModelIndex) -> None:
+        """Opened by the user: list it again, as the tree does not watch folders."""
+        if not self._expanding_to_show:
+            self.refresh(self._fs.filePath(index))
 
     @Slot()
     def _open_current(self) -> None:

@@ -37,10 +37,16 @@ class FolderWatch(QObject):
         self._missed = False
 
     def watch(self, folder: str | os.PathLike) -> bool:
-        """Watch ``folder`` instead of the one before; False if the system refused
-        (a full inotify table, a folder gone): then F5 is the way to relist it."""
+        """Watch ``folder`` instead of the one before, and the folder it is in: a
+        folder's own watch does not see it moved, renamed or put in the trash, nor
+        folders made next to it. False if the system refused (a full inotify table,
+        a folder gone): then F5 is the way to relist it."""
         self.stop()
-        return self._watcher.addPath(os.fspath(folder))
+        folder = os.path.abspath(os.fspath(folder))
+        parent = os.path.dirname(folder)
+        if parent != folder:
+            self._watcher.addPath(parent)
+        return self._watcher.addPath(folder)
 
     def follow_photo(self, path: str | os.PathLike) -> None:
         """Watch this file too (the photo on show), instead of the one before."""

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self._recent = RecentFolders(self._settings.recent_folders)
         self._folder = ""
         self._subfolders: frozenset[str] = frozenset()  # of the open folder
+        self._siblings: frozenset[str] = frozenset()  # of the folder it is in
         self._photo = ""
         self._photo_stamp: tuple[int, int] | None = None  # its size and time when opened: retouched since?
         self._result: ColorizeResult | None = None
@@ -456,7 +457,9 @@ class MainWindow(QMainWindow):
             return False
         self._folder = folder
         self._folder_watch.watch(folder)
-        self._subfolders = subfolder_names(folder)  # the tree lists them again when they change
+        # The tree lists them again when they change (it does not watch folders itself).
+        self._subfolders = subfolder_names(folder)
+        self._siblings = subfolder_names(os.path.dirname(folder))
         self._grid.set_folder(folder)
         self._tree.show_folder(folder)
         self._recent.add(folder)
@@ -505,7 +508,9 @@ class MainWindow(QMainWindow):
         if not self._folder:
             return False
         if not Path(self._folder).is_dir():
-            self._status.show_error(f"The folder {self._folder} is no longer there")
+            gone = self._folder
+            self._close_gone_folder()
+            self._tree.refresh(os.path.dirname(gone))
             return False
         for folder in (self._folder, os.path.dirname(self._folder)):  # made, renamed or deleted elsewhere
             self._tree.refresh(folder)
@@ -523,10 +528,13 @@ class MainWindow(QMainWindow):
             self._close_gone_folder()
             self._tree.refresh(os.path.dirname(folder))
             return
-        subfolders = subfolder_names(folder)
+        subfolders, siblings = subfolder_names(folder), subfolder_names(os.path.dirname(folder))
         if subfolders != self._subfolders:  # an export's output folder, say
             self._subfolders = subfolders
             self._tree.refresh(folder)
+        if siblings != self._siblings:
+            self._siblings = siblings
+            self._tree.refresh(os.path.dirname(folder))
         listed_before = self._photo and self._grid.thumbnails.row_of(self._photo) >= 0
         row = self._grid.currentIndex().row()
         relisted = self._grid.relist()
@@ -732,6 +740,9 @@ class MainWindow(QMainWindow):
             # The folder on show was deleted or moved, and the tree moved on to a
             # neighbour by itself: say so rather than open (and remember) that one.
             self._close_gone_folder()
+        elif not os.path.isdir(folder):  # deleted or moved since the tree listed it
+            self._tree.refresh(os.path.dirname(folder))
+            self._status.show_error(f"The folder {folder} is no longer there (deleted or moved?)")
         elif os.path.abspath(folder) != self._folder:
             self.open_folder(folder)
 

@@ -11,7 +11,7 @@ PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".
 _DIGITS = re.compile(r"(\d+)")
 
 
-@functools.lru_cache(maxsize=65536)  # a watched folder is listed again and again
+@functools.lru_cache(maxsize=16384)  # a watched folder is listed again and again
 def natural_key(name: str) -> tuple:
     """Sort key where "photo2" comes before "photo10", case-insensitively."""
     parts = _DIGITS.split(name.casefold())

@@ -14,6 +14,7 @@ class ElidedLabel(QLabel):
         self._full = ""
         self._max_chars = max_chars
         self._tip = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)  # a file name with <b> in it is not markup
 
     def setToolTip(self, tip: str) -> None:  # noqa: N802 (Qt's name)
         """What the label is; when shortened, the whole text is shown above it."""
@@ -24,7 +25,7 @@ class ElidedLabel(QLabel):
         return self._full
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
-        self._full = text
+        self._full = " ".join(text.splitlines())  # one line: an error's own line breaks would make the bar taller
         self.updateGeometry()
         self._elide()
 

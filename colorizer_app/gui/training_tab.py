@@ -234,6 +234,7 @@ class TrainingTab(QWidget):
         # scroll, rather than make the dialog taller than the screen.
         left_scroll = QScrollArea(self)
         left_scroll.setAccessibleName("New model and runs")
+        left_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields in it, not to it
         left_scroll.setWidget(left)
         left_scroll.setWidgetResizable(True)
         left_scroll.setFrameShape(QFrame.Shape.NoFrame)

@@ -523,17 +523,48 @@ def test_a_folder_made_in_the_open_folder_shows_in_the_tree(qtbot, window, tmp_p
     assert tree.current_folder() == str(album)
 
 
-def test_f5_lists_the_folders_next_to_the_open_one_again(qtbot, window, tmp_path, photo_factory):
+def test_a_folder_made_next_to_the_open_one_shows_in_the_tree(qtbot, window, tmp_path, photo_factory):
     album = tmp_path / "archive" / "album"
     photo_factory(album / "scan.jpg")
     do_and_wait_for_result(qtbot, window, lambda: window.open_folder(album))
     tree = window.folder_tree
     qtbot.wait_until(lambda: _tree_children(tree, album.parent) == {"album"}, timeout=TIMEOUT)
-    (album.parent / "album 2").mkdir()  # not in the open folder: no watch sees it
-    qtbot.wait(300)
-    assert _tree_children(tree, album.parent) == {"album"}  # the tree itself does not watch
-    QTest.keyClick(window, Qt.Key.Key_F5)
+    (album.parent / "album 2").mkdir()
     qtbot.wait_until(lambda: _tree_children(tree, album.parent) == {"album", "album 2"}, timeout=TIMEOUT)
+
+
+def test_expanding_a_folder_lists_it_again(qtbot, window, tmp_path, photo_factory):
+    """The tree does not watch the folders it lists; a folder the person opens in it
+    shows what is in it now."""
+    album = tmp_path / "archive" / "album"
+    photo_factory(album / "scan.jpg")
+    (tmp_path / "archive" / "box" / "old").mkdir(parents=True)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(album))
+    tree, box = window.folder_tree, tmp_path / "archive" / "box"
+    index = tree.model().index(str(box))
+    tree.expand(index)
+    qtbot.wait_until(lambda: _tree_children(tree, box) == {"old"}, timeout=TIMEOUT)
+    tree.collapse(index)
+    (box / "new").mkdir()  # nothing watches box: neither the tree nor the window
+    qtbot.wait(300)
+    assert _tree_children(tree, box) == {"old"}
+    tree.expand(index)
+    qtbot.wait_until(lambda: _tree_children(tree, box) == {"old", "new"}, timeout=TIMEOUT)
+    assert window.current_folder == str(album)
+
+
+def test_the_open_folder_renamed_elsewhere_is_closed_and_the_tree_follows(qtbot, window, tmp_path, photo_factory):
+    """A folder's own watch does not see it renamed, moved or put in the trash."""
+    album = tmp_path / "archive" / "album"
+    photo_factory(album / "scan.jpg")
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(album))
+    tree = window.folder_tree
+    qtbot.wait_until(lambda: _tree_children(tree, album.parent) == {"album"}, timeout=TIMEOUT)
+    album.rename(album.parent / "album 1931")
+    qtbot.wait_until(lambda: window.current_folder == "", timeout=TIMEOUT)
+    assert "no longer there" in window.status.currentMessage()
+    assert window.thumbnail_grid.thumbnails.rowCount() == 0
+    qtbot.wait_until(lambda: _tree_children(tree, album.parent) == {"album 1931"}, timeout=TIMEOUT)
 
 
 def test_arrowing_through_the_tree_opens_only_the_folder_it_rests_on(qtbot, window, tmp_path, photo_factory):
@@ -1094,3 +1125,14 @@ def test_the_toolbar_overflow_button_is_drawn_in_the_toolbar_text_color(qtbot):
                  if image.pixelColor(x, y).alpha() > 200]
         assert len(drawn) > 10
         assert min(c.lightness() for c in drawn) > 180
+
+
+def test_a_status_message_stays_one_line_of_plain_text(qtbot, window):
+    """An error's text can hold line breaks (CUDA's do) and a file name can hold <b>."""
+    label = window.status.findChild(ElidedLabel, "message")
+    height = window.status.sizeHint().height()
+    window.status.show_error("Could not colorize <b>scan</b>.jpg:\nCUDA error: out of memory\nCompile with TORCH_USE_CUDA_DSA")
+    qtbot.wait(50)
+    assert "\n" not in label.text() and window.status.sizeHint().height() == height
+    assert label.textFormat() == Qt.TextFormat.PlainText
+    assert "<b>scan</b>.jpg: CUDA error" in window.status.currentMessage()
