@@ -22,7 +22,7 @@ for a hint under it, so hints need no mouse either.
 import enum
 import math
 
-from PySide6.QtCore import Property, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import Property, QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor, QFocusEvent, QFont, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap,
     QPolygonF, QResizeEvent, QWheelEvent,
@@ -482,6 +482,14 @@ class CompareView(QWidget):
         painter.setClipRect(pane, Qt.ClipOperation.IntersectClip)
         painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
         painter.restore()
+
+    def photo_point(self, rx: float, ry: float) -> QPoint:
+        """Where (rx, ry) of the photo (0..1 each) is on the screen, in the colorized
+        pane (the right one side by side)."""
+        width, height = self._transform.image_size
+        pane = self._panes()[-1]
+        x, y = self._transform.map_from_image(rx * width, ry * height)
+        return self.mapToGlobal(QPointF(pane.left() + x, pane.top() + y)).toPoint()
 
     def _paint_hint_marks(self, painter: QPainter) -> None:
         painter.save()

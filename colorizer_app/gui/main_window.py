@@ -34,7 +34,7 @@ from colorizer_app.gui.savepaths import (
     SAVE_FORMATS, default_format, format_for_filter, refuse_reason, save_choice,
     suggested_save_path,
 )
-from colorizer_app.gui.screenfit import limit_first_pane, resize_to_fit
+from colorizer_app.gui.screenfit import limit_first_pane, place_beside, resize_to_fit
 from colorizer_app.gui.settings import AppSettings, RecentFolders
 from colorizer_app.gui.statusbar import StatusBar
 from colorizer_app.gui.throttle import Throttle
@@ -919,9 +919,11 @@ class MainWindow(QMainWindow):
     @Slot(float, float)
     def _on_hint_requested(self, x: float, y: float) -> None:
         with self._folder_watch.held():  # the hint goes to the photo it was asked on
-            color = QColorDialog.getColor(self._colorized_color_at(x, y), self, "Color Hint")
-            if color.isValid():
-                self.add_hint(x, y, color)
+            dialog = QColorDialog(self._colorized_color_at(x, y), self)
+            dialog.setWindowTitle("Color Hint")
+            place_beside(dialog, self._view.photo_point(x, y))
+            if dialog.exec() == QColorDialog.DialogCode.Accepted and dialog.selectedColor().isValid():
+                self.add_hint(x, y, dialog.selectedColor())
 
     def _colorized_color_at(self, x: float, y: float) -> QColor:
         """The colorized photo's color at (x, y): where the color dialog starts."""

@@ -1,7 +1,7 @@
 """Windows and panels sized to the screen they open on: a 1024×600 netbook as well
 as a 4K monitor (the sizes that suit a desktop are taller than a small laptop)."""
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QPoint, QSize
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSplitter, QWidget
 
@@ -17,6 +17,24 @@ def fitted_size(widget: QWidget, width: int, height: int, share: float = 0.92) -
 
 def resize_to_fit(widget: QWidget, width: int, height: int) -> None:
     widget.resize(fitted_size(widget, width, height))
+
+
+def place_beside(dialog: QWidget, point: QPoint, gap: int = 48) -> None:
+    """Put ``dialog`` beside ``point`` (global), not over it: a color dialog opened
+    for a spot of the photo should leave that spot in sight. It goes to the side
+    with more room, within the screen."""
+    screen = QGuiApplication.screenAt(point) or dialog.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    free = screen.availableGeometry()
+    size = dialog.sizeHint()
+    if point.x() - free.left() > free.right() - point.x():
+        x = point.x() - gap - size.width()
+    else:
+        x = point.x() + gap
+    x = max(free.left(), min(x, free.right() - size.width()))
+    y = max(free.top(), min(point.y() - size.height() // 2, free.bottom() - size.height()))
+    dialog.move(x, y)
 
 
 def limit_first_pane(split: QSplitter, max_share: float, room: int = 480) -> None:

@@ -1136,3 +1136,22 @@ def test_a_status_message_stays_one_line_of_plain_text(qtbot, window):
     assert "\n" not in label.text() and window.status.sizeHint().height() == height
     assert label.textFormat() == Qt.TextFormat.PlainText
     assert "<b>scan</b>.jpg: CUDA error" in window.status.currentMessage()
+
+
+def test_the_hint_color_dialog_opens_beside_the_spot_not_over_it(qtbot):
+    """Picking a hint's color, a person wants to see the spot it is for."""
+    from PySide6.QtWidgets import QColorDialog
+
+    from colorizer_app.gui.screenfit import place_beside
+
+    dialog = QColorDialog()
+    qtbot.add_widget(dialog)
+    free = dialog.screen().availableGeometry()
+    for fx in (0.15, 0.85):
+        spot = QPoint(free.left() + int(fx * free.width()), free.center().y())
+        place_beside(dialog, spot)
+        dialog.show()
+        qtbot.wait_exposed(dialog)
+        assert not dialog.frameGeometry().contains(spot)
+        assert free.contains(dialog.frameGeometry().topLeft())
+        dialog.hide()
