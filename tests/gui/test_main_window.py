@@ -523,12 +523,17 @@ def test_a_folder_made_in_the_open_folder_shows_in_the_tree(qtbot, window, tmp_p
     assert tree.current_folder() == str(album)
 
 
-def test_a_folder_made_next_to_the_open_one_shows_in_the_tree(qtbot, window, tmp_path, photo_factory):
+def _open_album(qtbot, window, tmp_path, photo_factory) -> Path:
+    """archive/album open, and the tree showing archive's one subfolder."""
     album = tmp_path / "archive" / "album"
     photo_factory(album / "scan.jpg")
     do_and_wait_for_result(qtbot, window, lambda: window.open_folder(album))
-    tree = window.folder_tree
-    qtbot.wait_until(lambda: _tree_children(tree, album.parent) == {"album"}, timeout=TIMEOUT)
+    qtbot.wait_until(lambda: _tree_children(window.folder_tree, album.parent) == {"album"}, timeout=TIMEOUT)
+    return album
+
+
+def test_a_folder_made_next_to_the_open_one_shows_in_the_tree(qtbot, window, tmp_path, photo_factory):
+    album, tree = _open_album(qtbot, window, tmp_path, photo_factory), window.folder_tree
     (album.parent / "album 2").mkdir()
     qtbot.wait_until(lambda: _tree_children(tree, album.parent) == {"album", "album 2"}, timeout=TIMEOUT)
 
@@ -536,11 +541,9 @@ def test_a_folder_made_next_to_the_open_one_shows_in_the_tree(qtbot, window, tmp
 def test_expanding_a_folder_lists_it_again(qtbot, window, tmp_path, photo_factory):
     """The tree does not watch the folders it lists; a folder the person opens in it
     shows what is in it now."""
-    album = tmp_path / "archive" / "album"
-    photo_factory(album / "scan.jpg")
-    (tmp_path / "archive" / "box" / "old").mkdir(parents=True)
-    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(album))
-    tree, box = window.folder_tree, tmp_path / "archive" / "box"
+    album, tree = _open_album(qtbot, window, tmp_path, photo_factory), window.folder_tree
+    box = tmp_path / "archive" / "box"
+    (box / "old").mkdir(parents=True)
     index = tree.model().index(str(box))
     tree.expand(index)
     qtbot.wait_until(lambda: _tree_children(tree, box) == {"old"}, timeout=TIMEOUT)
@@ -555,11 +558,7 @@ def test_expanding_a_folder_lists_it_again(qtbot, window, tmp_path, photo_factor
 
 def test_the_open_folder_renamed_elsewhere_is_closed_and_the_tree_follows(qtbot, window, tmp_path, photo_factory):
     """A folder's own watch does not see it renamed, moved or put in the trash."""
-    album = tmp_path / "archive" / "album"
-    photo_factory(album / "scan.jpg")
-    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(album))
-    tree = window.folder_tree
-    qtbot.wait_until(lambda: _tree_children(tree, album.parent) == {"album"}, timeout=TIMEOUT)
+    album, tree = _open_album(qtbot, window, tmp_path, photo_factory), window.folder_tree
     album.rename(album.parent / "album 1931")
     qtbot.wait_until(lambda: window.current_folder == "", timeout=TIMEOUT)
     assert "no longer there" in window.status.currentMessage()
