@@ -40,9 +40,12 @@ from colorizer_app.gui.statusbar import StatusBar
 from colorizer_app.gui.throttle import Throttle
 from colorizer_app.gui.thumbnails import ThumbnailLoader, file_stamp
 from colorizer_app.gui.tune_panel import TunePanel
+from colorizer_app.gui.typing_first import TypingFirst
 from colorizer_app.gui.workers import ColorizeResult, InferenceClient, PhotoLoaded, SaveRequest, file_time
 
 _TUNE_THROTTLE_MS = 250
+_DETAIL_DELAY_MS = 300  # zooming has come to rest: colorize the detail it shows
+_DETAIL_ENLARGEMENT = 1.5  # preview pixels shown this much larger look soft: time for full resolution
 _PREVIEW_MIN, _PREVIEW_MAX = 1024, 2560
 
 
@@ -89,6 +92,8 @@ class MainWindow(QMainWindow):
         self._siblings: frozenset[str] = frozenset()  # of the folder it is in
         self._photo = ""
         self._photo_stamp: tuple[int, int] | None = None  # its size and time when opened: retouched since?
+        self._photo_unreadable = False  # it could not be opened: nothing to save, copy or hint
+        self._full_size_asked = False  # the latest colorize request is at full resolution
         self._result: ColorizeResult | None = None
         self._original_key = 0
         self._models_known = False
@@ -113,6 +118,10 @@ class MainWindow(QMainWindow):
         self._create_toolbars()
         self._connect()
         self._recolorize = Throttle(self._request_colorize, _TUNE_THROTTLE_MS, self)
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setSingleShot(True)
+        self._detail_timer.setInterval(_DETAIL_DELAY_MS)
+        self._detail_timer.timeout.connect(self._colorize_detail)
         self._restore_settings()
         self._update_actions()
         self._show_hint_badges()
@@ -126,6 +135,7 @@ class MainWindow(QMainWindow):
         self._grid = ThumbnailGrid(self, thumbnail_loader)
         self._view = CompareView(self)
         self._models = ModelSelector(self)
+        TypingFirst(self._tree, self._grid, self._models)  # "h" finds harbor.jpg, not Color Hints
         self._tune = TunePanel(self)
         self._status = StatusBar(self)
         self.setStatusBar(self._status)
@@ -761,6 +771,7 @@ class MainWindow(QMainWindow):
 
     def _show_photo(self, path: str) -> None:
         self._photo = path
+        self._photo_unreadable = False
         try:
             self._photo_stamp = file_stamp(path)
         except OSError:
@@ -823,7 +834,24 @@ class MainWindow(QMainWindow):
             return False
         self._client.colorize(self._photo, model, self._tune.render_size, self._tune.saturation, max_side,
                               self._hints.hints(self._photo))
+        self._full_size_asked = max_side is None
         return True
+
+    def _shows_enlarged_preview(self) -> bool:
+        """Zoomed in so far that the preview's pixels (the original's too) show
+        enlarged and soft, where the photo itself has the detail."""
+        result = self._result
+        if result is None or result.full_resolution or result.path != self._photo:
+            return False
+        preview_scale = result.colorized.width() / max(1, result.source_size.width())
+        return self._view.zoom > _DETAIL_ENLARGEMENT * preview_scale
+
+    @Slot()
+    def _colorize_detail(self) -> None:
+        """Zoomed in past the preview: colorize the photo at full resolution, once per
+        setting (a new preview comes first when a setting changes)."""
+        if self._shows_enlarged_preview() and not self._full_size_asked and not self._recolorize.pending:
+            self._colorize(None)
 
     def copy_colorized(self) -> None:
         """Put the colorized photo on the clipboard, at full resolution: at once if
@@ -885,6 +913,9 @@ class MainWindow(QMainWindow):
     def _on_photo_loaded(self, loaded: PhotoLoaded) -> None:
         if loaded.path != self._photo:
             return
+        if self._photo_unreadable:  # readable after all (retouched, or the failure was something else)
+            self._photo_unreadable = False
+            self._update_actions()
         key = loaded.original.cacheKey()
         if key != self._original_key:
             self._original_key = key
@@ -901,6 +932,8 @@ class MainWindow(QMainWindow):
         self._view.set_colorized(QPixmap.fromImage(result.colorized))
         self._view.set_note("")
         self._status.set_model(result.model)
+        if self._shows_enlarged_preview():  # a setting changed while zoomed in: the detail follows
+            self._detail_timer.start()
         size = result.colorized.size()
         what = "full resolution" if result.full_resolution else f"preview {size.width()}×{size.height()}"
         message = f"{Path(result.path).name}: colorized with {result.model} ({what}) in {result.seconds:.1f} s"
@@ -939,6 +972,9 @@ class MainWindow(QMainWindow):
         self._copy_pending = False
         self._status.show_error(message)
         self._view.set_note(message if not self._view.has_result() else "")
+        if self._photo and not self._view.has_photo():
+            self._photo_unreadable = True
+            self._update_actions()
 
     @Slot(str)
     def _on_busy(self, text: str) -> None:
@@ -1064,9 +1100,11 @@ class MainWindow(QMainWindow):
     @Slot(float)
     def _on_zoom_changed(self, zoom: float) -> None:
         self._zoom_label.setText(f"Zoom {zoom * 100:.0f}%" if self._view.has_photo() else "")
+        if self._shows_enlarged_preview():
+            self._detail_timer.start()
 
     def _update_actions(self) -> None:
-        has_photo = bool(self._photo)
+        has_photo = bool(self._photo) and not self._photo_unreadable
         has_model = bool(self._models.current_model())
         self._save_act.setEnabled(has_photo and has_model)
         self._copy_act.setEnabled(has_photo and has_model)

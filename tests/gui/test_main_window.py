@@ -93,6 +93,26 @@ def test_keyboard_moves_to_the_next_photo(qtbot, window, photo_folder):
     assert not window.compare_view.showing_original
 
 
+def test_letters_typed_into_the_photo_list_find_a_photo_and_h_elsewhere_is_color_hints(
+        qtbot, window, tmp_path, photo_factory):
+    for seed, name in enumerate(("aunt_may.png", "grandma.png", "harbor.png", "house.png")):
+        photo_factory(tmp_path / "album" / name, 48, 32, seed=seed)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_folder(tmp_path / "album"))
+    grid = window.thumbnail_grid
+    grid.setFocus()
+
+    found = do_and_wait_for_result(qtbot, window, lambda: QTest.keyClick(grid, Qt.Key.Key_H))
+
+    assert found.path == str(tmp_path / "album" / "harbor.png")
+    assert not window._hint_act.isChecked()
+    window.model_selector.setFocus()
+    QTest.keyClick(window.model_selector, Qt.Key.Key_H)  # the model list's own search
+    assert not window._hint_act.isChecked()
+    window.compare_view.setFocus()
+    QTest.keyClick(window.compare_view, Qt.Key.Key_H)  # in the photo, H is the shortcut
+    assert window._hint_act.isChecked() and window.compare_view.hint_mode
+
+
 def test_open_a_single_photo(qtbot, window, photo_folder):
     target = photo_folder / "photo10.jpg"
     result = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(target))
@@ -219,8 +239,11 @@ def test_unreadable_photo_shows_a_message(qtbot, window, photo_folder):
     assert "broken.jpg" in window.status.currentMessage()
     assert "broken.jpg" in window.compare_view.empty_message  # not "Open a folder, or drop photos here"
     assert window.isVisible()
+    # Nothing to save, copy or put a hint on.
+    assert not any(act.isEnabled() for act in (window._save_act, window._copy_act, window._hint_act))
     # The next photo still works.
     do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo_folder / "photo1.jpg"))
+    assert all(act.isEnabled() for act in (window._save_act, window._copy_act, window._hint_act))
 
 
 def test_a_photo_gone_from_disk_and_a_missing_save_folder_are_said_plainly(qtbot, window, tmp_path,
@@ -794,6 +817,23 @@ def test_the_device_chosen_in_settings_is_used_from_the_next_start(qtbot, later_
         later.open_photo(photo)
     assert "CUDA was asked for" in blocker.args[0]  # it tried the device chosen, and says why not
     assert later.status.device_text == "Device: cuda:0 (not available)"
+
+
+def test_zooming_in_past_the_preview_brings_the_full_resolution_detail(qtbot, window, tmp_path, photo_factory):
+    photo = photo_factory(tmp_path / "large" / "wide.png", 4000, 1000)  # larger than any preview
+    preview = do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo))
+    assert not preview.full_resolution
+    view = window.compare_view
+    assert view.original_pixmap().width() < 4000
+
+    detail = do_and_wait_for_result(qtbot, window, view.zoom_actual)  # 100%: one photo pixel per screen pixel
+
+    assert detail.full_resolution and detail.colorized.width() == 4000
+    assert view.original_pixmap().width() == 4000  # the original's detail too
+    assert view.zoom == pytest.approx(1.0)  # where the user zoomed to
+    assert not window._full_res_act.isChecked()  # the next photo is a quick preview again
+    with qtbot.assert_not_emitted(window.result_shown, wait=600):
+        view.zoom_in()  # already there: not colorized again
 
 
 def test_the_zoom_read_out_follows_the_view(qtbot, window, tmp_path, photo_factory):
