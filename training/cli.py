@@ -1,12 +1,16 @@
-"""`python -m training train|evaluate|export` (also under torchrun for several GPUs)."""
+"""`python -m training train|evaluate|grid|export` (train also under torchrun for several GPUs)."""
 
 import argparse
 import sys
 from dataclasses import fields
+from typing import get_args
 
 from colorizer_app.core.modelfile import GAIN_RULES
 from colorizer_app.core.terminal import forgive_unencodable_characters
 from training.config import LOSSES, PRESETS, TrainConfig, make_config
+
+# Help for settings whose default is not a value to show.
+HELP = {"readout_temperature": "default: the starting model's own, or a new network's default"}
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
@@ -23,8 +27,10 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         if f.type in (bool, "bool"):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
         else:
-            kind = {"int": int, "float": float, "str": str}.get(getattr(f.type, "__name__", f.type), str)
-            p.add_argument(flag, type=kind, default=None, help=f"default: {defaults[f.name].default!r}")
+            base = next((t for t in get_args(f.type) if t is not type(None)), f.type)  # float | None: float
+            kind = {"int": int, "float": float, "str": str}.get(getattr(base, "__name__", base), str)
+            p.add_argument(flag, type=kind, default=None,
+                           help=HELP.get(f.name, f"default: {defaults[f.name].default!r}"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,9 +85,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def device_problem(preference: str | None) -> str | None:
+    """Why --device cannot be used on this machine (a name torch does not know, CUDA
+    without a CUDA GPU), in a line; or None."""
+    from colorizer_app.core.device import select_device
+
+    try:
+        select_device(preference)
+    except RuntimeError as exc:  # torch.device raises it for an unknown name too
+        return f"--device {preference}: {str(exc).splitlines()[0] if str(exc) else 'not usable'}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     forgive_unencodable_characters()
     args = build_parser().parse_args(argv)
+    problem = device_problem(args.device) if args.command in ("train", "evaluate", "grid") else None
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     if args.command == "train":
         from training.train import main as train_main
 

@@ -2,11 +2,19 @@
 included where the choice matters to that preset."""
 
 from dataclasses import dataclass, fields
+from pathlib import Path
 
-from colorizer_app.core.modelfile import model_name_problem
+from colorizer_app.core.modelfile import TEMPERATURE_RANGE, model_name_problem
 from colorizer_app.core.paths import folders_overlap
 
 LOSSES = ("classification", "l1", "huber", "gan")
+MIN_PHOTO_SIDE = 64  # photos with a shorter side are left out of training (data.load_photos)
+
+
+def absolute_folder(folder: str) -> str:
+    """A photo folder as an absolute path ("" stays ""): a run remembers which photos it
+    learns from, and a relative path names other photos from another working folder."""
+    return str(Path(folder).resolve()) if folder else ""
 
 
 @dataclass
@@ -23,7 +31,8 @@ class TrainConfig:
     init: str = "pretrained"  # pretrained | scratch | a model's name or .json to start from
     loss: str = "classification"
     rebalance_lambda: float = 0.5  # classification: mix of prior and uniform (Zhang et al.)
-    readout_temperature: float = 0.38
+    # None: the starting model's own, or UNetConfig's default for a new network
+    readout_temperature: float | None = None
     # classification: weight of an L1 term on the annealed-mean readout. Rebalancing
     # biases the predicted distribution toward rare colors; this term pulls the color
     # the app actually shows toward the truth (fewer blotches, higher AuC/PSNR).
@@ -59,6 +68,7 @@ class TrainConfig:
     seed: int = 1337
 
     def __post_init__(self):
+        self.data, self.val = absolute_folder(self.data), absolute_folder(self.val)
         problem = self.problem()
         if problem:
             raise ValueError(problem)
@@ -72,14 +82,24 @@ class TrainConfig:
             return f"--loss must be one of {', '.join(LOSSES)}"
         if self.crop < 32 or self.crop % 16:
             return "--crop must be a multiple of 16, at least 32"
-        at_least = {"batch_size": 1, "log_interval": 1, "ckpt_interval": 1, "load_size": 32,
+        at_least = {"batch_size": 1, "log_interval": 1, "ckpt_interval": 1, "load_size": MIN_PHOTO_SIDE,
                     "max_iters": 0, "epochs": 0, "time_budget_min": 0, "eval_interval": 0,
                     "eval_photos": 0, "patience": 0, "warmup_iters": 0, "limit_photos": 0, "threads": 0}
         for setting, least in at_least.items():
             if getattr(self, setting) < least:
                 return f"--{setting.replace('_', '-')} must be at least {least}"
+        if self.crop > self.load_size:
+            return (f"--crop {self.crop} is larger than --load-size {self.load_size}: every photo would be "
+                    "enlarged to fit the crop; choose a smaller --crop or a larger --load-size")
         if not self.lr > 0:
             return "--lr must be more than 0"
+        if not 0 < self.val_fraction < 1:
+            return "--val-fraction must be more than 0 and less than 1"
+        if not 0 <= self.rebalance_lambda <= 1:
+            return "--rebalance-lambda must be from 0 to 1"
+        low, high = TEMPERATURE_RANGE  # what a model file may hold: outside it the export would be refused
+        if self.readout_temperature is not None and not low <= self.readout_temperature <= high:
+            return f"--readout-temperature must be from {low} to {high}"
         if not (self.max_iters or self.epochs or self.time_budget_min):
             return "set --max-iters, --epochs or --time-budget-min"
         if self.val and folders_overlap(self.val, self.data):

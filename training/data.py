@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import torch
 
+from training.config import MIN_PHOTO_SIDE
 from training.degrade import degrade
 from training.imagefiles import read_rgb
 
@@ -92,7 +93,8 @@ def is_grayscale(rgb: np.ndarray) -> bool:
     return float(np.percentile(chroma, 99)) < GRAY_CHROMA
 
 
-def load_photos(root: Path, load_size: int = 256, min_size: int = 64, limit: int | None = None, threads: int = 2) -> PhotoSet:
+def load_photos(root: Path, load_size: int = 256, min_size: int = MIN_PHOTO_SIDE, limit: int | None = None,
+                threads: int = 2) -> PhotoSet:
     root = Path(root)
     paths = find_photos(root)
     if limit:

@@ -17,7 +17,7 @@ from colorizer_app.core.device import select_device
 from colorizer_app.core.hints import Hint
 from colorizer_app.core.modelfile import ModelFileError, load_model
 from colorizer_app.core.pipeline import colorize, to_integer
-from training.data import find_photos, rgb_to_lab
+from training.data import find_photos, is_grayscale, rgb_to_lab
 from training.degrade import degrade
 from training.imagefiles import read_rgb
 from training.metrics import MetricAccumulator, format_table
@@ -103,12 +103,31 @@ def evaluate_gray(photos: list[Path], upscale: float = 1.0) -> dict:
     return acc.result()
 
 
+def color_photos(paths: list[Path], limit: int = 0) -> tuple[list[Path], int, int]:
+    """The first `limit` (0: all) of `paths` that are color photos, as training takes
+    them: a grayscale photo has no colors to score against, an unreadable one none at
+    all. Also how many were unreadable, and how many grayscale."""
+    usable, unreadable, gray = [], 0, 0
+    for path in paths:
+        if limit and len(usable) >= limit:
+            break
+        rgb = read_rgb(path)
+        if rgb is None:
+            unreadable += 1
+        elif is_grayscale(rgb):
+            gray += 1
+        else:
+            usable.append(path)
+    return usable, unreadable, gray
+
+
 def evaluate_cli(args) -> int:
-    photos = find_photos(Path(args.data))
-    if args.limit:
-        photos = photos[: args.limit]
+    found = find_photos(Path(args.data))
+    photos, unreadable, gray = color_photos(found, args.limit)
+    skipped = f"skipped {unreadable} unreadable, {gray} grayscale"
     if not photos:
-        print(f"error: no photos found in {args.data}", file=sys.stderr)
+        print(f"error: no color photos to score in {args.data} ({len(found)} photo files; {skipped})",
+              file=sys.stderr)
         return 1
     device = select_device(args.device)
     rows = {}
@@ -130,4 +149,6 @@ def evaluate_cli(args) -> int:
         label = model.name if model.name not in rows else Path(name).resolve().parent.name
         rows[label] = evaluate_model(model, photos, args.render_size, args.upscale, args.damage, args.hints)
     print(format_table(rows))
+    if unreadable or gray:  # beside the table, not in it: stdout stays the table alone
+        print(f"{len(photos)} photos scored; {skipped}", file=sys.stderr)
     return 0

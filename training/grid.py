@@ -6,10 +6,12 @@ itself, often sepia, for an old one).
 """
 
 import sys
+from functools import cache
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from colorizer_app.core.device import select_device
 from colorizer_app.core.modelfile import ModelFileError
@@ -19,15 +21,42 @@ from training.evaluate import gray_of, resolve_model
 from training.imagefiles import read_rgb, write_rgb
 
 
+# Fonts with accents, Greek and more (OpenCV's own draw only ASCII); CJK in the later
+# ones. Pillow looks for them in the system's font folders.
+FONTS = ("DejaVuSans.ttf", "NotoSansCJK-Regular.ttc", "msyh.ttc", "Arial Unicode.ttf", "arial.ttf", "Arial.ttf")
+LABEL_SIZE, MARGIN = 14, 6
+
+
+@cache
+def label_font(size: int = LABEL_SIZE) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    for name in FONTS:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    try:
+        return ImageFont.load_default(size)
+    except TypeError:  # Pillow before 10.1: a small bitmap font, ASCII only
+        return ImageFont.load_default()
+
+
 def label(tile: np.ndarray, text: str) -> np.ndarray:
-    out = tile.copy()
-    cv2.putText(out, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(out, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
-    return out
+    """The tile with `text` in its top left corner, white edged in black; a label wider
+    than the tile is shortened with "…" rather than cut off at its edge."""
+    image = Image.fromarray(tile)
+    draw, font = ImageDraw.Draw(image), label_font()
+    room = tile.shape[1] - 2 * MARGIN
+    if draw.textlength(text, font=font) > room:
+        while text and draw.textlength(text + "…", font=font) > room:
+            text = text[:-1]
+        text = text.rstrip() + "…"
+    draw.text((MARGIN, 4), text, font=font, fill=(255, 255, 255), stroke_width=2, stroke_fill=(0, 0, 0))
+    return np.asarray(image).copy()
 
 
 def make_grid(photos: list[Path], models, height: int, render_size: int | None,
-              labels: list[str] | None = None) -> np.ndarray:
+              labels: list[str] | None = None) -> np.ndarray | None:
+    """The grid of the photos that can be read; None if none can."""
     labels = labels or [m.name for m in models]
     rows = []
     for path in photos:
@@ -45,6 +74,8 @@ def make_grid(photos: list[Path], models, height: int, render_size: int | None,
             tiles = [label(t, n) for t, n in zip(tiles, names)]
         row = np.concatenate(tiles, axis=1)
         rows.append(row)
+    if not rows:
+        return None
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
     return np.concatenate(rows, axis=0)
@@ -69,6 +100,9 @@ def grid_cli(args) -> int:
     names = [m.name for m in models]
     labels = [n if names.count(n) == 1 else Path(arg).resolve().parent.name for n, arg in zip(names, args.model)]
     grid = make_grid(photos, models, args.height, args.render_size, labels)
+    if grid is None:
+        print(f"error: none of the {len(photos)} photos chosen in {args.data} can be read", file=sys.stderr)
+        return 1
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     params = [cv2.IMWRITE_JPEG_QUALITY, 88] if Path(args.out).suffix.lower() in (".jpg", ".jpeg") else []
     write_rgb(args.out, grid, params)

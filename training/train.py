@@ -15,7 +15,7 @@ import platform
 import signal
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import cv2
@@ -30,7 +30,7 @@ from colorizer_app.core.modelfile import ModelFileError, load_model, save_model
 from colorizer_app.core.runlock import RunLock
 from colorizer_app.models import UNetConfig, build_model
 from training import data as data_mod
-from training.config import TrainConfig
+from training.config import TrainConfig, absolute_folder
 from training.imagefiles import write_rgb
 from training.losses import (
     PatchDiscriminator,
@@ -44,6 +44,7 @@ from training.losses import (
 from training.metrics import MetricAccumulator
 
 CKPT_NAME = "ckpt.pt"
+LOG_NAME = "log.jsonl"
 RUN_META = "run.json"  # what the exported model's JSON will say about the run
 
 
@@ -86,21 +87,25 @@ def init_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict, dict]:
     """
     if cfg.init in ("pretrained", "scratch"):
         head = "regression" if cfg.loss in ("l1", "huber") else "classification"
-        net = build_model(UNetConfig(head=head, readout_temperature=cfg.readout_temperature),
-                          pretrained_encoder=cfg.init == "pretrained")
-        return net, {"init": cfg.init}, {}
-    path = Path(cfg.init)
-    if not path.exists() and path.suffix != ".json":  # a name, as `evaluate --model` takes
-        from colorizer_app.core.catalog import ModelCatalog
+        net = build_model(UNetConfig(head=head), pretrained_encoder=cfg.init == "pretrained")
+        origin, inherited = {"init": cfg.init}, {}
+    else:
+        path = Path(cfg.init)
+        if not path.exists() and path.suffix != ".json":  # a name, as `evaluate --model` takes
+            from colorizer_app.core.catalog import ModelCatalog
 
-        try:
-            path = ModelCatalog().find(cfg.init).json_path
-        except KeyError:
-            raise ModelFileError(f"{cfg.init}: no such model file, and no model of that name "
-                                 "(`colorizer models` lists them)") from None
-    start = load_model(path, device="cpu")  # an existing model: fine-tune it
-    inherited = {key: start.meta[key] for key in INHERITED_META if key in start.meta}
-    return start.net.float(), {"init": start.name, "init_path": str(path)}, inherited
+            try:
+                path = ModelCatalog().find(cfg.init).json_path
+            except KeyError:
+                raise ModelFileError(f"{cfg.init}: no such model file, and no model of that name "
+                                     "(`colorizer models` lists them)") from None
+        start = load_model(path, device="cpu")  # an existing model: fine-tune it
+        net = start.net.float()
+        origin = {"init": start.name, "init_path": str(path)}
+        inherited = {key: start.meta[key] for key in INHERITED_META if key in start.meta}
+    if cfg.readout_temperature is not None:  # else the network's own: the starting model's, or the default
+        net.config.readout_temperature = cfg.readout_temperature
+    return net, origin, inherited
 
 
 def main(cfg: TrainConfig) -> Path | None:
@@ -158,6 +163,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     ctx = torch.autocast(device.type, dtype=amp_dtype) if amp_dtype else contextlib.nullcontext()
 
     out_dir = Path(cfg.out_dir) if cfg.out_dir else paths.user_runs_dir() / cfg.name
+    created = master and not out_dir.exists()  # the app makes the folder of a run it starts first
     if master:
         out_dir.mkdir(parents=True, exist_ok=True)
         lock = RunLock(out_dir)
@@ -165,14 +171,58 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             raise SystemExit(f"error: another process (pid {runlock.holder(out_dir)}) is training "
                              f"{out_dir} now: wait for it or stop it, or choose another --name")
         locks.append(lock)
-    log = JsonLog(out_dir / "log.jsonl", enabled=master)
+    log = JsonLog(out_dir / LOG_NAME, enabled=master)
     say = data_mod.log if master else (lambda msg: None)
+    begun = False  # the photos are loaded: the run has started
 
     def fail(problem: str):
-        """Stop with a reason a person can act on, in the log (for the app) and on stderr."""
-        log("error", message=problem)
-        log.close()
+        """Stop with a reason a person can act on, in the log (for the app) and on stderr.
+
+        A start that made the run folder and stops before its photos are loaded
+        removes it instead: the app would list it as a run that failed."""
+        if created and not begun:
+            log.close()
+            for lock in locks:  # Windows deletes no file that is open
+                lock.release()
+            for name in (LOG_NAME, runlock.LOCK_FILE):
+                (out_dir / name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # anything else in it is not this start's to delete
+                out_dir.rmdir()
+        else:
+            log("error", message=problem)
+            log.close()
         raise SystemExit(f"error: {problem}")
+
+    # -- the checkpoint of an existing run: checked before anything is loaded or logged --
+    ckpt_path = out_dir / CKPT_NAME
+    ckpt = None
+    if ckpt_path.exists():
+        try:  # tensors and plain values only: a run folder someone sent cannot run code here
+            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch's unpickling errors have no common type
+            fail(f"the checkpoint {ckpt_path} cannot be read ({type(exc).__name__}: "
+                 f"{str(exc).splitlines()[0] if str(exc) else 'damaged'}): delete the run to start "
+                 "it over, or choose another --name")
+        changed = settings_changed(ckpt.get("config", {}), asdict(cfg))
+        if changed:  # not logged: the log is the existing run's, and that run is fine
+            log.close()
+            raise SystemExit(f"error: a run called {cfg.name} already exists in {out_dir}, and this "
+                             f"command differs from it ({'; '.join(changed)}): run it with the same "
+                             "settings to resume it, or choose another --name")
+
+    # -- the model to start from ----------------------------------------------------------
+    try:
+        raw_model, origin, inherited = init_model(cfg)
+    except ModelFileError as exc:
+        fail(f"cannot start from --init {cfg.init}: {exc}")
+    # The settings (checkpoints, the model's JSON) say the temperature the network reads
+    # out with, also when it is the starting model's own.
+    cfg = replace(cfg, readout_temperature=raw_model.config.readout_temperature)
+    head = raw_model.config.head
+    needed = {"l1": "regression", "huber": "regression", "classification": "classification"}.get(cfg.loss)
+    if needed and head != needed:  # the adversarial fine-tune works on either head
+        fail(f"the {cfg.loss} loss needs a model with a {needed} head to start from, "
+             f"and {origin.get('init')} has a {head} head")
 
     # -- data ---------------------------------------------------------------------------
     t0 = time.time()
@@ -195,6 +245,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
         problem = "no photos left for validation: add photos or a --val folder"
     if problem:
         fail(problem)
+    begun = True
     say(f"train: {train_set.summary()}")
     say(f"val: {len(val_set)} photos; loaded in {time.time() - t0:.0f} s")
     log("data", train=len(train_set), val=len(val_set), skipped_broken=train_set.skipped_broken,
@@ -204,16 +255,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     iters_per_epoch = max(1, len(train_set) // (cfg.batch_size * world))
 
     # -- model, loss, optimizer ---------------------------------------------------------
-    try:
-        raw_model, origin, inherited = init_model(cfg)
-    except ModelFileError as exc:
-        fail(f"cannot start from --init {cfg.init}: {exc}")
     raw_model.to(device, memory_format=torch.channels_last)
-    head = raw_model.config.head
-    needed = {"l1": "regression", "huber": "regression", "classification": "classification"}.get(cfg.loss)
-    if needed and head != needed:  # the adversarial fine-tune works on either head
-        fail(f"the {cfg.loss} loss needs a model with a {needed} head to start from, "
-             f"and {origin.get('init')} has a {head} head")
     criterion = None
     if head == "classification":
         bins = raw_model.ab_bins.cpu().numpy()
@@ -238,20 +280,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
 
     iter_num, best_val, elapsed_before, evals_since_best = 0, math.inf, 0.0, 0
     best_metrics: dict = {}
-    ckpt_path = out_dir / CKPT_NAME
-    if ckpt_path.exists():
-        try:  # tensors and plain values only: a run folder someone sent cannot run code here
-            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch's unpickling errors have no common type
-            fail(f"the checkpoint {ckpt_path} cannot be read ({type(exc).__name__}: "
-                 f"{str(exc).splitlines()[0] if str(exc) else 'damaged'}): delete the run to start "
-                 "it over, or choose another --name")
-        changed = settings_changed(ckpt.get("config", {}), asdict(cfg))
-        if changed:  # not logged: the log is the existing run's, and that run is fine
-            log.close()
-            raise SystemExit(f"error: a run called {cfg.name} already exists in {out_dir}, and this "
-                             f"command differs from it ({'; '.join(changed)}): run it with the same "
-                             "settings to resume it, or choose another --name")
+    if ckpt is not None:
         raw_model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         if disc is not None and ckpt.get("disc"):
@@ -538,9 +567,15 @@ RESUMABLE_CHANGES = frozenset({
 
 
 def settings_changed(saved: dict, now: dict) -> list[str]:
-    """'--setting: saved -> now' for each setting that differs and may not change on resume."""
+    """'--setting: saved -> now' for each setting that differs and may not change on resume.
+
+    A setting not given now (None: the starting model's own) is the run's as it was."""
+    # A run from before photo folders were kept as absolute paths: its relative ones, from here.
+    saved = {**saved, **{key: absolute_folder(saved[key]) for key in ("data", "val")
+                         if isinstance(saved.get(key), str)}}
     return [f"--{key.replace('_', '-')}: {saved[key]!r} before, {now[key]!r} now"
-            for key in sorted(set(saved) & set(now) - RESUMABLE_CHANGES) if saved[key] != now[key]]
+            for key in sorted(set(saved) & set(now) - RESUMABLE_CHANGES)
+            if now[key] is not None and saved[key] != now[key]]
 
 
 def run_meta(cfg: TrainConfig, train_set, val_set, origin: dict, inherited: dict, device, amp_dtype) -> dict:

@@ -373,6 +373,7 @@ def test_paused_time_does_not_count_toward_the_time_budget(tmp_path, photos):
 
 
 def test_loss_that_does_not_fit_the_starting_model_is_an_error(tmp_path, photos, tiny_regression_model_json):
+    (tmp_path / "run").mkdir()  # as the app makes it, to follow the run
     with pytest.raises(SystemExit, match="needs a model with a classification head"):
         train_main(tiny(tmp_path, photos, init=str(tiny_regression_model_json), loss="classification"))
     errors = [e for e in read_log(tmp_path / "run") if e["event"] == "error"]
@@ -386,6 +387,15 @@ def test_loss_that_does_not_fit_the_starting_model_is_an_error(tmp_path, photos,
     (["--log-interval", "0"], "--log-interval must be at least 1"),
     (["--time-budget-min", "-1"], "--time-budget-min must be at least 0"),
     (["--crop", "0"], "--crop must be a multiple of 16, at least 32"),
+    (["--crop", "128", "--load-size", "96"], "--crop 128 is larger than --load-size 96"),
+    (["--load-size", "32"], "--load-size must be at least 64"),  # smaller photos are left out
+    (["--readout-temperature", "0"], "--readout-temperature must be from 0.01 to 10.0"),
+    (["--readout-temperature", "11"], "--readout-temperature must be from 0.01 to 10.0"),
+    (["--rebalance-lambda", "-0.5"], "--rebalance-lambda must be from 0 to 1"),
+    (["--rebalance-lambda", "1.5"], "--rebalance-lambda must be from 0 to 1"),
+    (["--val-fraction", "1.5"], "--val-fraction must be more than 0 and less than 1"),
+    (["--val-fraction", "-0.5"], "--val-fraction must be more than 0 and less than 1"),
+    (["--device", "foo"], "error: --device foo: "),
 ])
 def test_settings_that_cannot_work_are_refused_before_anything_starts(tmp_path, photos, capsys, flags, reason):
     args = ["train", "--preset", "tiny", "--data", str(photos), "--name", "ok",
@@ -405,10 +415,24 @@ def test_the_validation_photos_must_not_be_the_training_photos(tmp_path, photos,
 def test_a_missing_folder_or_starting_model_is_named(tmp_path, photos):
     with pytest.raises(SystemExit, match="--data .*nowhere: no such folder"):
         train_main(tiny(tmp_path, tmp_path / "nowhere"))
+    (tmp_path / "b" / "run").mkdir(parents=True)  # as the app makes it, to follow the run
     with pytest.raises(SystemExit, match="cannot start from --init no-such-model: .*no model of that name"):
         train_main(tiny(tmp_path / "b", photos, init="no-such-model"))
     errors = [e for e in read_log(tmp_path / "b" / "run") if e["event"] == "error"]
     assert errors and "no-such-model" in errors[0]["message"]  # the app shows the run as failed, and why
+
+
+@pytest.mark.parametrize("problem", ["no data folder", "no starting model", "no usable photos"])
+def test_a_start_that_fails_leaves_no_run_folder_behind(tmp_path, photos, problem):
+    """Started from a terminal, a run that never got to its photos is not left for the
+    app to list as a failed run; the reason is on stderr."""
+    (tmp_path / "empty").mkdir()
+    data, init = {"no data folder": (tmp_path / "nowhere", "scratch"),
+                  "no starting model": (photos, "no-such-model"),
+                  "no usable photos": (tmp_path / "empty", "scratch")}[problem]
+    with pytest.raises(SystemExit, match="error: "):
+        train_main(tiny(tmp_path, data, init=init))
+    assert not (tmp_path / "run").exists()
 
 
 def test_another_command_does_not_continue_a_run_of_the_same_name(tmp_path, photos):
@@ -418,6 +442,119 @@ def test_another_command_does_not_continue_a_run_of_the_same_name(tmp_path, phot
     assert not [e for e in read_log(tmp_path / "run") if e["event"] == "error"]  # that run is fine
     train_main(tiny(tmp_path, photos, export=False, max_iters=4))  # a longer budget resumes it
     assert [e["iter"] for e in read_log(tmp_path / "run") if e["event"] == "resume"] == [2]
+
+
+def test_a_refused_resume_leaves_the_run_as_it_was(tmp_path, photos, monkeypatch):
+    """A command that differs from the run's is refused before any photo is loaded and
+    without a line in the run's log: the app would list a finished run as resumable."""
+    from training import data as data_mod
+
+    train_main(tiny(tmp_path, photos, export=False, max_iters=2))
+    log_before = (tmp_path / "run" / "log.jsonl").read_bytes()
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("photos loaded for a start that is refused")
+
+    monkeypatch.setattr(data_mod, "load_photos", no_loading)
+    with pytest.raises(SystemExit, match="a run called tiny already exists.*--rebalance-lambda"):
+        train_main(tiny(tmp_path, photos, export=False, max_iters=4, rebalance_lambda=1.0))
+    assert (tmp_path / "run" / "log.jsonl").read_bytes() == log_before
+
+
+def test_photo_folders_are_remembered_as_absolute_paths(tmp_path, photos, monkeypatch):
+    """A relative --data names other photos from another working folder: the run keeps
+    the absolute path, so the same folder typed either way resumes it, and the same
+    words typed elsewhere do not."""
+    import torch
+
+    monkeypatch.chdir(photos.parent)
+    cfg = tiny(tmp_path, photos.name, export=False, max_iters=2)
+    assert cfg.data == str(photos.resolve())
+    train_main(cfg)
+    train_main(tiny(tmp_path, photos, export=False, max_iters=3))  # typed absolute: the same run
+    assert [e["iter"] for e in read_log(tmp_path / "run") if e["event"] == "resume"] == [2]
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match="a run called tiny already exists.*--data"):
+        train_main(tiny(tmp_path, photos.name, export=False, max_iters=4))
+
+    # A run from before kept the path as typed: from the folder it was typed in, it resumes.
+    ckpt = tmp_path / "run" / "ckpt.pt"
+    state = torch.load(ckpt, weights_only=True)
+    torch.save({**state, "config": {**state["config"], "data": photos.name}}, ckpt)
+    monkeypatch.chdir(photos.parent)
+    train_main(tiny(tmp_path, photos.name, export=False, max_iters=4))
+    assert [e["iter"] for e in read_log(tmp_path / "run") if e["event"] == "resume"] == [2, 3]
+
+
+def test_readout_temperature_applies_to_a_starting_model(tmp_path, photos, tiny_model_json):
+    """--readout-temperature sets the temperature a fine-tuned model trains, is validated
+    and is exported with; without it the model keeps its own. The JSON says which."""
+    start = tmp_path / "start" / "warm.json"
+    start.parent.mkdir()
+    meta = json.loads(tiny_model_json.read_text())
+    start.write_text(json.dumps({**meta, "name": "warm", "weights": "warm.safetensors",
+                                 "config": {**meta["config"], "readout_temperature": 0.45}}))
+    shutil.copyfile(tiny_model_json.with_suffix(".safetensors"), start.with_suffix(".safetensors"))
+
+    for given, expected in ((0.9, 0.9), (None, 0.45)):
+        exported = train_main(tiny(tmp_path / str(given), photos, init=str(start), readout_temperature=given))
+        model = json.loads(exported.read_text())
+        assert model["config"]["readout_temperature"] == expected
+        assert model["training"]["settings"]["readout_temperature"] == expected
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "grid"])
+@pytest.mark.parametrize("device", ["cuda", "foo"])
+def test_a_device_this_machine_lacks_is_a_one_line_error(tmp_path, photos, capsys, monkeypatch, tiny_model_json,
+                                                         command, device):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on a machine without CUDA
+    args = {"train": ["train", "--preset", "tiny", "--data", str(photos), "--name", "d",
+                      "--out-dir", str(tmp_path / "run")],
+            "evaluate": ["evaluate", "--model", str(tiny_model_json), "--data", str(photos)],
+            "grid": ["grid", "--model", str(tiny_model_json), "--data", str(photos),
+                     "--out", str(tmp_path / "grid.png")]}[command]
+    assert training_main([*args, "--device", device]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --device {device}: ") and err.count("\n") == 1
+    assert not (tmp_path / "run").exists() and not (tmp_path / "grid.png").exists()
+
+
+def test_evaluate_and_grid_say_so_when_no_photo_can_be_read(tmp_path, capsys, tiny_model_json):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "broken.jpg").write_bytes(b"not a jpeg at all")
+    assert training_main(["evaluate", "--model", str(tiny_model_json), "--data", str(tmp_path / "photos"),
+                          "--device", "cpu"]) == 1
+    assert "error: no color photos to score" in capsys.readouterr().err
+    assert training_main(["grid", "--model", str(tiny_model_json), "--data", str(tmp_path / "photos"),
+                          "--out", str(tmp_path / "grid.png"), "--device", "cpu"]) == 1
+    assert "error: none of the 1 photos chosen" in capsys.readouterr().err
+    assert not (tmp_path / "grid.png").exists()
+
+
+def test_evaluate_leaves_out_grayscale_and_unreadable_photos(photos, capsys, tiny_model_json):
+    """A gray photo is no truth to score colors on: evaluate skips it, as training does, and says so."""
+    from training.evaluate import color_photos
+
+    found = sorted((photos / "sky").iterdir())
+    usable, unreadable, gray = color_photos(found)
+    assert (unreadable, gray) == (1, 1) and len(usable) == len(found) - 2
+    assert not {"broken.jpg", "gray.png"} & {p.name for p in usable}
+    code = training_main(["evaluate", "--model", str(tiny_model_json), "--data", str(photos / "sky"),
+                          "--limit", "2", "--device", "cpu"])  # the first two files are those two
+    assert code == 0 and "2 photos scored; skipped 1 unreadable, 1 grayscale" in capsys.readouterr().err
+
+
+def test_grid_labels_fit_their_tile_and_draw_more_than_ascii():
+    from training.grid import MARGIN, label
+
+    tile = np.zeros((40, 90, 3), np.uint8)
+    drawn = np.nonzero(label(tile, "a model with a very long name indeed").any(axis=(0, 2)))[0]
+    assert drawn.size and drawn.max() < tile.shape[1] - MARGIN // 2  # shortened, not cut off at the edge
+    wide = np.zeros((40, 400, 3), np.uint8)
+    assert not np.array_equal(label(wide, "Família"), label(wide, "Familia"))
+    assert not np.array_equal(label(wide, "αβγ"), label(wide, "δεζ"))  # OpenCV draws both as "???"
 
 
 class _Payload:
