@@ -660,6 +660,10 @@ class CompareView(QWidget):
         elif key in arrows and self._original is not None:
             self._arrow(*arrows[key], bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
             event.accept()
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus) and self._original is not None:
+            # In the photo, + and - zoom without Ctrl, as in most photo viewers (= is + unshifted).
+            self.zoom_out() if key == Qt.Key.Key_Minus else self.zoom_in()
+            event.accept()
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._hint_mode and self._original is not None:
             point = self._image_point(self._crosshair_point())
             if point is not None:

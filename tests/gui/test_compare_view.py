@@ -195,6 +195,17 @@ def test_keys_move_the_divider_and_pan_a_zoomed_photo(view):
     assert view.divider == pytest.approx(0.5)
 
 
+def test_plus_and_minus_zoom_the_photo(view):
+    view.setFocus()
+    fit = view.zoom
+    QTest.keyClick(view, Qt.Key.Key_Plus)
+    assert view.zoom > fit
+    QTest.keyClick(view, Qt.Key.Key_Minus)
+    assert view.zoom == pytest.approx(fit)
+    QTest.keyClick(view, Qt.Key.Key_Equal)  # + without Shift
+    assert view.zoom > fit
+
+
 def test_hint_mode_places_a_hint_with_the_keyboard(qtbot, view):
     view.set_hint_mode(True)
     view.setFocus()
