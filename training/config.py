@@ -64,6 +64,8 @@ class TrainConfig:
     # runtime
     device: str = "auto"
     threads: int = 0
+    # threads making batches ahead; 0: one on a CPU (its cores train), up to 8 beside a GPU
+    loader_threads: int = 0
     amp: bool = True  # bf16/fp16 autocast where the hardware has it
     seed: int = 1337
 
@@ -84,7 +86,8 @@ class TrainConfig:
             return "--crop must be a multiple of 16, at least 32"
         at_least = {"batch_size": 1, "log_interval": 1, "ckpt_interval": 1, "load_size": MIN_PHOTO_SIDE,
                     "max_iters": 0, "epochs": 0, "time_budget_min": 0, "eval_interval": 0,
-                    "eval_photos": 0, "patience": 0, "warmup_iters": 0, "limit_photos": 0, "threads": 0}
+                    "eval_photos": 0, "patience": 0, "warmup_iters": 0, "limit_photos": 0, "threads": 0,
+                    "loader_threads": 0}
         for setting, least in at_least.items():
             if getattr(self, setting) < least:
                 return f"--{setting.replace('_', '-')} must be at least {least}"

@@ -136,18 +136,18 @@ def test_resume_continues_the_same_batches(tmp_path, photos, monkeypatch):
 
     from training import data as data_mod
 
-    real_next, calls = data_mod.BatchSampler.next, []
+    real_make, calls = data_mod.BatchSampler.make, []
 
-    def crash_on_fourth_batch(self):
+    def crash_on_fourth_batch(self, drawn):
         calls.append(1)
         if len(calls) == 4:
             raise KeyboardInterrupt("simulated crash")
-        return real_next(self)
+        return real_make(self, drawn)
 
-    monkeypatch.setattr(data_mod.BatchSampler, "next", crash_on_fourth_batch)
+    monkeypatch.setattr(data_mod.BatchSampler, "make", crash_on_fourth_batch)
     with pytest.raises(KeyboardInterrupt):
         train_main(tiny(tmp_path / "b", photos, **settings))
-    monkeypatch.setattr(data_mod.BatchSampler, "next", real_next)
+    monkeypatch.setattr(data_mod.BatchSampler, "make", real_make)
     train_main(tiny(tmp_path / "b", photos, **settings))
 
     a = [e["loss"] for e in read_log(tmp_path / "a" / "run") if e["event"] == "step"]
@@ -680,9 +680,10 @@ def test_the_prefetching_sampler_checkpoints_the_batch_it_made_ahead(photos):
     from training.data import BatchSampler, PrefetchingSampler, load_photos
 
     photo_set = load_photos(photos, 64, threads=1)
-    sampler = PrefetchingSampler(BatchSampler(photo_set, 2, 32, seed=0, balance=0.5))
+    sampler = PrefetchingSampler(BatchSampler(photo_set, 2, 32, seed=0, balance=0.5), threads=3)
     sampler.next()
-    sampler._ahead.result()  # the second batch is made, as it is by the time a step has run
+    for _, made in sampler._ahead:  # the next batches are made, as by the time a step has run
+        made.result()
     state = sampler.state()
     second = sampler.next()
     sampler.close()
@@ -690,3 +691,18 @@ def test_the_prefetching_sampler_checkpoints_the_batch_it_made_ahead(photos):
     resumed.set_state(state)
     np.testing.assert_array_equal(resumed.next().L, second.L)
     resumed.close()
+
+
+def test_batches_are_the_same_however_many_threads_make_them(photos):
+    from training.data import BatchSampler, PrefetchingSampler, load_photos
+
+    photo_set = load_photos(photos, 64, threads=1)
+    runs = []
+    for threads in (1, 4):
+        sampler = PrefetchingSampler(BatchSampler(photo_set, 2, 32, seed=5, balance=0.5), threads=threads)
+        runs.append([sampler.next() for _ in range(6)])
+        sampler.close()
+    for one, four in zip(*runs):
+        np.testing.assert_array_equal(one.L, four.L)
+        np.testing.assert_array_equal(one.ab_target, four.ab_target)
+        np.testing.assert_array_equal(one.hint_mask, four.hint_mask)
