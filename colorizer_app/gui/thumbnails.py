@@ -186,6 +186,10 @@ def make_thumbnail(path: str | os.PathLike, side: int = THUMBNAIL_SIDE) -> QImag
     size = reader.size()
     if size.isValid() and max(size.width(), size.height()) > side:
         reader.setScaledSize(size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio))
+    if _cut_short(path):
+        # Qt would paint what arrived and gray below it; the viewer refuses such a file,
+        # and a thumbnail that looks whole would hide that the copy is incomplete.
+        raise OSError("the file is truncated (an incomplete download or copy?)")
     image = reader.read()
     if image.isNull():
         # Qt refuses images over its allocation limit (256 MB decoded: a 12000 x 9000
@@ -209,6 +213,37 @@ def make_thumbnail(path: str | os.PathLike, side: int = THUMBNAIL_SIDE) -> QImag
         painter.end()
         return flat
     return image.convertToFormat(QImage.Format.Format_RGB32)
+
+
+_END_MARKERS = {b"\xff\xd8": b"\xff\xd9", b"\x89P": b"IEND"}  # JPEG: EOI; PNG: the IEND chunk
+
+
+def _cut_short(path: str | os.PathLike) -> bool:
+    """Whether a JPEG or PNG stops before its image data ends, as an interrupted copy
+    or download leaves it. The end marker near the end answers at once; without it
+    (some cameras add bytes after it), Pillow decodes the file to be sure, as the
+    viewer does."""
+    try:
+        with open(path, "rb") as f:
+            end = _END_MARKERS.get(f.read(2))
+            if end is None:
+                return False
+            f.seek(max(0, os.fstat(f.fileno()).st_size - 4096))
+            if end in f.read():
+                return False
+    except OSError:
+        return False
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))  # JPEG: decode at 1/8, as fast as Qt
+            img.load()
+    except EOFError:
+        return True
+    except (OSError, SyntaxError, ValueError) as exc:  # damaged otherwise: Qt's reason is reported
+        return "truncated" in str(exc).lower()
+    return False
 
 
 def _thumbnail_via_core(path: str | os.PathLike, side: int) -> QImage | None:

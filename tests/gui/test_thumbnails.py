@@ -4,11 +4,13 @@ import os
 import shutil
 
 import pytest
+from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from colorizer_app.gui.browser import ThumbnailGrid
 from colorizer_app.gui.thumbnails import THUMBNAIL_SIDE, ThumbnailLoader, ThumbnailStore, make_thumbnail
+from tests.photos import gradient_photo
 
 pytestmark = pytest.mark.gui
 
@@ -50,6 +52,18 @@ def test_disk_cache_is_pruned_least_recently_used_first(qapp, tmp_path, photo_fa
     assert store.prune(max_bytes=keep) == 3
     assert [store.file_for(k).exists() for k in keys] == [True, False, False, False, True, True]
     assert store.prune(max_bytes=keep) == 0
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_a_file_cut_short_is_broken_not_half_a_thumbnail(qapp, tmp_path, suffix):
+    whole = tmp_path / f"whole{suffix}"
+    Image.fromarray(gradient_photo(200, 300, 3)).save(whole)
+    data = whole.read_bytes()
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(data[: len(data) * 2 // 3])  # an interrupted copy
+    assert not make_thumbnail(whole).isNull()
+    with pytest.raises(OSError, match="truncated"):
+        make_thumbnail(cut)
 
 
 # Qt's JPEG reader logs what is wrong with a damaged file; that is expected here.
