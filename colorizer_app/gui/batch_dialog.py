@@ -377,8 +377,10 @@ class BatchDialog(QDialog):
         return self._output_folder
 
     def job(self) -> BatchJob:
+        """The export the form describes, with its folders as they will be used."""
+        source = os.path.expanduser(self._source_edit.text().strip())
         return BatchJob(
-            source=self._source_edit.text().strip(), output=self._output_edit.text().strip(),
+            source=source, output=self._resolved_output(source),
             fmt=self._format_combo.currentData(), recursive=self._recursive_check.isChecked(),
             skip_existing=self._skip_check.isChecked(), model=self._model_name,
             render_size=self._render_size, saturation=self._saturation, device=self._device,
@@ -489,6 +491,19 @@ class BatchDialog(QDialog):
             self._thread = None
             self._worker = None
 
+    def _resolved_output(self, source: str) -> str:
+        """The output folder as typed, made a full path: ``~`` is the home folder,
+        and a relative path is taken from the folder exported, as the suggested
+        ``colorized`` is (Photos + ``colorized`` -> Photos/colorized, ``../Colored``
+        beside it), not from the app's working folder, which the person never sees."""
+        output = self._output_edit.text().strip()
+        if not output:
+            return ""
+        output = os.path.expanduser(output)
+        if not os.path.isabs(output) and source:
+            output = os.path.join(source, output)
+        return os.path.normpath(output)
+
     def _check(self, job: BatchJob) -> str:
         if not job.model:
             return "No usable model is selected."
@@ -497,7 +512,10 @@ class BatchDialog(QDialog):
         if not job.output:
             return "Choose an output folder."
         if os.path.abspath(job.output) == os.path.abspath(job.source):
-            return "Choose an output folder other than the photos' own folder: originals are never replaced."
+            return (f"The output folder {job.output} is the photos' own folder: choose another one, "
+                    "originals are never replaced.")
+        if os.path.exists(job.output) and not os.path.isdir(job.output):
+            return f"The output folder {job.output} is a file: choose a folder."
         return ""
 
     def _browse(self, edit: QLineEdit, title: str) -> None:

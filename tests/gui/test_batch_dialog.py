@@ -128,6 +128,54 @@ def test_refuses_to_export_into_the_photos_own_folder(dialog, photo_folder):
 
 
 @pytest.mark.gui
+@pytest.mark.parametrize("typed, expected", [
+    ("~/exports", "home/exports"),
+    ("~", "home"),
+    ("exports", "album/exports"),  # like the suggested album/colorized
+    ("../Colored", "Colored"),
+])
+def test_a_typed_output_folder_is_taken_from_the_home_or_the_photos_folder(
+        qtbot, dialog, tmp_path, photo_factory, monkeypatch, typed, expected):
+    """Not from the app's working folder, which the person never sees: ~ is not a
+    folder named "~" there, and a relative path starts at the folder exported."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path / "home"))  # Windows
+    (tmp_path / "home").mkdir()
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    source = tmp_path / "album"
+    photo_factory(source / "a.jpg", seed=1)
+    dialog.set_options(source=source, output=typed, recursive=False)
+    assert dialog.job().output == str(tmp_path / expected)
+
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
+        assert dialog.start()
+    assert blocker.args[0].done == 1
+    assert "a.jpg" in files_under(tmp_path / expected)
+    assert files_under(tmp_path / "cwd") == []
+    assert dialog.output_folder == str(tmp_path / expected)
+    assert f"into {tmp_path / expected}." in dialog.summary_text
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("typed", [".", "../photos", "./"])
+def test_a_typed_output_that_is_the_photos_folder_is_refused_by_its_full_name(
+        dialog, photo_folder, tmp_path, monkeypatch, typed):
+    monkeypatch.chdir(tmp_path)  # not checked where the app runs
+    dialog.set_options(source=photo_folder, output=typed)
+    assert not dialog.start()
+    assert f"The output folder {photo_folder} is the photos' own folder" in dialog.summary_text
+
+
+@pytest.mark.gui
+def test_a_typed_output_that_is_a_file_is_refused_by_its_full_name(dialog, photo_folder, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # not checked where the app runs
+    dialog.set_options(source=photo_folder, output="notes.txt")
+    assert not dialog.start()
+    assert f"The output folder {photo_folder / 'notes.txt'} is a file" in dialog.summary_text
+
+
+@pytest.mark.gui
 def test_window_opens_the_dialog_and_shows_progress(qtbot, window, photo_folder, tmp_path):
     window.open_folder(photo_folder)
     dialog = window.open_batch_dialog()
