@@ -28,6 +28,11 @@ reported and left alone, with or without overwrite. Photos with the mark are ear
 results, not inputs, so a folder colorized in place is not colorized again. BMP has
 no room for the mark, so a batch never writes BMP: with the same format as the
 original, a BMP's result is a PNG (lossless too), as is a GIF's (read, never written).
+
+Nothing is left out silently. An output folder inside the folder exported is not
+looked into (its photos would be colorized again), and photos in formats Colorizer
+cannot read (a phone's HEIC, a camera's raw files) are passed over: the plan says
+so (BatchPlan.left_out), and run_batch reports it with the notes.
 """
 
 from __future__ import annotations
@@ -65,6 +70,14 @@ from colorizer_app.core.imageio import (
 FORMAT_EXTENSIONS: dict[str, str | None] = {"jpg": ".jpg", "png": ".png", "tiff": ".tif", "same": None}
 SAME_FORMAT_EXCEPTIONS = {".bmp": ".png", ".gif": ".png"}
 
+# Photos in formats Colorizer cannot read, counted in a folder so that the batch says
+# it left them out. Other files (notes, XMP sidecars) are not photos and not counted.
+OTHER_PHOTO_EXTENSIONS = frozenset({
+    ".heic", ".heif", ".avif", ".jxl", ".jp2", ".j2k", ".psd", ".tga", ".pcx",
+    ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
+    ".raf", ".pef", ".srw", ".x3f", ".3fr", ".erf", ".kdc", ".mrw", ".raw",
+}) - READ_EXTENSIONS
+
 
 class ItemStatus(str, enum.Enum):
     """What happened to one file of a batch."""
@@ -84,6 +97,16 @@ class BatchItem:
     problem: str = ""
 
 
+class BatchPlan(list):
+    """plan_batch's BatchItems, a plain list, plus ``left_out``: (path, why) for what
+    the plan passed over on purpose and the person should know of. run_batch adds
+    them to its report's notes."""
+
+    def __init__(self, items: Iterable[BatchItem] = (), left_out: Iterable[tuple[Path, str]] = ()) -> None:
+        super().__init__(items)
+        self.left_out = list(left_out)
+
+
 @dataclass
 class BatchReport:
     """The outcome of run_batch."""
@@ -92,7 +115,8 @@ class BatchReport:
     done: int = 0
     skipped: int = 0
     failed: list[tuple[Path, str]] = field(default_factory=list)
-    notes: list[tuple[Path, str]] = field(default_factory=list)  # done, but with something to know
+    # Something to know: a photo done with a caveat, or what the plan left out (BatchPlan).
+    notes: list[tuple[Path, str]] = field(default_factory=list)
     cancelled: bool = False
     # Why the batch stopped before the end on its own ("" if it did not): a full disk
     # fails every photo after it, each after minutes of colorizing.
@@ -118,7 +142,7 @@ def plan_batch(
     fmt: str = "same",
     recursive: bool = True,
     suffix: str = "",
-) -> list[BatchItem]:
+) -> BatchPlan:
     """Turn files and folders into (source, output) pairs; see the module docstring.
 
     Raises FileNotFoundError for a missing input, ValueError for an unknown format
@@ -135,14 +159,15 @@ def plan_batch(
         raise ValueError(f"the output {output_dir} is a file, not a folder")
     base = _common_base(inputs)
     unlisted: list[tuple[Path, str]] = []
-    sources = _collect_sources(inputs, output_dir, recursive, unlisted)
+    left_out: list[tuple[Path, str]] = []
+    sources = _collect_sources(inputs, output_dir, recursive, unlisted, left_out)
     items = [BatchItem(src, _output_path(src, base, output_dir, fmt, suffix)) for src in sources]
     items = [item for item in items if not written_by_colorizer(item.source)]  # earlier results
     items = _separate_collisions(items)
     _refuse_overwriting_inputs(items, suffix)
     # Reported with the failures, so "done" never hides a box of photos left out.
     items += [BatchItem(folder, output_dir / folder.relative_to(base), problem) for folder, problem in unlisted]
-    return items
+    return BatchPlan(items, left_out)
 
 
 def _common_base(inputs: list[Path]) -> Path:
@@ -157,13 +182,14 @@ def _common_base(inputs: list[Path]) -> Path:
 
 
 def _collect_sources(inputs: list[Path], output_dir: Path, recursive: bool,
-                     unlisted: list[tuple[Path, str]]) -> list[Path]:
+                     unlisted: list[tuple[Path, str]], left_out: list[tuple[Path, str]]) -> list[Path]:
     """Input files plus the photos found in input folders, each once, in a stable
-    order; folders that cannot be listed are added to ``unlisted`` with the reason."""
+    order; folders that cannot be listed are added to ``unlisted`` with the reason,
+    what was passed over on purpose to ``left_out`` (see _walk)."""
     seen: dict[Path, int] = {}  # real file -> its place in sources
     sources = []
     for path in inputs:
-        found = _walk(path, output_dir, recursive, unlisted) if path.is_dir() else [path]
+        found = _walk(path, output_dir, recursive, unlisted, left_out) if path.is_dir() else [path]
         for src in found:
             key = src.resolve()
             if key not in seen:
@@ -174,15 +200,19 @@ def _collect_sources(inputs: list[Path], output_dir: Path, recursive: bool,
     return sources
 
 
-def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[Path, str]]) -> list[Path]:
+def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[Path, str]],
+          left_out: list[tuple[Path, str]]) -> list[Path]:
     """Photos in a folder (sorted), skipping hidden entries and the output folder.
 
     The output folder is skipped when it lies inside the folder, so a second run
-    does not colorize the first run's results. Hidden names include save_photo's
-    temporary files. Linked folders are followed (an archive often links its
-    boxes in), each real folder once, so a link back up cannot loop.
+    does not colorize the first run's results; photos of the person's own in it
+    are skipped too, so ``left_out`` says so. Photos in formats Colorizer cannot
+    read are counted there as well, one line for the folder. Hidden names include
+    save_photo's temporary files. Linked folders are followed (an archive often
+    links its boxes in), each real folder once, so a link back up cannot loop.
     """
     photos = []
+    unreadable: dict[str, int] = {}  # extension -> photos of it passed over
     seen = {os.path.realpath(folder)}
 
     def cannot_list(error: OSError) -> None:
@@ -195,15 +225,31 @@ def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[
         kept = []
         for d in sorted(dirnames):
             real = os.path.realpath(here / d)
-            if d.startswith(".") or (here / d) == output_dir or real in seen:
+            if d.startswith(".") or real in seen:
+                continue
+            if (here / d) == output_dir:
+                if recursive:
+                    left_out.append((output_dir, "left out: this is the output folder, inside the folder "
+                                                 "exported; photos in it were not colorized"))
                 continue
             seen.add(real)
             kept.append(d)
         dirnames[:] = kept
         if not recursive:
             dirnames.clear()
-        photos.extend(here / name for name in sorted(filenames)
-                      if not name.startswith(".") and Path(name).suffix.lower() in READ_EXTENSIONS)
+        for name in sorted(filenames):
+            extension = Path(name).suffix.lower()
+            if name.startswith("."):
+                continue
+            if extension in READ_EXTENSIONS:
+                photos.append(here / name)
+            elif extension in OTHER_PHOTO_EXTENSIONS:
+                unreadable[extension] = unreadable.get(extension, 0) + 1
+    if unreadable:
+        count = sum(unreadable.values())
+        kinds = ", ".join(e.lstrip(".").upper() for e in sorted(unreadable))
+        left_out.append((folder, f"{count} photo{'s' if count != 1 else ''} in formats Colorizer cannot "
+                                 f"read ({kinds}) {'were' if count != 1 else 'was'} left out"))
     return photos
 
 
@@ -302,9 +348,11 @@ def run_batch(
 
     should_cancel is asked before each file; a cancelled batch stops between files,
     so no output is left half-written. on_progress(done, total, item, status) is
-    called after each file.
+    called after each file. What a BatchPlan left out starts the report's notes.
     """
     report = BatchReport(total=len(items))
+    if isinstance(items, BatchPlan):
+        report.notes.extend(items.left_out)
     start = time.monotonic()
     folders: dict[Path, str | None] = {}  # output folder -> why it cannot be written, found once
     for index, item in enumerate(items):

@@ -129,7 +129,8 @@ class BatchWorker(QObject):
             items = plan_batch([job.source], job.output, fmt=job.fmt, recursive=job.recursive)
             self.planned.emit(len(items))
             if not items:
-                raise ValueError(f"no photos found in {job.source}")
+                raise ValueError("\n".join([f"no photos found in {job.source}"] + [
+                    f"  {_place(path, job.source)}: {why}" for path, why in items.left_out]))
             colorize_fn = self._colorize_fn(job)
         except Exception as exc:  # the batch did not start: say why
             self.failed.emit(str(exc) or type(exc).__name__)
@@ -188,9 +189,10 @@ def summarize(report, output: str, source: str = "") -> str:
 
 def _place(path, source: str) -> str:
     try:
-        return Path(path).relative_to(source).as_posix() if source else Path(path).name
+        place = Path(path).relative_to(source).as_posix() if source else Path(path).name
     except ValueError:
         return str(path)
+    return place if place != "." else Path(path).name  # the folder exported itself
 
 
 class BatchDialog(QDialog):

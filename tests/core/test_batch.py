@@ -180,6 +180,41 @@ def test_plan_skips_an_output_folder_inside_the_input(photo_tree):
     assert plan_batch([photo_tree], out) == first
 
 
+def test_plan_says_it_left_out_an_output_folder_inside_the_input(photo_tree, gradient):
+    """Photos/ exported into Photos/colorized/: that folder is not looked into, also
+    where it held photos of the person's own before; the report says so."""
+    out = photo_tree / "colorized"
+    assert plan_batch([photo_tree], out).left_out == []  # not there yet: nothing left out
+    out.mkdir()
+    Image.fromarray(gradient(8, 8, 1)).save(out / "mine.jpg")
+
+    plan = plan_batch([photo_tree], out)
+    report = run_batch(plan, sepia)
+
+    assert sorted(item.source.relative_to(photo_tree).as_posix() for item in plan) == TREE_PHOTOS
+    [(folder, note)] = plan.left_out
+    assert folder == out and "output folder" in note and "left out" in note
+    assert report.notes == plan.left_out
+    assert not (out / "colorized").exists() and "mine.jpg" in files_under(out)
+    assert plan_batch([photo_tree], out, recursive=False).left_out == []  # no subfolder is looked into
+
+
+def test_plan_counts_the_photos_in_formats_it_cannot_read(photo_tree):
+    """A phone's HEIC and a camera's DNG are passed over, and counted; notes.txt and
+    hidden files are not photos, and not counted."""
+    for name in ("IMG_1.heic", "sub/IMG_2.HEIC", "sub/deeper/scan.dng", ".hidden.heic"):
+        (photo_tree / name).write_bytes(b"not readable here")
+
+    plan = plan_batch([photo_tree], photo_tree / "colorized")
+    report = run_batch(plan, sepia)
+
+    assert sorted(item.source.relative_to(photo_tree).as_posix() for item in plan) == TREE_PHOTOS
+    assert plan.left_out == [(photo_tree, "3 photos in formats Colorizer cannot read (DNG, HEIC) were left out")]
+    assert report.notes == plan.left_out
+    assert plan_batch([photo_tree], photo_tree / "colorized", recursive=False).left_out == [
+        (photo_tree, "1 photo in formats Colorizer cannot read (HEIC) was left out")]
+
+
 def test_plan_errors(photo_tree, tmp_path):
     with pytest.raises(FileNotFoundError, match="nope"):
         plan_batch([tmp_path / "nope"], tmp_path / "OUT")

@@ -176,6 +176,39 @@ def test_a_typed_output_that_is_a_file_is_refused_by_its_full_name(dialog, photo
 
 
 @pytest.mark.gui
+def test_the_summary_says_what_the_export_left_out(qtbot, dialog, photo_folder, photo_factory, monkeypatch):
+    """An output folder inside the album, with a photo of the person's own in it,
+    and a phone's HEIC: neither is colorized, and the summary says both."""
+    monkeypatch.chdir(photo_folder.parent)
+    output = photo_folder / "colorized"
+    photo_factory(output / "mine.jpg", seed=7)
+    (photo_folder / "IMG_0001.heic").write_bytes(b"a phone photo")
+    dialog.set_options(source=photo_folder, output="colorized")
+
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
+        assert dialog.start()
+    assert (blocker.args[0].done, blocker.args[0].failed) == (3, [])
+    assert files_under(output) == ["mine.jpg", "photo1.jpg", "photo10.jpg", "photo2.jpg"]
+    summary = dialog.summary_text
+    assert "\nNote:\n" in summary
+    assert "\n  colorized: left out: this is the output folder" in summary
+    assert f"\n  {photo_folder.name}: 1 photo in formats Colorizer cannot read (HEIC) was left out" in summary
+
+
+@pytest.mark.gui
+def test_an_export_that_finds_no_photo_it_can_read_says_what_it_left_out(qtbot, dialog, tmp_path):
+    source = tmp_path / "phone"
+    source.mkdir()
+    (source / "IMG_0001.heic").write_bytes(b"a phone photo")
+    (source / "IMG_0002.HEIC").write_bytes(b"another")
+    dialog.set_options(source=source, output=tmp_path / "out")
+    assert dialog.start()
+    qtbot.wait_until(lambda: not dialog.running and bool(dialog.summary_text), timeout=TIMEOUT)
+    assert dialog.summary_text == (f"no photos found in {source}\n"
+                                   "  phone: 2 photos in formats Colorizer cannot read (HEIC) were left out")
+
+
+@pytest.mark.gui
 def test_window_opens_the_dialog_and_shows_progress(qtbot, window, photo_folder, tmp_path):
     window.open_folder(photo_folder)
     dialog = window.open_batch_dialog()
