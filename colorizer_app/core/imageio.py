@@ -565,7 +565,7 @@ def save_photo(
     exif_obj = (_exif_for_output(exif, _source_of(source), srgb=icc_profile is None)
                 if fmt in _METADATA_FORMATS else None)
     xmp = xmp_for_result(xmp) if xmp and fmt in _METADATA_FORMATS else None
-    if not overwrite and path.exists():
+    if not overwrite and _exists(path):
         raise _exists_error(path)
 
     def encode(f: BinaryIO) -> None:
@@ -981,16 +981,18 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], None], overwrite: 
             f.flush()
             os.fsync(f.fileno())
         _publish(temp, path, overwrite)
-    except BaseException:
+    except BaseException as e:
         temp.unlink(missing_ok=True)
+        if isinstance(e, OSError) and _is_too_long(e):  # the temp's name fit: the photo's does not
+            raise _too_long_error(path) from None
         raise
     fsync_folder(path.parent)
 
 
-# save_photo's temp files: ".NAME.EXT.RANDOM.tmp.EXT", EXT one it writes, twice. A save
-# takes seconds; one this old was left by a process killed mid-save (kill -9, a power
-# cut), where no cleanup runs. Nothing else is ever removed: a person's own hidden file
-# named nearly so is not ours.
+# save_photo's temp files: ".NAME.EXT.RANDOM.tmp.EXT", EXT one it writes, twice (NAME
+# cut short for a long one). A save takes seconds; one this old was left by a process
+# killed mid-save (kill -9, a power cut), where no cleanup runs. Nothing else is ever
+# removed: a person's own hidden file named nearly so is not ours.
 _TEMP_NAME = re.compile(r"^\..+\.(?P<ext>jpe?g|jpe|png|tiff?|bmp|webp)\.[0-9a-f]{8}\.tmp\.(?P=ext)$",
                         re.IGNORECASE)
 STALE_TEMP_SECONDS = 600
@@ -1018,24 +1020,93 @@ def remove_stale_temp_files(folder: Path | str) -> int:
 def _create_temp(path: Path) -> tuple[Path, int]:
     """Create `.NAME.RANDOM.tmp.EXT` next to path (EXT kept for the encoder).
 
-    os.open with mode 0o666 lets the umask decide permissions, as for any new file
-    (mkstemp would make the final photo readable by its owner only).
+    NAME is cut short where the temp name would pass the folder's limit on a name's
+    length (255 bytes on most disks), which a name that itself fits may leave too
+    little room for. os.open with mode 0o666 lets the umask decide permissions, as
+    for any new file (mkstemp would make the final photo readable by its owner only).
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    rest = len(os.fsencode(f".{path.suffix}.01234567.tmp{path.suffix}"))  # all but NAME's stem
+    name = _cut_to_bytes(path.stem, _name_max(path.parent) - rest) + path.suffix
     while True:
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
+        temp = path.with_name(f".{name}.{secrets.token_hex(4)}.tmp{path.suffix}")
         try:
             return temp, os.open(temp, flags, 0o666)
         except FileExistsError:
             continue
-        except PermissionError:  # say which folder, not which temp name
-            raise PermissionError(errno.EACCES, f"no permission to write in {path.parent}",
-                                  str(path.parent)) from None
-        except FileNotFoundError:
-            raise FileNotFoundError(errno.ENOENT, f"the folder {path.parent} does not exist",
-                                    str(path.parent)) from None
-        except OSError as e:  # a read-only disk, a full one: the reason, and the folder
-            raise OSError(e.errno, f"{e.strerror or e} ({path.parent})", str(path.parent)) from None
+        except OSError as e:
+            raise _temp_error(e, path) from None
+
+
+def _temp_error(error: OSError, path: Path) -> OSError:
+    """Why the temp file for path cannot be made, naming the folder, not the temp name."""
+    if _is_too_long(error):
+        return _too_long_error(path)
+    if isinstance(error, PermissionError):
+        return PermissionError(errno.EACCES, f"no permission to write in {path.parent}", str(path.parent))
+    if isinstance(error, FileNotFoundError):
+        return FileNotFoundError(errno.ENOENT, f"the folder {path.parent} does not exist", str(path.parent))
+    # A read-only disk, a full one: the reason, and the folder.
+    return OSError(error.errno, f"{error.strerror or error} ({path.parent})", str(path.parent))
+
+
+# Bytes in a file name on Linux's disks (ext4, XFS, Btrfs); others count 255 characters
+# or UTF-16 units, never more than its UTF-8 bytes.
+_NAME_MAX = 255
+_ERROR_FILENAME_EXCED_RANGE = 206  # Windows' "name too long", which Python calls ENOENT
+
+
+def _name_max(folder: Path) -> int:
+    """The longest file name the folder's disk takes, in bytes; _NAME_MAX where it does
+    not say (Windows) or says more, as UTF-8 counts at least as many bytes as the
+    units other disks count (UTF-16, characters)."""
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        return _NAME_MAX
+    return limit if 0 < limit < _NAME_MAX else _NAME_MAX
+
+
+def _cut_to_bytes(text: str, size: int) -> str:
+    """The longest start of text that is at most size bytes as a file name, in whole
+    characters (a CJK character is 3 bytes in UTF-8: cutting one leaves junk)."""
+    kept, used = [], 0
+    for char in text:
+        used += len(os.fsencode(char))
+        if used > size:
+            break
+        kept.append(char)
+    return "".join(kept)
+
+
+def _is_too_long(error: OSError) -> bool:
+    """Whether the system refused a file name, or a path, for its length."""
+    return (error.errno == errno.ENAMETOOLONG
+            or getattr(error, "winerror", None) == _ERROR_FILENAME_EXCED_RANGE)
+
+
+def _too_long_error(path: Path) -> OSError:
+    """The error for a photo whose name the disk will not take: the name's fault,
+    not the folder's, and shortening it is the cure."""
+    size, limit = len(os.fsencode(path.name)), _name_max(path.parent)
+    if size > limit:
+        reason = (f"the file name is too long ({size} bytes in UTF-8; this disk takes at most "
+                  f"{limit}): choose a shorter name")
+    else:
+        reason = (f"the file name and its folders are too long together ({len(str(path))} characters): "
+                  "choose a shorter name, or a folder nearer the top")
+    return OSError(errno.ENAMETOOLONG, reason, str(path))
+
+
+def _exists(path: Path) -> bool:
+    """path.exists(), where a name too long to exist says so (Python before 3.13
+    raises the system's bare "File name too long" from exists)."""
+    try:
+        return path.exists()
+    except OSError as e:
+        if _is_too_long(e):
+            raise _too_long_error(path) from None
+        raise
 
 
 def _publish(temp: Path, path: Path, overwrite: bool) -> None:
