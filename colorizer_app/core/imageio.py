@@ -3,7 +3,8 @@
 Reads JPEG, PNG, TIFF, BMP and WebP at 8 or 16 bits per channel (and GIF, whose
 256 colors make it no format for a colorized result: it is read, not written) into numpy arrays
 with the EXIF orientation applied; writes them back atomically with EXIF (orientation
-reset) and the ICC profile, never replacing an existing file unless asked.
+reset, resolution turned with the pixels) and the ICC profile, never replacing an
+existing file unless asked.
 
 What each format can hold, and so what `save_photo` keeps:
 
@@ -112,6 +113,8 @@ _ORIENTATION_TAG = 0x0112
 _EXIF_IFD = 0x8769
 _EXIF_COLOR_SPACE = 0xA001
 _EXIF_PIXEL_DIMENSIONS = frozenset({0xA002, 0xA003})
+_RESOLUTION_TAGS = (282, 283)  # X, Y: across and down the pixels as stored
+_FOCAL_PLANE_RESOLUTION_TAGS = (0xA20E, 0xA20F)  # the same, on the camera's sensor (Exif IFD)
 _SOFTWARE_TAG = 0x0131
 SOFTWARE = "Colorizer"  # the start of the Software tag of every file Colorizer writes
 _INTEROP_IFD = 0xA005
@@ -666,9 +669,10 @@ def _mark(source: ResultSource | None = None) -> str:
 
 def _exif_for_output(raw: bytes | None, source: ResultSource | None = None,
                      srgb: bool = True) -> Image.Exif:
-    """Parse EXIF for writing: Orientation reset to 1, pixel-layout tags removed (the
-    original's pixel dimensions too), Software set to Colorizer's mark, and the color
-    space said to be sRGB when the result has no profile of its own (``srgb``).
+    """Parse EXIF for writing: Orientation reset to 1 (and X and Y resolution swapped
+    where it turned the photo a quarter), pixel-layout tags removed (the original's
+    pixel dimensions too), Software set to Colorizer's mark, and the color space said
+    to be sRGB when the result has no profile of its own (``srgb``).
 
     Unreadable EXIF is dropped with a warning rather than failing the save.
     """
@@ -678,10 +682,15 @@ def _exif_for_output(raw: bytes | None, source: ResultSource | None = None,
             exif.load(raw)
             for tag in _LAYOUT_TAGS & set(exif):
                 del exif[tag]
+            turned = _turned(exif.get(_ORIENTATION_TAG))
             if _ORIENTATION_TAG in exif:
                 exif[_ORIENTATION_TAG] = 1
+            if turned:  # the stored width is the result's height: its resolution too
+                _swap_tags(exif, *_RESOLUTION_TAGS)
             if _EXIF_IFD in exif:
                 sub = exif.get_ifd(_EXIF_IFD)
+                if turned:
+                    _swap_tags(sub, *_FOCAL_PLANE_RESOLUTION_TAGS)
                 for tag in _EXIF_PIXEL_DIMENSIONS & set(sub):
                     del sub[tag]
                 if srgb and _EXIF_COLOR_SPACE in sub:
@@ -692,6 +701,25 @@ def _exif_for_output(raw: bytes | None, source: ResultSource | None = None,
             exif = Image.Exif()
     exif[_SOFTWARE_TAG] = _mark(source)
     return exif
+
+
+def _turned(orientation: int | str | None) -> bool:
+    """Whether an EXIF Orientation turns the photo a quarter (5-8): the stored rows
+    are the displayed columns."""
+    try:
+        return 5 <= int(orientation or 1) <= 8
+    except (TypeError, ValueError):
+        return False
+
+
+def _swap_tags(tags: Image.Exif | dict, first: int, second: int) -> None:
+    """Exchange two tags' values, either of which may be absent."""
+    values = tags.get(first), tags.get(second)
+    for tag, value in zip((first, second), reversed(values)):
+        if value is not None:
+            tags[tag] = value
+        elif tag in tags:
+            del tags[tag]
 
 
 def written_by_colorizer(path: Path | str) -> bool:

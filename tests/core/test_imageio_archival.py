@@ -1,5 +1,5 @@
 """Tests for what colorizer_app.core.imageio keeps of an archive's photos: long file
-names.
+names, a turned photo's resolution.
 
 Real files in a temp folder, as in test_imageio.py.
 """
@@ -10,6 +10,7 @@ import errno
 import os
 
 import pytest
+from PIL import Image
 
 from colorizer_app.core import imageio
 from colorizer_app.core.imageio import load_photo, save_photo
@@ -67,3 +68,39 @@ def test_a_name_too_long_for_the_disk_is_said_to_be_too_long(tmp_path, gradient,
     assert "file name is too long" in error.strerror and "256 bytes" in error.strerror
     assert str(tmp_path) not in error.strerror  # the name is at fault, not the folder
     assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------ a turned photo's resolution
+
+
+@pytest.mark.parametrize("source_ext", [".jpg", ".tif"])
+@pytest.mark.parametrize("out_ext", [".jpg", ".png", ".tif", ".webp"])
+def test_a_turned_photos_exif_resolution_turns_with_it(tmp_path, gradient, source_ext, out_ext):
+    """Stored 12 wide at 300 dpi by 8 high at 600 dpi, shown turned (orientation 6):
+    the upright result is 8 wide at 600 dpi, 12 high at 300."""
+    source = tmp_path / f"turned{source_ext}"
+    stored = Image.fromarray(gradient(8, 12, 1))
+    if source_ext == ".jpg":
+        exif = Image.Exif()
+        exif[0x0112], exif[282], exif[283], exif[296] = 6, 300, 600, 2
+        stored.save(source, exif=exif.tobytes())
+    else:
+        stored.save(source, dpi=(300, 600), tiffinfo={0x0112: 6})
+    photo = load_photo(source)
+    assert photo.pixels.shape == (12, 8)
+
+    out = save_photo(tmp_path / f"out{out_ext}", gradient(12, 8, 3), exif=photo.exif)
+
+    with Image.open(out) as img:
+        tags = img.getexif()
+    assert tags.get(0x0112, 1) == 1
+    assert (float(tags[282]), float(tags[283])) == (600.0, 300.0)
+
+
+def test_an_upright_photos_resolution_is_left_as_it_is(tmp_path, gradient):
+    exif = Image.Exif()
+    exif[0x0112], exif[282], exif[283], exif[296] = 3, 300, 600, 2  # turned 180°: axes stay
+    out = save_photo(tmp_path / "out.jpg", gradient(8, 12, 3), exif=exif.tobytes())
+    with Image.open(out) as img:
+        tags = img.getexif()
+    assert (float(tags[282]), float(tags[283])) == (300.0, 600.0)
