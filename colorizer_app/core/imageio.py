@@ -2,9 +2,9 @@
 
 Reads JPEG, PNG, TIFF, BMP and WebP at 8 or 16 bits per channel (and GIF, whose
 256 colors make it no format for a colorized result: it is read, not written) into numpy arrays
-with the EXIF orientation applied; writes them back atomically with EXIF (orientation
-reset, resolution turned with the pixels) and the ICC profile, never replacing an
-existing file unless asked.
+with the EXIF orientation applied (CMYK in sRGB, through its ICC profile where it has
+one); writes them back atomically with EXIF (orientation reset, resolution turned with
+the pixels) and the ICC profile, never replacing an existing file unless asked.
 
 What each format can hold, and so what `save_photo` keeps:
 
@@ -153,8 +153,8 @@ class Photo:
         data), unchanged, so its Orientation still describes the file on disk;
         save_photo resets it. None when the file has none.
     icc_profile: the embedded ICC profile, or None (then sRGB is assumed). A profile
-        that does not fit the decoded pixels (a CMYK profile after CMYK -> RGB) is
-        dropped.
+        that does not fit the decoded pixels is dropped: CMYK is converted to sRGB
+        through its profile, gray to sRGB through a gray one (where they are usable).
     format: "JPEG", "PNG", "TIFF", "BMP", "WEBP" or "GIF".
     dpi: (horizontal, vertical) resolution in dots per inch, or None when the file
         does not say. Prints and archives size a scan by it.
@@ -408,8 +408,10 @@ def _pillow_arrays(img: Image.Image, path: Path) -> tuple[np.ndarray, np.ndarray
         img = img.convert("L")
     elif mode in ("La", "RGBa"):
         img = img.convert(mode.upper())  # premultiplied -> straight alpha
-    elif mode in ("RGBX", "CMYK", "YCbCr", "LAB", "HSV"):
-        img = img.convert("RGB")  # no color management: CMYK uses Pillow's plain formula
+    elif mode == "CMYK":
+        img = _cmyk_in_srgb(img)
+    elif mode in ("RGBX", "YCbCr", "LAB", "HSV"):
+        img = img.convert("RGB")
     elif mode.startswith("I;16"):
         return np.asarray(img).astype(np.uint16), None  # also fixes big-endian I;16B
     elif mode == "I":
@@ -423,6 +425,26 @@ def _pillow_arrays(img: Image.Image, path: Path) -> tuple[np.ndarray, np.ndarray
     if img.mode == "RGBA":
         return np.ascontiguousarray(array[..., :3]), np.ascontiguousarray(array[..., 3])
     return array, None
+
+
+def _cmyk_in_srgb(img: Image.Image) -> Image.Image:
+    """A CMYK image in sRGB through its embedded profile, as an editor shows it: the
+    same ink means other colors on other presses and papers. Without a profile, or
+    with one LittleCMS cannot use, Pillow's plain formula (ink subtracted from white)."""
+    from PIL import ImageCms
+
+    icc = img.info.get("icc_profile")
+    if icc:
+        try:
+            # Relative colorimetric with black point compensation: what Photoshop's
+            # and GIMP's conversions to another profile do by default.
+            return ImageCms.profileToProfile(
+                img, ImageCms.ImageCmsProfile(io.BytesIO(icc)), ImageCms.createProfile("sRGB"),
+                renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, outputMode="RGB",
+                flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as e:
+            _log.info("CMYK ICC profile not usable, converted without it: %s", e)
+    return img.convert("RGB")
 
 
 def _read_exif(img: Image.Image) -> bytes | None:

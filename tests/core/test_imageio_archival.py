@@ -1,5 +1,5 @@
 """Tests for what colorizer_app.core.imageio keeps of an archive's photos: long file
-names, a turned photo's resolution.
+names, a turned photo's resolution, a press file's CMYK colors.
 
 Real files in a temp folder, as in test_imageio.py.
 """
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import errno
 import os
+import struct
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -104,3 +106,107 @@ def test_an_upright_photos_resolution_is_left_as_it_is(tmp_path, gradient):
     with Image.open(out) as img:
         tags = img.getexif()
     assert (float(tags[282]), float(tags[283])) == (300.0, 600.0)
+
+
+# ------------------------------------------------------------------- CMYK colors
+
+
+def _corner_lab(c: int, m: int, y: int, k: int) -> tuple[float, float, float]:
+    """Lab of a CMYK corner (each ink 0 or full) in the test profile: inks on white
+    paper (a relative colorimetric table maps the paper to white), duller than the
+    pure colors Pillow's plain formula makes of them, as on any press."""
+    lightness = 100.0 - 38 * c - 45 * m - 8 * y
+    a = -30.0 * c + 60 * m - 5 * y
+    b = -24.0 * c - 5 * m + 80 * y
+    if k:
+        lightness, a, b = lightness * 0.12, a * 0.2, b * 0.2
+    return max(lightness, 4.0), a, b
+
+
+def _lab_in_srgb(lab: tuple[float, float, float]) -> np.ndarray:
+    """A D50 Lab color in 8-bit sRGB (Bradford to D65), clipped."""
+    fy = (lab[0] + 16) / 116
+    f = np.array([fy + lab[1] / 500, fy, fy - lab[2] / 200])
+    xyz = np.where(f > 6 / 29, f ** 3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * [0.9642, 1.0, 0.8249]
+    bradford = np.array([[0.9555766, -0.0230393, 0.0631636], [-0.0282895, 1.0099416, 0.0210077],
+                         [0.0122982, -0.0204830, 1.3299098]])
+    to_rgb = np.array([[3.2404542, -1.5371385, -0.4985314], [-0.9692660, 1.8760108, 0.0415560],
+                       [0.0556434, -0.2040259, 1.0572252]])
+    linear = np.clip(to_rgb @ bradford @ xyz, 0, 1)
+    return 255 * np.where(linear > 0.0031308, 1.055 * linear ** (1 / 2.4) - 0.055, 12.92 * linear)
+
+
+def cmyk_icc_profile() -> bytes:
+    """A minimal ICC v2 CMYK printer profile LittleCMS reads: one 16-bit table
+    (A2B0, CMYK to Lab) over a grid of 2 points per ink. A press profile says the
+    same thing in thousands of numbers; this one says it in 48."""
+
+    def s15(x: float) -> bytes:
+        return struct.pack(">i", round(x * 65536))
+
+    grid = [_corner_lab(c, m, y, k) for c in (0, 1) for m in (0, 1) for y in (0, 1) for k in (0, 1)]
+    clut = b"".join(struct.pack(">HHH", round(lab[0] * 652.8), round((lab[1] + 128) * 256),
+                                round((lab[2] + 128) * 256)) for lab in grid)  # ICC v2 16-bit Lab
+    identity = s15(1) + s15(0) + s15(0) + s15(0) + s15(1) + s15(0) + s15(0) + s15(0) + s15(1)
+    a2b0 = (b"mft2" + b"\0" * 4 + bytes([4, 3, 2, 0]) + identity + struct.pack(">HH", 2, 2)
+            + struct.pack(">HH", 0, 65535) * 4 + clut + struct.pack(">HH", 0, 65535) * 3)
+    white = b"XYZ " + b"\0" * 4 + s15(0.9642) + s15(1.0) + s15(0.8249)
+    text = b"test press\0"
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 78
+    tags = [(b"desc", desc), (b"wtPt", white), (b"A2B0", a2b0)]
+    table, data, offset = b"", b"", 128 + 4 + 12 * len(tags)
+    for signature, body in tags:
+        data += b"\0" * (-(offset + len(data)) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    body = struct.pack(">I", len(tags)) + table + data
+    header = (struct.pack(">I", 128 + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"prtrCMYKLab "
+              + b"\0" * 12 + b"acsp" + b"\0" * 28 + s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 48)
+    return header + body
+
+
+def _cmyk_patches() -> Image.Image:
+    """Bare paper on the left, full cyan on the right."""
+    cmyk = np.zeros((8, 16, 4), np.uint8)
+    cmyk[:, 8:, 0] = 255
+    return Image.fromarray(cmyk, "CMYK")
+
+
+def test_a_cmyk_jpeg_is_shown_through_its_profile(tmp_path):
+    """The profile says what this press's cyan looks like: that color, as an editor
+    shows it, not the pure (0, 255, 255) of Pillow's plain formula."""
+    path = tmp_path / "press.jpg"
+    _cmyk_patches().save(path, icc_profile=cmyk_icc_profile(), quality=100)
+
+    photo = load_photo(path)
+
+    assert photo.pixels.shape == (8, 16, 3) and photo.icc_profile is None  # now sRGB
+    paper = photo.pixels[:, :8].reshape(-1, 3).mean(axis=0)
+    cyan = photo.pixels[:, 8:].reshape(-1, 3).mean(axis=0)
+    np.testing.assert_allclose(paper, 255, atol=2)
+    expected = _lab_in_srgb(_corner_lab(1, 0, 0, 0))
+    assert expected[1] < 200  # far from the formula's 255
+    np.testing.assert_allclose(cyan, expected, atol=8)
+
+
+@pytest.mark.parametrize("profile", [b"not a profile at all" * 8, b"\0" * 16 + b"CMYK" + b"\0" * 200],
+                         ids=["junk", "a header and nothing else"])
+def test_a_cmyk_jpeg_with_an_unusable_profile_still_opens_with_the_plain_formula(tmp_path, profile):
+    path = tmp_path / "press.jpg"
+    _cmyk_patches().save(path, icc_profile=profile, quality=100)
+    with Image.open(path) as img:
+        assert img.info["icc_profile"] == profile
+        plain = np.asarray(img.convert("RGB"))
+
+    photo = load_photo(path)
+
+    np.testing.assert_array_equal(photo.pixels, plain)
+    assert photo.icc_profile is None
+
+
+def test_an_rgb_photos_profile_is_kept_not_applied(tmp_path, gradient, srgb_icc):
+    path = tmp_path / "rgb.png"
+    Image.fromarray(gradient(8, 8, 3)).save(path, icc_profile=srgb_icc)
+    photo = load_photo(path)
+    np.testing.assert_array_equal(photo.pixels, gradient(8, 8, 3))
+    assert photo.icc_profile == srgb_icc
