@@ -16,9 +16,11 @@ What each format can hold, and so what `save_photo` keeps:
     BMP     no      no     no            yes
 
 16-bit pixels saved where only 8 bits fit are scaled with rounding; alpha is dropped
-where the format has none. Only the first frame of a multi-page TIFF, an animated
-WebP or GIF, or a multi-picture (MPO) JPEG is read; a TIFF's later pages can be
-read apart (read_later_pages) and written after a TIFF result's first, as they are. The resolution (dpi) is kept where the
+where the format has none. A JPEG holds 64 KB of EXIF: past that, a camera's MakerNote
+is left out, then (if still too big) all but Colorizer's mark, with a logged warning.
+Only the first frame of a multi-page TIFF, an animated WebP or GIF, or a multi-picture
+(MPO) JPEG is read; a TIFF's later pages can be read apart (read_later_pages) and
+written after a TIFF result's first, as they are. The resolution (dpi) is kept where the
 format has room for it (not WebP). XMP (captions, keywords, credits, as archive and
 photo-library software write them) is carried over, less what describes the original
 file (core.xmp), and so are the core fields of an IPTC block (caption, keywords,
@@ -112,6 +114,7 @@ _METADATA_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP"}
 _ORIENTATION_TAG = 0x0112
 _EXIF_IFD = 0x8769
 _EXIF_COLOR_SPACE = 0xA001
+_MAKER_NOTE = 0x927C  # in the Exif IFD
 _EXIF_PIXEL_DIMENSIONS = frozenset({0xA002, 0xA003})
 _RESOLUTION_TAGS = (282, 283)  # X, Y: across and down the pixels as stored
 _FOCAL_PLANE_RESOLUTION_TAGS = (0xA20E, 0xA20F)  # the same, on the camera's sensor (Exif IFD)
@@ -571,12 +574,13 @@ def save_photo(
 ) -> Path:
     """Write a photo atomically in the format its extension names; return the path.
 
-    EXIF is written with Orientation reset to 1 (the pixels are already upright);
-    an ICC profile whose color space does not match the pixels (a gray profile for
-    colorized RGB output) is left out, so the file reads as sRGB. `dpi` is written
-    where the format has room for it (not WebP). `source`, the photo file it was
-    colored from, is named in the mark with its size and content digest. `xmp` is
-    written less what describes the original file (core.xmp.for_result).
+    EXIF is written with Orientation reset to 1 (the pixels are already upright),
+    less what does not fit in a JPEG (_fit_in_jpeg, logged); an ICC profile whose
+    color space does not match the pixels (a gray profile for colorized RGB output)
+    is left out, so the file reads as sRGB. `dpi` is written where the format has
+    room for it (not WebP). `source`, the photo file it was colored from, is named in
+    the mark with its size and content digest. `xmp` is written less what describes
+    the original file (core.xmp.for_result).
     `later_pages` (read_later_pages: the back of a card scanned into one TIFF) follow
     the first page as they are, in a TIFF only. Raises FileExistsError if the file
     exists and overwrite is False.
@@ -589,6 +593,8 @@ def save_photo(
         icc_profile = None
     exif_obj = (_exif_for_output(exif, _source_of(source), srgb=icc_profile is None)
                 if fmt in _METADATA_FORMATS else None)
+    if fmt == "JPEG" and exif_obj is not None:
+        exif_obj = _fit_in_jpeg(exif_obj, path)
     xmp = xmp_for_result(xmp) if xmp and fmt in _METADATA_FORMATS else None
     if not overwrite and _exists(path):
         raise _exists_error(path)
@@ -725,6 +731,34 @@ def _exif_for_output(raw: bytes | None, source: ResultSource | None = None,
     return exif
 
 
+def _fit_in_jpeg(exif: Image.Exif, path: Path) -> Image.Exif:
+    """EXIF that fits in a JPEG's one segment, the least useful part left out first;
+    what was left out is logged as a warning, with the file's name.
+
+    The original's thumbnail (IFD1) is never carried: it shows the gray photo (and
+    Pillow writes no IFD1). Next goes the MakerNote, a camera maker's private data,
+    often tens of KB, which moving breaks anyway (its offsets point into the
+    original's file). Only if the rest does not fit either is all of it left out
+    but the mark.
+    """
+    size = len(exif.tobytes())
+    if size <= _JPEG_MAX_EXIF:
+        return exif
+    sub = exif.get_ifd(_EXIF_IFD) if _EXIF_IFD in exif else {}
+    if _MAKER_NOTE in sub:
+        del sub[_MAKER_NOTE]
+        if len(exif.tobytes()) <= _JPEG_MAX_EXIF:
+            _log.warning("%s: EXIF of %d bytes does not fit in a JPEG (at most %d); its MakerNote "
+                         "(the camera maker's private data) was left out, the rest kept",
+                         path.name, size, _JPEG_MAX_EXIF)
+            return exif
+    _log.warning("%s: EXIF of %d bytes does not fit in a JPEG (at most %d), even without a "
+                 "MakerNote; all of it was left out but Colorizer's mark", path.name, size, _JPEG_MAX_EXIF)
+    mark = Image.Exif()
+    mark[_SOFTWARE_TAG] = exif[_SOFTWARE_TAG]
+    return mark
+
+
 def _turned(orientation: int | str | None) -> bool:
     """Whether an EXIF Orientation turns the photo a quarter (5-8): the stored rows
     are the displayed columns."""
@@ -850,11 +884,7 @@ def _write_with_pillow(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndar
         options["dpi"] = dpi
     if exif is not None:
         exif_bytes = exif.tobytes()
-        if fmt == "JPEG" and len(exif_bytes) > _JPEG_MAX_EXIF:
-            _log.warning("EXIF block of %d bytes does not fit in a JPEG; dropped", len(exif_bytes))
-            mark = Image.Exif()
-            mark[_SOFTWARE_TAG] = exif[_SOFTWARE_TAG]
-            exif_bytes = mark.tobytes()  # the mark alone
+        assert fmt != "JPEG" or len(exif_bytes) <= _JPEG_MAX_EXIF, "save_photo fits it (_fit_in_jpeg)"
         options["exif"] = exif_bytes
     if xmp is not None and fmt == "JPEG" and len(xmp) > _JPEG_MAX_XMP:
         _log.warning("XMP packet of %d bytes does not fit in a JPEG; dropped", len(xmp))

@@ -1,5 +1,5 @@
 """Tests for what colorizer_app.core.imageio keeps of an archive's photos: long file
-names, a turned photo's resolution, a press file's CMYK colors.
+names, a turned photo's resolution, a press file's CMYK colors, a camera's bulky EXIF.
 
 Real files in a temp folder, as in test_imageio.py.
 """
@@ -7,8 +7,10 @@ Real files in a temp folder, as in test_imageio.py.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +18,9 @@ from PIL import Image
 
 from colorizer_app.core import imageio
 from colorizer_app.core.imageio import load_photo, save_photo
+
+ARTIST, TAKEN = 0x013B, 0x9003  # IFD0 Artist, Exif IFD DateTimeOriginal
+EXIF_IFD, MAKER_NOTE = 0x8769, 0x927C
 
 
 # ------------------------------------------------------------------ long names
@@ -210,3 +215,75 @@ def test_an_rgb_photos_profile_is_kept_not_applied(tmp_path, gradient, srgb_icc)
     photo = load_photo(path)
     np.testing.assert_array_equal(photo.pixels, gradient(8, 8, 3))
     assert photo.icc_profile == srgb_icc
+
+
+# ------------------------------------------------------------- a camera's EXIF
+
+
+def _camera_exif(maker_note_size: int) -> Image.Exif:
+    exif = Image.Exif()
+    exif[ARTIST] = "Ada Lovelace"
+    exif[0x010F] = "Nikon"  # Make
+    exif.get_ifd(EXIF_IFD)[TAKEN] = "1931:05:04 12:00:00"
+    exif.get_ifd(EXIF_IFD)[MAKER_NOTE] = (bytes(range(256)) * (maker_note_size // 256 + 1))[:maker_note_size]
+    return exif
+
+
+def _exif_of(path: Path) -> Image.Exif:
+    exif = Image.Exif()
+    exif.load(load_photo(path).exif)
+    return exif
+
+
+def test_exif_too_big_for_a_jpeg_loses_its_maker_note_first(tmp_path, gradient, caplog):
+    """A 70 KB MakerNote (a camera's private data) does not fit in a JPEG's one EXIF
+    segment: it is left out, and said to be; the date and the author stay."""
+    scan = tmp_path / "camera.png"
+    Image.fromarray(gradient(8, 8, 1)).save(scan, exif=_camera_exif(70_000).tobytes())
+    photo = load_photo(scan)
+
+    with caplog.at_level(logging.WARNING, logger=imageio.__name__):
+        out = save_photo(tmp_path / "out.jpg", gradient(8, 8, 3), exif=photo.exif, source=scan)
+
+    kept = _exif_of(out)
+    assert kept[ARTIST] == "Ada Lovelace" and kept[0x010F] == "Nikon"
+    assert kept.get_ifd(EXIF_IFD)[TAKEN] == "1931:05:04 12:00:00"
+    assert MAKER_NOTE not in kept.get_ifd(EXIF_IFD)
+    assert imageio.colorized_from(out).name == "camera.png"
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "MakerNote" in record.getMessage() and "out.jpg" in record.getMessage()
+    # A format without the limit keeps it all.
+    png = save_photo(tmp_path / "out.png", gradient(8, 8, 3), exif=photo.exif)
+    assert len(_exif_of(png).get_ifd(EXIF_IFD)[MAKER_NOTE]) == 70_000
+
+
+def test_a_camera_jpeg_whose_exif_fills_its_segment_keeps_all_but_its_maker_note(tmp_path, gradient):
+    """Colorizer's mark makes a full EXIF segment overflow in the result."""
+    exif = _camera_exif(65_400)
+    assert len(exif.tobytes()) <= 65_533  # fits in the camera's own JPEG
+    camera = tmp_path / "DSC_0001.jpg"
+    Image.fromarray(gradient(8, 8, 3)).save(camera, exif=exif.tobytes())
+
+    out = save_photo(tmp_path / "out.jpg", gradient(8, 8, 3), exif=load_photo(camera).exif, source=camera)
+
+    kept = _exif_of(out)
+    assert kept[ARTIST] == "Ada Lovelace" and kept.get_ifd(EXIF_IFD)[TAKEN] == "1931:05:04 12:00:00"
+    assert MAKER_NOTE not in kept.get_ifd(EXIF_IFD)
+    assert imageio.made_from(out, camera)
+
+
+def test_exif_that_fits_keeps_its_maker_note(tmp_path, gradient, caplog):
+    with caplog.at_level(logging.WARNING, logger=imageio.__name__):
+        out = save_photo(tmp_path / "out.jpg", gradient(8, 8, 3), exif=_camera_exif(4_096).tobytes())
+    assert len(_exif_of(out).get_ifd(EXIF_IFD)[MAKER_NOTE]) == 4_096
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_exif_still_too_big_without_its_maker_note_keeps_only_the_mark(tmp_path, gradient, caplog):
+    exif = _camera_exif(20_000)
+    exif[0x010E] = "x" * 70_000  # ImageDescription: more than one segment holds by itself
+    with caplog.at_level(logging.WARNING, logger=imageio.__name__):
+        out = save_photo(tmp_path / "out.jpg", gradient(8, 8, 3), exif=exif.tobytes())
+    assert set(_exif_of(out)) == {0x0131}
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "out.jpg" in record.getMessage() and "all" in record.getMessage()
