@@ -242,6 +242,14 @@ def test_folder_without_photos_exits_1(installed_model, tmp_path, capsys):
     assert "No photos found" in capsys.readouterr().err
 
 
+def test_a_folder_of_photos_it_cannot_read_says_what_it_left_out(installed_model, tmp_path, capsys):
+    (tmp_path / "phone").mkdir()
+    (tmp_path / "phone" / "IMG_0001.HEIC").write_bytes(b"not decoded here")
+    assert main(_colorize_args(tmp_path / "phone", out=tmp_path / "OUT")) == 1
+    err = capsys.readouterr().err
+    assert "No photos found" in err and "HEIC" in err
+
+
 def test_missing_input_and_output_over_originals_exit_2(installed_model, album, capsys):
     assert main(_colorize_args(album / "nope.jpg", out=album)) == 2
     assert "no such file or folder" in capsys.readouterr().err
