@@ -141,3 +141,19 @@ def photo_tree(tmp_path: Path) -> Path:
     (root / "sub" / "deeper" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG" * 3)
     (root / "notes.txt").write_text("scanned 1931")
     return root
+
+
+@pytest.fixture
+def temp_names(monkeypatch) -> list[str]:
+    """The names of the temporary files save_photo writes into, as it makes them."""
+    from colorizer_app.core import imageio
+
+    seen, real_create_temp = [], imageio._create_temp
+
+    def spy(path):
+        temp, fd = real_create_temp(path)
+        seen.append(temp.name)
+        return temp, fd
+
+    monkeypatch.setattr(imageio, "_create_temp", spy)
+    return seen

@@ -470,18 +470,9 @@ def test_failed_encode_leaves_no_temp_file(tmp_path, gradient, monkeypatch, erro
         assert path.read_bytes() == b"original"
 
 
-def test_temp_file_is_hidden_with_same_extension(tmp_path, gradient, monkeypatch):
-    seen = []
-
-    def spy(path):
-        temp, fd = real_create_temp(path)
-        seen.append(temp.name)
-        return temp, fd
-
-    real_create_temp = imageio._create_temp
-    monkeypatch.setattr(imageio, "_create_temp", spy)
+def test_temp_file_is_hidden_with_same_extension(tmp_path, gradient, temp_names):
     save_photo(tmp_path / "photo.webp", gradient(8, 8, 3))
-    (name,) = seen
+    (name,) = temp_names
     assert name.startswith(".photo.webp.") and name.endswith(".webp")
     assert [p.name for p in tmp_path.iterdir()] == ["photo.webp"]
 

@@ -44,20 +44,11 @@ def test_a_long_name_is_saved_and_leaves_no_temp_file(tmp_path, gradient, stem, 
 
 
 @pytest.mark.parametrize("stem", LONG_STEMS, ids=["250 bytes", "80 CJK characters"])
-def test_a_long_names_temp_file_fits_and_is_still_known_as_a_temp_file(tmp_path, gradient, monkeypatch, stem):
+def test_a_long_names_temp_file_fits_and_is_still_known_as_a_temp_file(tmp_path, gradient, temp_names, stem):
     """Shortened, the temp name still ends as save_photo's do, so a killed save's
     leftover is still found and removed (remove_stale_temp_files)."""
-    seen = []
-
-    def spy(path):
-        temp, fd = real_create_temp(path)
-        seen.append(temp.name)
-        return temp, fd
-
-    real_create_temp = imageio._create_temp
-    monkeypatch.setattr(imageio, "_create_temp", spy)
     save_photo(tmp_path / f"{stem}.tif", gradient(8, 8, 3))
-    (name,) = seen
+    (name,) = temp_names
     assert len(name.encode("utf-8")) <= 255  # whole characters: strict UTF-8 encodes it
     assert name.startswith("." + stem[:8]) and name.endswith(".tif")
     assert imageio._TEMP_NAME.match(name)
