@@ -15,6 +15,7 @@ from PIL import Image, ImageOps, TiffImagePlugin, TiffTags
 
 from colorizer_app.core import imageio
 from colorizer_app.core.imageio import ImageReadError, Photo, load_photo, save_photo
+from tests.iccprofiles import icc_profile
 
 H, W = 24, 36
 LOSSY = {".jpg", ".webp"}  # save_photo writes lossy WebP, like JPEG
@@ -589,24 +590,8 @@ def test_a_turned_tiff_turns_its_resolution_into_any_output(tmp_path, gradient):
 def gray_icc_profile(gamma: float) -> bytes:
     """A minimal ICC v2 gray display profile: a D50 white point and one gamma curve
     (what scanners embed as "Gray Gamma 1.8"; LittleCMS reads it)."""
-    import struct
-
-    def s15(x):
-        return struct.pack(">i", round(x * 65536))
-
-    white = b"XYZ " + b"\0" * 4 + s15(0.9642) + s15(1.0) + s15(0.8249)
     curve = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0"
-    text = b"gray\0"
-    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 78
-    tags, table, data, offset = [(b"desc", desc), (b"wtPt", white), (b"kTRC", curve)], b"", b"", 128 + 4 + 12 * 3
-    for signature, body in tags:
-        data += b"\0" * (-(offset + len(data)) % 4)
-        table += signature + struct.pack(">II", offset + len(data), len(body))
-        data += body
-    body = struct.pack(">I", len(tags)) + table + data
-    header = (struct.pack(">I", 128 + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntrGRAYXYZ "
-              + b"\0" * 12 + b"acsp" + b"\0" * 28 + s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 48)
-    return header + body
+    return icc_profile(b"mntr", b"GRAY", b"XYZ ", b"gray", [(b"kTRC", curve)])
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])

@@ -18,6 +18,7 @@ from PIL import Image
 
 from colorizer_app.core import imageio
 from colorizer_app.core.imageio import load_photo, save_photo
+from tests.iccprofiles import icc_profile, s15
 
 ARTIST, TAKEN = 0x013B, 0x9003  # IFD0 Artist, Exif IFD DateTimeOriginal
 EXIF_IFD, MAKER_NOTE = 0x8769, 0x927C
@@ -136,29 +137,13 @@ def cmyk_icc_profile() -> bytes:
     """A minimal ICC v2 CMYK printer profile LittleCMS reads: one 16-bit table
     (A2B0, CMYK to Lab) over a grid of 2 points per ink. A press profile says the
     same thing in thousands of numbers; this one says it in 48."""
-
-    def s15(x: float) -> bytes:
-        return struct.pack(">i", round(x * 65536))
-
     grid = [_corner_lab(c, m, y, k) for c in (0, 1) for m in (0, 1) for y in (0, 1) for k in (0, 1)]
     clut = b"".join(struct.pack(">HHH", round(lab[0] * 652.8), round((lab[1] + 128) * 256),
                                 round((lab[2] + 128) * 256)) for lab in grid)  # ICC v2 16-bit Lab
     identity = s15(1) + s15(0) + s15(0) + s15(0) + s15(1) + s15(0) + s15(0) + s15(0) + s15(1)
     a2b0 = (b"mft2" + b"\0" * 4 + bytes([4, 3, 2, 0]) + identity + struct.pack(">HH", 2, 2)
             + struct.pack(">HH", 0, 65535) * 4 + clut + struct.pack(">HH", 0, 65535) * 3)
-    white = b"XYZ " + b"\0" * 4 + s15(0.9642) + s15(1.0) + s15(0.8249)
-    text = b"test press\0"
-    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 78
-    tags = [(b"desc", desc), (b"wtPt", white), (b"A2B0", a2b0)]
-    table, data, offset = b"", b"", 128 + 4 + 12 * len(tags)
-    for signature, body in tags:
-        data += b"\0" * (-(offset + len(data)) % 4)
-        table += signature + struct.pack(">II", offset + len(data), len(body))
-        data += body
-    body = struct.pack(">I", len(tags)) + table + data
-    header = (struct.pack(">I", 128 + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"prtrCMYKLab "
-              + b"\0" * 12 + b"acsp" + b"\0" * 28 + s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 48)
-    return header + body
+    return icc_profile(b"prtr", b"CMYK", b"Lab ", b"test press", [(b"A2B0", a2b0)])
 
 
 def _cmyk_patches() -> Image.Image:
