@@ -227,7 +227,7 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
     _print_summary(report, args.output)
     if report.cancelled:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if report.failed else EXIT_OK
+    return EXIT_FAILED if report.failed or report.stopped else EXIT_OK
 
 
 def _saved_hints(items: list[BatchItem]) -> dict[Path, list[Hint]]:

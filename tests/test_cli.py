@@ -421,3 +421,27 @@ def test_a_multi_page_tiff_is_colorized_from_its_first_page_and_the_summary_says
 
     assert main(_colorize_args(album, out=tmp_path / "PNG", extra=("--format", "png"))) == 0
     assert "the others are not in the result (a TIFF result keeps them)" in capsys.readouterr().out
+
+
+def test_an_output_folder_it_cannot_write_stops_the_export_with_one_line(installed_model, album, tmp_path):
+    """A folder of someone else's (or a read-only disk) would fail every photo, each
+    with the same line: the export says it once, before any work, and exits 1. Root
+    writes anywhere, so the export runs in a process without that power."""
+    import os
+
+    from tests.unprivileged import run_python_unprivileged
+
+    out = tmp_path / "theirs"
+    out.mkdir()
+    out.chmod(0o555)
+    script = ("import sys\n"
+              "from colorizer_app.cli import main\n"
+              "print('exit', main(sys.argv[1:]))\n")
+    try:
+        run = run_python_unprivileged(script, *_colorize_args(album, out=out),
+                                      env={"COLORIZER_DATA_DIR": os.environ["COLORIZER_DATA_DIR"]})
+    finally:
+        out.chmod(0o755)
+    assert "exit 1" in run.stdout
+    assert run.stdout.count("Permission denied") == 1 and "nothing was exported" in run.stdout
+    assert "Failed:" not in run.stdout and not list(out.iterdir())

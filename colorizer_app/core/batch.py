@@ -99,12 +99,14 @@ class BatchItem:
 
 class BatchPlan(list):
     """plan_batch's BatchItems, a plain list, plus ``left_out``: (path, why) for what
-    the plan passed over on purpose and the person should know of. run_batch adds
-    them to its report's notes."""
+    the plan passed over on purpose and the person should know of (run_batch adds
+    them to its report's notes), and ``output_dir``, which run_batch tries first."""
 
-    def __init__(self, items: Iterable[BatchItem] = (), left_out: Iterable[tuple[Path, str]] = ()) -> None:
+    def __init__(self, items: Iterable[BatchItem] = (), left_out: Iterable[tuple[Path, str]] = (),
+                 output_dir: Path | None = None) -> None:
         super().__init__(items)
         self.left_out = list(left_out)
+        self.output_dir = output_dir
 
 
 @dataclass
@@ -119,7 +121,8 @@ class BatchReport:
     notes: list[tuple[Path, str]] = field(default_factory=list)
     cancelled: bool = False
     # Why the batch stopped before the end on its own ("" if it did not): a full disk
-    # fails every photo after it, each after minutes of colorizing.
+    # fails every photo after it, each after minutes of colorizing; an output folder
+    # that cannot be written would fail them all.
     stopped: str = ""
     elapsed: float = 0.0
 
@@ -167,7 +170,7 @@ def plan_batch(
     _refuse_overwriting_inputs(items, suffix)
     # Reported with the failures, so "done" never hides a box of photos left out.
     items += [BatchItem(folder, output_dir / folder.relative_to(base), problem) for folder, problem in unlisted]
-    return BatchPlan(items, left_out)
+    return BatchPlan(items, left_out, output_dir)
 
 
 def _common_base(inputs: list[Path]) -> Path:
@@ -351,10 +354,18 @@ def run_batch(
     called after each file. What a BatchPlan left out starts the report's notes.
     """
     report = BatchReport(total=len(items))
+    folders: dict[Path, str | None] = {}  # output folder -> why it cannot be written, found once
     if isinstance(items, BatchPlan):
         report.notes.extend(items.left_out)
+        root = items.output_dir
+        if root is not None and items:
+            # A read-only disk or a folder of someone else's fails every photo, each
+            # with the same line: say it once, before any work.
+            folders[root] = _folder_problem(root)
+            if folders[root]:
+                report.stopped = f"{folders[root]}; nothing was exported: choose another output folder"
+                return report
     start = time.monotonic()
-    folders: dict[Path, str | None] = {}  # output folder -> why it cannot be written, found once
     for index, item in enumerate(items):
         if should_cancel is not None and should_cancel():
             report.cancelled = True

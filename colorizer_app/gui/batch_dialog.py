@@ -467,7 +467,7 @@ class BatchDialog(QDialog):
         self._summary.setPlainText(summarize(report, self._output_folder, self._source_folder))
         took = format_duration(report.elapsed).replace("about ", "")
         self._progress_label.setText("Cancelled." if report.cancelled else
-                                     f"Stopped after {took}: the disk is full." if report.stopped else
+                                     f"Stopped after {took}." if report.stopped else
                                      f"Finished in {took}.")
         self._update_buttons()
         self.batch_finished.emit(report)
