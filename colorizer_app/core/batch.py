@@ -191,8 +191,9 @@ def _collect_sources(inputs: list[Path], output_dir: Path, recursive: bool,
     what was passed over on purpose to ``left_out`` (see _walk)."""
     seen: dict[Path, int] = {}  # real file -> its place in sources
     sources = []
+    unreadable: set[str] = set()  # real paths of photos it cannot read, counted once over all inputs
     for path in inputs:
-        found = _walk(path, output_dir, recursive, unlisted, left_out) if path.is_dir() else [path]
+        found = _walk(path, output_dir, recursive, unlisted, left_out, unreadable) if path.is_dir() else [path]
         for src in found:
             key = src.resolve()
             if key not in seen:
@@ -204,7 +205,7 @@ def _collect_sources(inputs: list[Path], output_dir: Path, recursive: bool,
 
 
 def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[Path, str]],
-          left_out: list[tuple[Path, str]]) -> list[Path]:
+          left_out: list[tuple[Path, str]], counted: set[str]) -> list[Path]:
     """Photos in a folder (sorted), skipping hidden entries and the output folder.
 
     The output folder is skipped when it lies inside the folder, so a second run
@@ -215,7 +216,7 @@ def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[
     links its boxes in), each real folder once, so a link back up cannot loop.
     """
     photos = []
-    unreadable: dict[str, int] = {}  # extension -> photos of it passed over
+    unreadable: dict[str, int] = {}  # extension -> photos of it passed over (not in ``counted`` before)
     seen = {os.path.realpath(folder)}
 
     def cannot_list(error: OSError) -> None:
@@ -231,7 +232,7 @@ def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[
             if d.startswith(".") or real in seen:
                 continue
             if (here / d) == output_dir:
-                if recursive:
+                if recursive and _holds_photos_of_its_own(output_dir) and output_dir not in dict(left_out):
                     left_out.append((output_dir, "left out: this is the output folder, inside the folder "
                                                  "exported; photos in it were not colorized"))
                 continue
@@ -246,7 +247,8 @@ def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[
                 continue
             if extension in READ_EXTENSIONS:
                 photos.append(here / name)
-            elif extension in OTHER_PHOTO_EXTENSIONS:
+            elif extension in OTHER_PHOTO_EXTENSIONS and os.path.realpath(here / name) not in counted:
+                counted.add(os.path.realpath(here / name))
                 unreadable[extension] = unreadable.get(extension, 0) + 1
     if unreadable:
         count = sum(unreadable.values())
@@ -254,6 +256,19 @@ def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[
         left_out.append((folder, f"{count} photo{'s' if count != 1 else ''} in formats Colorizer cannot "
                                  f"read ({kinds}) {'were' if count != 1 else 'was'} left out"))
     return photos
+
+
+def _holds_photos_of_its_own(output_dir: Path) -> bool:
+    """Whether the output folder holds a photo Colorizer did not make: one the
+    export leaves out. Its own results (a resumed export) are no news. Stops at the
+    first such photo; otherwise reads each result's mark, as planning does anyway."""
+    for dirpath, _, filenames in os.walk(output_dir):
+        for name in filenames:
+            path = Path(dirpath) / name
+            if (not name.startswith(".") and path.suffix.lower() in READ_EXTENSIONS
+                    and not written_by_colorizer(path)):
+                return True
+    return False
 
 
 def _output_path(src: Path, base: Path, output_dir: Path, fmt: str, suffix: str) -> Path:

@@ -199,6 +199,17 @@ def test_plan_says_it_left_out_an_output_folder_inside_the_input(photo_tree, gra
     assert plan_batch([photo_tree], out, recursive=False).left_out == []  # no subfolder is looked into
 
 
+def test_a_resumed_export_into_a_folder_inside_the_input_leaves_nothing_out(photo_tree):
+    """An output folder holding only the export's own results hides nothing: a second
+    run (which resumes) has no note that would suggest photos were missed."""
+    out = photo_tree / "colorized"
+    run_batch(plan_batch([photo_tree], out), sepia)
+    assert files_under(out)
+
+    again = plan_batch([photo_tree, photo_tree], out)  # the same folder twice, too
+    assert again.left_out == []
+
+
 def test_plan_counts_the_photos_in_formats_it_cannot_read(photo_tree):
     """A phone's HEIC and a camera's DNG are passed over, and counted; notes.txt and
     hidden files are not photos, and not counted."""
@@ -213,6 +224,9 @@ def test_plan_counts_the_photos_in_formats_it_cannot_read(photo_tree):
     assert report.notes == plan.left_out
     assert plan_batch([photo_tree], photo_tree / "colorized", recursive=False).left_out == [
         (photo_tree, "1 photo in formats Colorizer cannot read (HEIC) was left out")]
+    # A folder given again, or inside another input: each photo is counted once.
+    assert plan_batch([photo_tree, photo_tree / "sub", photo_tree], photo_tree / "colorized").left_out == [
+        (photo_tree, "3 photos in formats Colorizer cannot read (DNG, HEIC) were left out")]
 
 
 def test_plan_errors(photo_tree, tmp_path):
