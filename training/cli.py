@@ -10,7 +10,8 @@ from colorizer_app.core.terminal import forgive_unencodable_characters
 from training.config import LOSSES, PRESETS, TrainConfig, make_config
 
 # Help for settings whose default is not a value to show.
-HELP = {"readout_temperature": "default: the starting model's own, or a new network's default"}
+HELP = {"readout_temperature": "default: the starting model's own, or a new network's default",
+        "load_size": "default: 256, or the crop if larger"}
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:

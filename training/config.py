@@ -9,6 +9,7 @@ from colorizer_app.core.paths import folders_overlap
 
 LOSSES = ("classification", "l1", "huber", "gan")
 MIN_PHOTO_SIDE = 64  # photos with a shorter side are left out of training (data.load_photos)
+DEFAULT_LOAD_SIZE = 256
 
 
 def absolute_folder(folder: str) -> str:
@@ -24,7 +25,8 @@ class TrainConfig:
     val: str = ""  # empty: hold out val_fraction of data
     val_fraction: float = 0.04
     limit_photos: int = 0  # 0 = all
-    load_size: int = 256  # photos are loaded with at most this short side
+    # photos are loaded with at most this short side; None: 256, or the crop if larger
+    load_size: int | None = None
     balance: float = 0.5  # 0 = uniform over photos, 1 = uniform over groups (folders/prefixes)
     # model
     name: str = "my-model"
@@ -71,6 +73,8 @@ class TrainConfig:
 
     def __post_init__(self):
         self.data, self.val = absolute_folder(self.data), absolute_folder(self.val)
+        if self.load_size is None:  # small enough to keep 12,000 photos in memory, never below the crop
+            self.load_size = max(DEFAULT_LOAD_SIZE, self.crop)
         problem = self.problem()
         if problem:
             raise ValueError(problem)

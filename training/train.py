@@ -212,6 +212,9 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
                              "settings to resume it, or choose another --name")
 
     # -- the model to start from ----------------------------------------------------------
+    if ckpt is not None and cfg.readout_temperature is None:
+        # Not given again: the run's own temperature goes on, not the starting model's.
+        cfg = replace(cfg, readout_temperature=ckpt.get("config", {}).get("readout_temperature"))
     try:
         raw_model, origin, inherited = init_model(cfg)
     except ModelFileError as exc:

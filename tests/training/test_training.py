@@ -503,6 +503,24 @@ def test_readout_temperature_applies_to_a_starting_model(tmp_path, photos, tiny_
         assert model["training"]["settings"]["readout_temperature"] == expected
 
 
+def test_a_resumed_run_keeps_its_readout_temperature(tmp_path, photos):
+    """Resumed without --readout-temperature (as the app resumes a run), the run goes
+    on at the temperature it started with, not the starting network's default."""
+    train_main(tiny(tmp_path, photos, readout_temperature=0.9, max_iters=2, export=False))
+    exported = train_main(tiny(tmp_path, photos, max_iters=4))
+    assert [e["iter"] for e in read_log(tmp_path / "run") if e["event"] == "resume"] == [2]
+    assert json.loads(exported.read_text())["config"]["readout_temperature"] == 0.9
+
+
+def test_a_crop_larger_than_the_usual_photo_size_loads_photos_large_enough():
+    """--crop 320 alone loads photos at 320 px, not the usual 256 (it would be refused);
+    a --load-size given is checked against the crop."""
+    assert make_config("tiny", data="d", crop=320).load_size == 320
+    assert make_config("tiny", data="d", crop=176).load_size == 256
+    with pytest.raises(ValueError, match="--crop 320 is larger than --load-size 256"):
+        make_config("tiny", data="d", crop=320, load_size=256)
+
+
 @pytest.mark.parametrize("command", ["train", "evaluate", "grid"])
 @pytest.mark.parametrize("device", ["cuda", "foo"])
 def test_a_device_this_machine_lacks_is_a_one_line_error(tmp_path, photos, capsys, monkeypatch, tiny_model_json,
