@@ -233,8 +233,8 @@ def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[
                 continue
             if (here / d) == output_dir:
                 if recursive and _holds_photos_of_its_own(output_dir) and output_dir not in dict(left_out):
-                    left_out.append((output_dir, "left out: this is the output folder, inside the folder "
-                                                 "exported; photos in it were not colorized"))
+                    left_out.append((output_dir, "the output folder, inside the folder exported: photos "
+                                                 "in it that Colorizer did not make were left out"))
                 continue
             seen.add(real)
             kept.append(d)

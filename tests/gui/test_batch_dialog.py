@@ -191,7 +191,7 @@ def test_the_summary_says_what_the_export_left_out(qtbot, dialog, photo_folder, 
     assert files_under(output) == ["mine.jpg", "photo1.jpg", "photo10.jpg", "photo2.jpg"]
     summary = dialog.summary_text
     assert "\nNote:\n" in summary
-    assert "\n  colorized: left out: this is the output folder" in summary
+    assert "\n  colorized: the output folder, inside the folder exported" in summary
     assert f"\n  {photo_folder.name}: 1 photo in formats Colorizer cannot read (HEIC) was left out" in summary
 
 
