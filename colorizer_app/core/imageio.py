@@ -311,7 +311,7 @@ def _damage_reason(error: Exception) -> str:
     """Turn a decoder exception into a plain-language reason."""
     detail = str(error) or type(error).__name__
     if "truncated" in detail.lower() or isinstance(error, EOFError):
-        return f"the file is truncated (an incomplete download or copy?) [{detail}]"
+        return "the file is truncated (an incomplete download or copy?)"  # the decoder's words add nothing
     return f"the file is damaged or not a valid image [{detail}]"
 
 
