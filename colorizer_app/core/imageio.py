@@ -835,16 +835,20 @@ def ascii_name(name: str) -> str:
 def _software_tag(path: Path | str) -> str:
     """The file's EXIF Software tag; "" when it has none or cannot be read."""
     try:
-        with open(path, "rb") as f, Image.open(f) as img:
-            if img.format == "PNG":
-                # Colorizer writes eXIf before the pixels; getexif() would decode them
-                # all to look for one after them.
-                exif = Image.Exif()
-                if img.info.get("exif"):
-                    exif.load(img.info["exif"])
-            else:
-                exif = img.getexif()
-            return str(exif.get(_SOFTWARE_TAG, ""))
+        # Only the header is read, so a photo past Pillow's size warning is no danger
+        # here: without this, planning an export of a huge scan printed that warning.
+        with warnings.catch_warnings(), open(path, "rb") as f:
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(f) as img:
+                if img.format == "PNG":
+                    # Colorizer writes eXIf before the pixels; getexif() would decode them
+                    # all to look for one after them.
+                    exif = Image.Exif()
+                    if img.info.get("exif"):
+                        exif.load(img.info["exif"])
+                else:
+                    exif = img.getexif()
+                return str(exif.get(_SOFTWARE_TAG, ""))
     except Exception:  # noqa: BLE001 - not a photo, damaged, unreadable: not ours
         return ""
 

@@ -626,6 +626,18 @@ def test_a_png_with_a_bloated_xmp_packet_still_opens(tmp_path, gradient):
     assert load_photo(path).pixels.shape == (8, 12)
 
 
+def test_the_mark_of_a_photo_past_pillows_size_warning_is_read_without_the_warning(tmp_path, gradient, monkeypatch):
+    """Planning an export reads each file's mark; a huge scan (past Pillow's bomb
+    warning, here made small by lowering the limit) is only opened, not decoded."""
+    import warnings
+
+    path = save_photo(tmp_path / "huge.png", gradient(12, 12, 3))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 144 pixels is past it, below twice it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert imageio.written_by_colorizer(path)
+
+
 def test_exif_too_big_for_a_jpeg_leaves_the_mark_with_its_source(tmp_path, gradient):
     big = Image.Exif()
     big[0x010E] = "x" * 70_000  # ImageDescription: more than one JPEG segment holds
