@@ -247,9 +247,11 @@ def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[
                 continue
             if extension in READ_EXTENSIONS:
                 photos.append(here / name)
-            elif extension in OTHER_PHOTO_EXTENSIONS and os.path.realpath(here / name) not in counted:
-                counted.add(os.path.realpath(here / name))
-                unreadable[extension] = unreadable.get(extension, 0) + 1
+            elif extension in OTHER_PHOTO_EXTENSIONS:
+                real = os.path.realpath(here / name)
+                if real not in counted:
+                    counted.add(real)
+                    unreadable[extension] = unreadable.get(extension, 0) + 1
     if unreadable:
         count = sum(unreadable.values())
         kinds = ", ".join(e.lstrip(".").upper() for e in sorted(unreadable))
@@ -261,7 +263,8 @@ def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[
 def _holds_photos_of_its_own(output_dir: Path) -> bool:
     """Whether the output folder holds a photo Colorizer did not make: one the
     export leaves out. Its own results (a resumed export) are no news. Stops at the
-    first such photo; otherwise reads each result's mark, as planning does anyway."""
+    first such photo; otherwise reads each result's mark (the export reads them again
+    to skip them: a header each, cheap beside colorizing one photo)."""
     for dirpath, _, filenames in os.walk(output_dir):
         for name in filenames:
             path = Path(dirpath) / name
