@@ -426,9 +426,10 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
                              f"for a {photo.pixels.shape[1]}×{photo.pixels.shape[0]} photo")
         # A TIFF result keeps the later pages (the back of a card) as they are.
         later = read_later_pages(item.source) if photo.pages > 1 and format_for_path(item.output) == "TIFF" else []
+        left_out: list[str] = []  # metadata the result has no room for (a JPEG's is small)
         save_photo(item.output, colored, alpha=photo.alpha, exif=photo.exif,
                    icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=overwrite,
-                   source=item.source, xmp=photo.xmp, later_pages=later)
+                   source=item.source, xmp=photo.xmp, later_pages=later, left_out=left_out)
     except ImageReadError as e:
         report.failed.append((item.source, e.reason))
         return ItemStatus.FAILED
@@ -448,6 +449,8 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
         report.failed.append((item.source, f"{type(e).__name__}: {e}"))
         return ItemStatus.FAILED
     report.done += 1
+    if left_out:
+        report.notes.append((item.source, "; ".join(left_out)))
     if photo.pages > 1:
         if len(later) == photo.pages - 1:
             kept = "the others follow it as they are"

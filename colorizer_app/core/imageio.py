@@ -571,11 +571,12 @@ def save_photo(
     source: Path | str | None = None,
     xmp: bytes | None = None,
     later_pages: Sequence[np.ndarray] = (),
+    left_out: list[str] | None = None,
 ) -> Path:
     """Write a photo atomically in the format its extension names; return the path.
 
     EXIF is written with Orientation reset to 1 (the pixels are already upright),
-    less what does not fit in a JPEG (_fit_in_jpeg, logged); an ICC profile whose
+    less what does not fit in a JPEG (_fit_in_jpeg); an ICC profile whose
     color space does not match the pixels (a gray profile for colorized RGB output)
     is left out, so the file reads as sRGB. `dpi` is written where the format has
     room for it (not WebP). `source`, the photo file it was colored from, is named in
@@ -584,18 +585,27 @@ def save_photo(
     `later_pages` (read_later_pages: the back of a card scanned into one TIFF) follow
     the first page as they are, in a TIFF only. Raises FileExistsError if the file
     exists and overwrite is False.
+
+    Metadata the original has and the result cannot keep for want of room (EXIF or
+    XMP too big for a JPEG) or because it cannot be read is logged, and said in plain
+    words in ``left_out``, when given, for the person to be told.
     """
     path = Path(path)
     fmt = format_for_path(path)
+    lost: list[str] = []
     pixels, alpha = _prepare_arrays(pixels, alpha, fmt)
     if icc_profile is not None and (fmt not in _METADATA_FORMATS
                                     or not _icc_fits(icc_profile, pixels)):
         icc_profile = None
-    exif_obj = (_exif_for_output(exif, _source_of(source), srgb=icc_profile is None)
+    exif_obj = (_exif_for_output(exif, _source_of(source), srgb=icc_profile is None, lost=lost)
                 if fmt in _METADATA_FORMATS else None)
     if fmt == "JPEG" and exif_obj is not None:
-        exif_obj = _fit_in_jpeg(exif_obj, path)
+        exif_obj = _fit_in_jpeg(exif_obj, lost)
     xmp = xmp_for_result(xmp) if xmp and fmt in _METADATA_FORMATS else None
+    if xmp is not None and fmt == "JPEG" and len(xmp) > _JPEG_MAX_XMP:
+        lost.append(f"its XMP ({len(xmp)} bytes: captions, keywords, credits) does not fit in a JPEG "
+                    "and was left out (a TIFF or PNG result keeps it)")
+        xmp = None
     if not overwrite and _exists(path):
         raise _exists_error(path)
 
@@ -606,6 +616,10 @@ def save_photo(
             _encode(f, fmt, pixels, alpha, exif_obj, icc_profile, quality, dpi, xmp)
 
     _write_atomically(path, encode, overwrite)
+    for what in lost:
+        _log.warning("%s: %s", path.name, what)
+    if left_out is not None:
+        left_out.extend(lost)
     return path
 
 
@@ -696,13 +710,13 @@ def _mark(source: ResultSource | None = None) -> str:
 
 
 def _exif_for_output(raw: bytes | None, source: ResultSource | None = None,
-                     srgb: bool = True) -> Image.Exif:
+                     srgb: bool = True, lost: list[str] | None = None) -> Image.Exif:
     """Parse EXIF for writing: Orientation reset to 1 (and X and Y resolution swapped
     where it turned the photo a quarter), pixel-layout tags removed (the original's
     pixel dimensions too), Software set to Colorizer's mark, and the color space said
     to be sRGB when the result has no profile of its own (``srgb``).
 
-    Unreadable EXIF is dropped with a warning rather than failing the save.
+    Unreadable EXIF is dropped, and said in ``lost``, rather than failing the save.
     """
     exif = Image.Exif()
     if raw:
@@ -725,15 +739,16 @@ def _exif_for_output(raw: bytes | None, source: ResultSource | None = None,
                     sub[_EXIF_COLOR_SPACE] = 1  # sRGB (a gray scan's "uncalibrated" meant its profile)
             exif.tobytes()  # fail here, not halfway through an encoder
         except Exception as e:  # noqa: BLE001 - malformed EXIF raises anything
-            _log.warning("Dropping unreadable EXIF data: %s", e)
+            if lost is not None:
+                lost.append(f"its EXIF cannot be read ({e}) and was left out")
             exif = Image.Exif()
     exif[_SOFTWARE_TAG] = _mark(source)
     return exif
 
 
-def _fit_in_jpeg(exif: Image.Exif, path: Path) -> Image.Exif:
+def _fit_in_jpeg(exif: Image.Exif, lost: list[str]) -> Image.Exif:
     """EXIF that fits in a JPEG's one segment, the least useful part left out first;
-    what was left out is logged as a warning, with the file's name.
+    what was left out is said in ``lost``.
 
     The original's thumbnail (IFD1) is never carried: it shows the gray photo (and
     Pillow writes no IFD1). Next goes the MakerNote, a camera maker's private data,
@@ -748,12 +763,11 @@ def _fit_in_jpeg(exif: Image.Exif, path: Path) -> Image.Exif:
     if _MAKER_NOTE in sub:
         del sub[_MAKER_NOTE]
         if len(exif.tobytes()) <= _JPEG_MAX_EXIF:
-            _log.warning("%s: EXIF of %d bytes does not fit in a JPEG (at most %d); its MakerNote "
-                         "(the camera maker's private data) was left out, the rest kept",
-                         path.name, size, _JPEG_MAX_EXIF)
+            lost.append(f"its EXIF ({size} bytes) does not fit in a JPEG (at most {_JPEG_MAX_EXIF}): "
+                        "the MakerNote (the camera maker's private data) was left out, the rest kept")
             return exif
-    _log.warning("%s: EXIF of %d bytes does not fit in a JPEG (at most %d), even without a "
-                 "MakerNote; all of it was left out but Colorizer's mark", path.name, size, _JPEG_MAX_EXIF)
+    lost.append(f"its EXIF ({size} bytes) does not fit in a JPEG (at most {_JPEG_MAX_EXIF}), even "
+                "without the MakerNote, and was left out (a TIFF or PNG result keeps it)")
     mark = Image.Exif()
     mark[_SOFTWARE_TAG] = exif[_SOFTWARE_TAG]
     return mark
@@ -890,9 +904,8 @@ def _write_with_pillow(f: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndar
         exif_bytes = exif.tobytes()
         assert fmt != "JPEG" or len(exif_bytes) <= _JPEG_MAX_EXIF, "save_photo fits it (_fit_in_jpeg)"
         options["exif"] = exif_bytes
-    if xmp is not None and fmt == "JPEG" and len(xmp) > _JPEG_MAX_XMP:
-        _log.warning("XMP packet of %d bytes does not fit in a JPEG; dropped", len(xmp))
-    elif xmp is not None and fmt in ("JPEG", "WEBP"):
+    if xmp is not None and fmt in ("JPEG", "WEBP"):  # save_photo left out what a JPEG has no room for
+        assert fmt != "JPEG" or len(xmp) <= _JPEG_MAX_XMP
         options["xmp"] = xmp
     elif xmp is not None and fmt == "PNG":
         info = PngImagePlugin.PngInfo()

@@ -1004,9 +1004,12 @@ class MainWindow(QMainWindow):
                     return
             self.save_to(chosen, overwrite=chosen.exists())
 
-    @Slot(str)
-    def _on_saved(self, path: str) -> None:
-        self._status.show_info(f"Saved {path}", 10000)
+    @Slot(str, str)
+    def _on_saved(self, path: str, left_out: str) -> None:
+        if left_out:  # a JPEG's room for EXIF and XMP is small: say what the photo lost
+            self._status.show_info(f"Saved {path}, but {left_out}", 30000)
+        else:
+            self._status.show_info(f"Saved {path}", 10000)
         self.save_finished.emit(path)
 
     @Slot(str)

@@ -107,7 +107,8 @@ class ColorizeWorker(QObject):
         models_listed(list, str): catalog entries and the default model's name.
         photo_loaded(object): a PhotoLoaded, before colorizing starts.
         finished(object): a ColorizeResult.
-        saved(str): the path written.
+        saved(str, str): the path written, and what of the original's metadata it could
+            not keep ("" when nothing), in words.
         failed(str): a colorize request went wrong (the reason, in words).
         save_failed(str): a save went wrong; kept apart so the window can insist.
         busy(str): what the worker is doing now; "" when idle.
@@ -117,7 +118,7 @@ class ColorizeWorker(QObject):
     models_listed = Signal(list, str)
     photo_loaded = Signal(object)
     finished = Signal(object)
-    saved = Signal(str)
+    saved = Signal(str, str)
     failed = Signal(str)
     save_failed = Signal(str)
     busy = Signal(str)
@@ -255,11 +256,12 @@ class ColorizeWorker(QObject):
             # A TIFF keeps a multi-page scan's later pages (the back of a card) as they are.
             later = (read_later_pages(request.path)
                      if photo.pages > 1 and format_for_path(request.out_path) == "TIFF" else [])
+            left_out: list[str] = []
             written = save_photo(request.out_path, result, alpha=photo.alpha, exif=photo.exif,
                                  icc_profile=photo.icc_profile, dpi=photo.dpi, overwrite=request.overwrite,
                                  quality=request.quality, source=request.path, xmp=photo.xmp,
-                                 later_pages=later)
-            self.saved.emit(str(written))
+                                 later_pages=later, left_out=left_out)
+            self.saved.emit(str(written), "; ".join(left_out))
         except Exception as exc:
             self.save_failed.emit(_describe(exc, name, saving=True))
         finally:
@@ -398,7 +400,7 @@ class InferenceClient(QObject):
 
     Signals (only for the newest colorize request; saves always):
         device_ready(str), models_listed(list, str), photo_loaded(object),
-        finished(object), saved(str), failed(str), save_failed(str), busy(str):
+        finished(object), saved(str, str), failed(str), save_failed(str), busy(str):
         as ColorizeWorker's.
     """
 
@@ -406,7 +408,7 @@ class InferenceClient(QObject):
     models_listed = Signal(list, str)
     photo_loaded = Signal(object)
     finished = Signal(object)
-    saved = Signal(str)
+    saved = Signal(str, str)
     failed = Signal(str)
     save_failed = Signal(str)
     busy = Signal(str)

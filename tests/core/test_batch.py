@@ -210,6 +210,23 @@ def test_a_resumed_export_into_a_folder_inside_the_input_leaves_nothing_out(phot
     assert again.left_out == []
 
 
+def test_what_a_jpeg_result_has_no_room_for_is_a_note(tmp_path, gradient):
+    """A camera's 70 KB MakerNote does not fit in a JPEG: the photo is exported, and
+    the report says what its result lost (the log alone would reach no one)."""
+    exif = Image.Exif()
+    exif[0x013B] = "Ada Lovelace"  # Artist
+    exif.get_ifd(0x8769)[0x927C] = bytes(range(256)) * 274  # MakerNote, in the Exif IFD
+    album = tmp_path / "album"
+    album.mkdir()
+    Image.fromarray(gradient(8, 8, 1)).save(album / "scan.png", exif=exif.tobytes())
+
+    report = run_batch(plan_batch([album], tmp_path / "out", fmt="jpg"), sepia)
+    assert report.done == 1 and not report.failed
+    [(source, note)] = report.notes
+    assert source == album / "scan.png" and "MakerNote" in note and "JPEG" in note
+    assert run_batch(plan_batch([album], tmp_path / "png", fmt="png"), sepia).notes == []  # a PNG keeps it
+
+
 def test_plan_counts_the_photos_in_formats_it_cannot_read(photo_tree):
     """A phone's HEIC and a camera's DNG are passed over, and counted; notes.txt and
     hidden files are not photos, and not counted."""

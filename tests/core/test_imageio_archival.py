@@ -218,8 +218,9 @@ def test_exif_too_big_for_a_jpeg_loses_its_maker_note_first(tmp_path, gradient, 
     Image.fromarray(gradient(8, 8, 1)).save(scan, exif=_camera_exif(70_000).tobytes())
     photo = load_photo(scan)
 
+    left_out = []
     with caplog.at_level(logging.WARNING, logger=imageio.__name__):
-        out = save_photo(tmp_path / "out.jpg", gradient(8, 8, 3), exif=photo.exif, source=scan)
+        out = save_photo(tmp_path / "out.jpg", gradient(8, 8, 3), exif=photo.exif, source=scan, left_out=left_out)
 
     kept = _exif_of(out)
     assert kept[ARTIST] == "Ada Lovelace" and kept[0x010F] == "Nikon"
@@ -228,6 +229,8 @@ def test_exif_too_big_for_a_jpeg_loses_its_maker_note_first(tmp_path, gradient, 
     assert imageio.colorized_from(out).name == "camera.png"
     (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert "MakerNote" in record.getMessage() and "out.jpg" in record.getMessage()
+    (said,) = left_out
+    assert "MakerNote" in said and "the rest kept" in said
     # A format without the limit keeps it all.
     png = save_photo(tmp_path / "out.png", gradient(8, 8, 3), exif=photo.exif)
     assert len(_exif_of(png).get_ifd(EXIF_IFD)[MAKER_NOTE]) == 70_000
@@ -258,8 +261,11 @@ def test_exif_that_fits_keeps_its_maker_note(tmp_path, gradient, caplog):
 def test_exif_still_too_big_without_its_maker_note_keeps_only_the_mark(tmp_path, gradient, caplog):
     exif = _camera_exif(20_000)
     exif[0x010E] = "x" * 70_000  # ImageDescription: more than one segment holds by itself
+    left_out = []
     with caplog.at_level(logging.WARNING, logger=imageio.__name__):
-        out = save_photo(tmp_path / "out.jpg", gradient(8, 8, 3), exif=exif.tobytes())
+        out = save_photo(tmp_path / "out.jpg", gradient(8, 8, 3), exif=exif.tobytes(), left_out=left_out)
     assert set(_exif_of(out)) == {0x0131}
     (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert "out.jpg" in record.getMessage() and "all" in record.getMessage()
+    assert "out.jpg" in record.getMessage()
+    assert left_out == [record.getMessage().removeprefix("out.jpg: ")]
+    assert "even without the MakerNote" in left_out[0] and "was left out" in left_out[0]

@@ -198,6 +198,24 @@ def test_latest_request_wins(qtbot, window, photo_folder):
     assert len(started) <= 2  # stale requests were skipped, at most the first had begun
 
 
+def test_saving_as_jpeg_says_what_the_photo_loses_there(qtbot, window, tmp_path):
+    """A camera's 70 KB MakerNote has no room in a JPEG: the status bar says so."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x927C] = bytes(range(256)) * 274  # MakerNote, in the Exif IFD
+    original = tmp_path / "scan.png"
+    Image.new("L", (64, 48), 128).save(original, exif=exif.tobytes())
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(original))
+
+    for name, loses in (("scan_color.png", False), ("scan_color.jpg", True)):
+        with qtbot.wait_signal(window.save_finished, timeout=TIMEOUT):
+            assert window.save_to(tmp_path / name)
+        message = window.status.currentMessage()
+        assert message.startswith(f"Saved {tmp_path / name}")
+        assert ("MakerNote" in message) == loses
+
+
 def test_save_writes_full_resolution_and_keeps_the_original(qtbot, window, tmp_path, photo_factory):
     folder = tmp_path / "big"
     original = photo_factory(folder / "scan.png", 256, 192)
@@ -1098,7 +1116,7 @@ def test_save_never_reuses_a_result_of_the_model_file_it_replaced(qapp, catalog,
     photo = photo_factory(tmp_path / "scan.png", 64, 48)
     shown, saved = [], []
     worker.finished.connect(shown.append)
-    worker.saved.connect(saved.append)
+    worker.saved.connect(lambda path, left_out: saved.append(path))
     worker.colorize(ColorizeRequest(seq=worker.sequencer.next(), path=str(photo), model="tiny-test"))
     assert shown and shown[0].full_resolution
     worker.save(SaveRequest(path=str(photo), out_path=str(tmp_path / "before.png"), model="tiny-test"))
