@@ -2,7 +2,7 @@
 
     Xvfb :99 -screen 0 1400x900x24 &
     DISPLAY=:99 python bench/screenshot.py PHOTO OUT.png [--model-json M.json] [--size 1400x900]
-        [--hint X,Y,#RRGGBB ...] [--crosshair]
+        [--hint X,Y,#RRGGBB ...] [--crosshair] [--save-as RESULT]
 
 Opens PHOTO (and so its folder, with thumbnails) in the window as a person would,
 waits for the colorized preview and the visible thumbnails, puts the divider in
@@ -48,6 +48,7 @@ def main() -> int:
                     help="a color hint at (X, Y) relative to the photo (repeatable)")
     ap.add_argument("--crosshair", action="store_true",
                     help="the hint tool's keyboard crosshair, with the photo holding the keys")
+    ap.add_argument("--save-as", type=Path, help="save the colorized photo there first (the status bar says so)")
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
 
@@ -117,6 +118,14 @@ def main() -> int:
         window.compare_view.setFocus(Qt.FocusReason.TabFocusReason)
         for _ in range(3):
             QTest.keyClick(window.compare_view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    if args.save_as:
+        saved = []
+        window.save_finished.connect(saved.append)
+        window.client.save_failed.connect(errors.append)
+        window.save_to(args.save_as.resolve())
+        if not wait_until(lambda: saved or errors, args.timeout):
+            print("timed out saving the photo", file=sys.stderr)
+            return 1
     wait_until(lambda: False, 0.3)  # let the last paints land
 
     screen = window.screen()

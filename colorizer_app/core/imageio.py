@@ -603,8 +603,8 @@ def save_photo(
         exif_obj = _fit_in_jpeg(exif_obj, lost)
     xmp = xmp_for_result(xmp) if xmp and fmt in _METADATA_FORMATS else None
     if xmp is not None and fmt == "JPEG" and len(xmp) > _JPEG_MAX_XMP:
-        lost.append(f"its XMP ({len(xmp)} bytes: captions, keywords, credits) does not fit in a JPEG "
-                    "and was left out (a TIFF or PNG result keeps it)")
+        lost.append(f"its XMP (captions, keywords, credits) was left out: its {len(xmp):,} bytes do not "
+                    f"fit in a JPEG's {_JPEG_MAX_XMP:,} (a TIFF or PNG result keeps it)")
         xmp = None
     if not overwrite and _exists(path):
         raise _exists_error(path)
@@ -763,11 +763,11 @@ def _fit_in_jpeg(exif: Image.Exif, lost: list[str]) -> Image.Exif:
     if _MAKER_NOTE in sub:
         del sub[_MAKER_NOTE]
         if len(exif.tobytes()) <= _JPEG_MAX_EXIF:
-            lost.append(f"its EXIF ({size} bytes) does not fit in a JPEG (at most {_JPEG_MAX_EXIF}): "
-                        "the MakerNote (the camera maker's private data) was left out, the rest kept")
+            lost.append("the camera's MakerNote (its maker's private data) was left out: "
+                        f"a JPEG holds {_JPEG_MAX_EXIF:,} bytes of EXIF, and this photo's has {size:,}")
             return exif
-    lost.append(f"its EXIF ({size} bytes) does not fit in a JPEG (at most {_JPEG_MAX_EXIF}), even "
-                "without the MakerNote, and was left out (a TIFF or PNG result keeps it)")
+    lost.append(f"its EXIF was left out: even without the MakerNote, its {size:,} bytes do not fit in "
+                f"a JPEG's {_JPEG_MAX_EXIF:,} (a TIFF or PNG result keeps it)")
     mark = Image.Exif()
     mark[_SOFTWARE_TAG] = exif[_SOFTWARE_TAG]
     return mark
