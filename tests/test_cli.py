@@ -445,3 +445,29 @@ def test_an_output_folder_it_cannot_write_stops_the_export_with_one_line(install
     assert "exit 1" in run.stdout
     assert run.stdout.count("Permission denied") == 1 and "nothing was exported" in run.stdout
     assert "Failed:" not in run.stdout and not list(out.iterdir())
+
+
+def test_writable_folders_inside_a_read_only_output_folder_are_exported_into(installed_model, tmp_path):
+    """Two albums into a shared folder that has a writable folder for each but is itself
+    read-only: nothing needs writing into it, so the export goes on."""
+    import os
+
+    from tests.unprivileged import run_python_unprivileged
+
+    for album in ("a1", "a2"):
+        (tmp_path / "albums" / album).mkdir(parents=True)
+        Image.fromarray(_gray(32, 40)).save(tmp_path / "albums" / album / "p.png")
+        (tmp_path / "shared" / album).mkdir(parents=True)
+        (tmp_path / "shared" / album).chmod(0o777)
+    (tmp_path / "shared").chmod(0o555)
+    script = ("import sys\n"
+              "from colorizer_app.cli import main\n"
+              "print('exit', main(sys.argv[1:]))\n")
+    inputs = [tmp_path / "albums" / "a1", tmp_path / "albums" / "a2"]
+    try:
+        run = run_python_unprivileged(script, *_colorize_args(*inputs, out=tmp_path / "shared"),
+                                      env={"COLORIZER_DATA_DIR": os.environ["COLORIZER_DATA_DIR"]})
+    finally:
+        (tmp_path / "shared").chmod(0o755)
+    assert "exit 0" in run.stdout, run.stdout
+    assert (tmp_path / "shared" / "a1" / "p.png").exists() and (tmp_path / "shared" / "a2" / "p.png").exists()

@@ -376,11 +376,15 @@ def run_batch(
     if isinstance(items, BatchPlan):
         report.notes.extend(items.left_out)
         root = items.output_dir
-        if root is not None and items:
+        first = next((item for item in items if not item.problem), None)
+        if root is not None and first is not None:
             # A read-only disk or a folder of someone else's fails every photo, each
-            # with the same line: say it once, before any work.
-            folders[root] = _folder_problem(root)
-            if folders[root]:
+            # with the same line: say it once, before any work. (Writable folders
+            # already in a read-only one are no such case: the export goes on.)
+            for folder in (root, first.output.parent):
+                if folder not in folders:
+                    folders[folder] = _folder_problem(folder)
+            if folders[root] and folders[first.output.parent]:
                 report.stopped = f"{folders[root]}; nothing was exported: choose another output folder"
                 return report
     start = time.monotonic()

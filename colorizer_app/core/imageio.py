@@ -616,10 +616,11 @@ def save_photo(
             _encode(f, fmt, pixels, alpha, exif_obj, icc_profile, quality, dpi, xmp)
 
     _write_atomically(path, encode, overwrite)
-    for what in lost:
-        _log.warning("%s: %s", path.name, what)
     if left_out is not None:
-        left_out.extend(lost)
+        left_out.extend(lost)  # the caller tells the person
+    else:
+        for what in lost:
+            _log.warning("%s: %s", path.name, what)
     return path
 
 
@@ -739,8 +740,9 @@ def _exif_for_output(raw: bytes | None, source: ResultSource | None = None,
                     sub[_EXIF_COLOR_SPACE] = 1  # sRGB (a gray scan's "uncalibrated" meant its profile)
             exif.tobytes()  # fail here, not halfway through an encoder
         except Exception as e:  # noqa: BLE001 - malformed EXIF raises anything
+            _log.info("unreadable EXIF: %s", e)
             if lost is not None:
-                lost.append(f"its EXIF cannot be read ({e}) and was left out")
+                lost.append("its EXIF is damaged and was left out")
             exif = Image.Exif()
     exif[_SOFTWARE_TAG] = _mark(source)
     return exif
@@ -760,14 +762,16 @@ def _fit_in_jpeg(exif: Image.Exif, lost: list[str]) -> Image.Exif:
     if size <= _JPEG_MAX_EXIF:
         return exif
     sub = exif.get_ifd(_EXIF_IFD) if _EXIF_IFD in exif else {}
-    if _MAKER_NOTE in sub:
+    had_maker_note = _MAKER_NOTE in sub
+    if had_maker_note:
         del sub[_MAKER_NOTE]
         if len(exif.tobytes()) <= _JPEG_MAX_EXIF:
             lost.append("the camera's MakerNote (its maker's private data) was left out: "
                         f"a JPEG holds {_JPEG_MAX_EXIF:,} bytes of EXIF, and this photo's has {size:,}")
             return exif
-    lost.append(f"its EXIF was left out: even without the MakerNote, its {size:,} bytes do not fit in "
-                f"a JPEG's {_JPEG_MAX_EXIF:,} (a TIFF or PNG result keeps it)")
+    size = len(exif.tobytes())
+    lost.append(f"its EXIF was left out: {'even without the MakerNote, ' if had_maker_note else ''}its "
+                f"{size:,} bytes do not fit in a JPEG's {_JPEG_MAX_EXIF:,} (a TIFF or PNG result keeps it)")
     mark = Image.Exif()
     mark[_SOFTWARE_TAG] = exif[_SOFTWARE_TAG]
     return mark

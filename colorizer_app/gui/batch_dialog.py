@@ -467,7 +467,8 @@ class BatchDialog(QDialog):
         self._summary.setPlainText(summarize(report, self._output_folder, self._source_folder))
         took = format_duration(report.elapsed).replace("about ", "")
         self._progress_label.setText("Cancelled." if report.cancelled else
-                                     f"Stopped after {took}." if report.stopped else
+                                     ("Stopped." if not report.processed else f"Stopped after {took}.")
+                                     if report.stopped else
                                      f"Finished in {took}.")
         self._update_buttons()
         self.batch_finished.emit(report)

@@ -1070,8 +1070,10 @@ class MainWindow(QMainWindow):
             for folder in (os.path.dirname(output), output):  # the folders it made show in the tree
                 self._tree.refresh(folder)
         failed = f", {len(report.failed)} failed" if report.failed else ""
-        what = "Export cancelled" if report.cancelled else "Export stopped (disk full)" if report.stopped \
-            else "Export finished"
+        if report.stopped:  # a full disk, or a folder it cannot write: the dialog says which
+            self._status.show_error(f"Export stopped: {report.stopped}")
+            return
+        what = "Export cancelled" if report.cancelled else "Export finished"
         self._status.show_info(f"{what}: {report.done} colorized{failed}", 10000)
 
     @Slot()

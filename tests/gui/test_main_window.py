@@ -198,6 +198,16 @@ def test_latest_request_wins(qtbot, window, photo_folder):
     assert len(started) <= 2  # stale requests were skipped, at most the first had begun
 
 
+def test_an_export_that_stopped_says_why_in_the_status_bar(qtbot, window, tmp_path):
+    """Not "disk full" for every stop: an output folder it cannot write stops it too."""
+    from colorizer_app.core.batch import BatchReport
+
+    for why in ("the disk holding /x is full: stopped after this photo",
+                "cannot write into /x: Permission denied; nothing was exported"):
+        window._on_batch_finished(BatchReport(total=3, stopped=why))
+        assert window.status.currentMessage().endswith(f"Export stopped: {why}")
+
+
 def test_saving_as_jpeg_says_what_the_photo_loses_there(qtbot, window, tmp_path):
     """A camera's 70 KB MakerNote has no room in a JPEG: the status bar says so."""
     from PIL import Image
