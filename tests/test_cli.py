@@ -423,51 +423,41 @@ def test_a_multi_page_tiff_is_colorized_from_its_first_page_and_the_summary_says
     assert "the others are not in the result (a TIFF result keeps them)" in capsys.readouterr().out
 
 
-def test_an_output_folder_it_cannot_write_stops_the_export_with_one_line(installed_model, album, tmp_path):
-    """A folder of someone else's (or a read-only disk) would fail every photo, each
-    with the same line: the export says it once, before any work, and exits 1. Root
-    writes anywhere, so the export runs in a process without that power."""
-    import os
-
+def _colorize_without_root_powers(read_only: Path, *inputs: Path, out: Path) -> str:
+    """`colorize INPUTS -o OUT` run by a user for whom ``read_only`` is read-only (root
+    writes anywhere, so the run is a process without that power); its output, ending
+    with "exit N"."""
     from tests.unprivileged import run_python_unprivileged
 
+    script = "import sys\nfrom colorizer_app.cli import main\nprint('exit', main(sys.argv[1:]))\n"
+    read_only.chmod(0o555)
+    try:
+        return run_python_unprivileged(script, *_colorize_args(*inputs, out=out),
+                                       env={"COLORIZER_DATA_DIR": os.environ["COLORIZER_DATA_DIR"]}).stdout
+    finally:
+        read_only.chmod(0o755)
+
+
+def test_an_output_folder_it_cannot_write_stops_the_export_with_one_line(installed_model, album, tmp_path):
+    """A folder of someone else's (or a read-only disk) would fail every photo, each
+    with the same line: the export says it once, before any work, and exits 1."""
     out = tmp_path / "theirs"
     out.mkdir()
-    out.chmod(0o555)
-    script = ("import sys\n"
-              "from colorizer_app.cli import main\n"
-              "print('exit', main(sys.argv[1:]))\n")
-    try:
-        run = run_python_unprivileged(script, *_colorize_args(album, out=out),
-                                      env={"COLORIZER_DATA_DIR": os.environ["COLORIZER_DATA_DIR"]})
-    finally:
-        out.chmod(0o755)
-    assert "exit 1" in run.stdout
-    assert run.stdout.count("Permission denied") == 1 and "nothing was exported" in run.stdout
-    assert "Failed:" not in run.stdout and not list(out.iterdir())
+    stdout = _colorize_without_root_powers(out, album, out=out)
+    assert "exit 1" in stdout
+    assert stdout.count("Permission denied") == 1 and "nothing was exported" in stdout
+    assert "Failed:" not in stdout and not list(out.iterdir())
 
 
 def test_writable_folders_inside_a_read_only_output_folder_are_exported_into(installed_model, tmp_path):
     """Two albums into a shared folder that has a writable folder for each but is itself
     read-only: nothing needs writing into it, so the export goes on."""
-    import os
-
-    from tests.unprivileged import run_python_unprivileged
-
     for album in ("a1", "a2"):
         (tmp_path / "albums" / album).mkdir(parents=True)
         Image.fromarray(_gray(32, 40)).save(tmp_path / "albums" / album / "p.png")
         (tmp_path / "shared" / album).mkdir(parents=True)
         (tmp_path / "shared" / album).chmod(0o777)
-    (tmp_path / "shared").chmod(0o555)
-    script = ("import sys\n"
-              "from colorizer_app.cli import main\n"
-              "print('exit', main(sys.argv[1:]))\n")
     inputs = [tmp_path / "albums" / "a1", tmp_path / "albums" / "a2"]
-    try:
-        run = run_python_unprivileged(script, *_colorize_args(*inputs, out=tmp_path / "shared"),
-                                      env={"COLORIZER_DATA_DIR": os.environ["COLORIZER_DATA_DIR"]})
-    finally:
-        (tmp_path / "shared").chmod(0o755)
-    assert "exit 0" in run.stdout, run.stdout
+    stdout = _colorize_without_root_powers(tmp_path / "shared", *inputs, out=tmp_path / "shared")
+    assert "exit 0" in stdout, stdout
     assert (tmp_path / "shared" / "a1" / "p.png").exists() and (tmp_path / "shared" / "a2" / "p.png").exists()
