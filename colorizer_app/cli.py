@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from colorizer_app import __version__
-from colorizer_app.core.batch import FORMAT_EXTENSIONS, BatchItem, BatchReport, ItemStatus, plan_batch, run_batch
+from colorizer_app.core.batch import (
+    FORMAT_EXTENSIONS, BatchItem, BatchReport, ItemStatus, plan_batch, run_batch, summary_lines,
+)
 from colorizer_app.core.catalog import ModelCatalog, ModelEntry
 from colorizer_app.core.hints import Hint
 from colorizer_app.core.hintstore import HintIndex, HintStore
@@ -340,12 +342,10 @@ def _print_summary(report: BatchReport, output_dir: Path) -> None:
         print(f"Stopped by Ctrl-C with {left} photo(s) left; run the same command again to resume.")
     if report.notes:
         print("Note:")
-        for path, note in report.notes:
-            print(f"  {path}: {note}")
+        print("\n".join(summary_lines(report.notes)))
     if report.failed:
         print("Failed:")
-        for path, reason in report.failed:
-            print(f"  {path}: {reason}")
+        print("\n".join(summary_lines(report.failed)))
 
 
 # ----------------------------------------------------------------------- models

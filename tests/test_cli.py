@@ -461,3 +461,22 @@ def test_writable_folders_inside_a_read_only_output_folder_are_exported_into(ins
     stdout = _colorize_without_root_powers(tmp_path / "shared", *inputs, out=tmp_path / "shared")
     assert "exit 0" in stdout, stdout
     assert (tmp_path / "shared" / "a1" / "p.png").exists() and (tmp_path / "shared" / "a2" / "p.png").exists()
+
+
+def test_a_note_many_photos_share_is_said_once_above_them(installed_model, tmp_path, capsys):
+    """A camera's folder exported as JPEG: every photo loses its 70 KB MakerNote (no
+    room in a JPEG), and the summary says so once, with the photos beneath."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x927C] = bytes(range(256)) * 274  # MakerNote, in the Exif IFD
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        Image.fromarray(_gray(32, 40)).save(camera / name, exif=exif.tobytes())
+    Image.fromarray(_gray(32, 40)).save(camera / "plain.png")
+
+    assert main(_colorize_args(camera, out=tmp_path / "out", extra=("--format", "jpg"))) == 0
+    out = capsys.readouterr().out
+    note = out.split("Note:\n")[1]
+    assert note.count("MakerNote") == 1
+    assert note.startswith("  3 photos: the camera's MakerNote")
+    assert [line.strip() for line in note.splitlines()[1:4]] == [str(camera / n) for n in ("a.png", "b.png", "c.png")]

@@ -603,8 +603,8 @@ def save_photo(
         exif_obj = _fit_in_jpeg(exif_obj, lost)
     xmp = xmp_for_result(xmp) if xmp and fmt in _METADATA_FORMATS else None
     if xmp is not None and fmt == "JPEG" and len(xmp) > _JPEG_MAX_XMP:
-        lost.append(f"its XMP (captions, keywords, credits) was left out: its {len(xmp):,} bytes do not "
-                    f"fit in a JPEG's {_JPEG_MAX_XMP:,} (a TIFF or PNG result keeps it)")
+        lost.append("its XMP (captions, keywords, credits) was left out: it does not fit in a "
+                    f"JPEG's {_JPEG_MAX_XMP:,} bytes (a TIFF or PNG result keeps it)")
         xmp = None
     if not overwrite and _exists(path):
         raise _exists_error(path)
@@ -758,20 +758,19 @@ def _fit_in_jpeg(exif: Image.Exif, lost: list[str]) -> Image.Exif:
     original's file). Only if the rest does not fit either is all of it left out
     but the mark.
     """
-    size = len(exif.tobytes())
-    if size <= _JPEG_MAX_EXIF:
+    if len(exif.tobytes()) <= _JPEG_MAX_EXIF:
         return exif
     sub = exif.get_ifd(_EXIF_IFD) if _EXIF_IFD in exif else {}
     had_maker_note = _MAKER_NOTE in sub
     if had_maker_note:
         del sub[_MAKER_NOTE]
         if len(exif.tobytes()) <= _JPEG_MAX_EXIF:
+            # Said the same for every photo (no sizes): a camera's folder is one note.
             lost.append("the camera's MakerNote (its maker's private data) was left out: "
-                        f"a JPEG holds {_JPEG_MAX_EXIF:,} bytes of EXIF, and this photo's has {size:,}")
+                        f"a JPEG holds {_JPEG_MAX_EXIF:,} bytes of EXIF, and these photos have more")
             return exif
-    size = len(exif.tobytes())
-    lost.append(f"its EXIF was left out: {'even without the MakerNote, ' if had_maker_note else ''}its "
-                f"{size:,} bytes do not fit in a JPEG's {_JPEG_MAX_EXIF:,} (a TIFF or PNG result keeps it)")
+    lost.append(f"its EXIF was left out: {'even without the MakerNote, ' if had_maker_note else ''}it "
+                f"does not fit in a JPEG's {_JPEG_MAX_EXIF:,} bytes (a TIFF or PNG result keeps it)")
     mark = Image.Exif()
     mark[_SOFTWARE_TAG] = exif[_SOFTWARE_TAG]
     return mark

@@ -170,6 +170,8 @@ class BatchWorker(QObject):
 def summarize(report, output: str, source: str = "") -> str:
     """The end-of-batch text: counts, then each failed file with its reason, named
     by its place under ``source`` (box1/IMG_0002.jpg: two boxes may hold the same name)."""
+    from colorizer_app.core.batch import summary_lines
+
     lines = []
     if report.cancelled:
         lines.append(f"Cancelled after {report.processed} of {report.total} photos.")
@@ -180,10 +182,10 @@ def summarize(report, output: str, source: str = "") -> str:
         lines.append(f"Skipped {report.skipped} already exported.")
     if report.notes:
         lines.append("Note:")
-        lines.extend(f"  {_place(path, source)}: {note}" for path, note in report.notes)
+        lines.extend(summary_lines(report.notes, lambda path: _place(path, source)))
     if report.failed:
         lines.append(f"{len(report.failed)} failed:")
-        lines.extend(f"  {_place(path, source)}: {reason}" for path, reason in report.failed)
+        lines.extend(summary_lines(report.failed, lambda path: _place(path, source)))
     return "\n".join(lines)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import re
 import struct
 from pathlib import Path
 
@@ -274,6 +273,4 @@ def test_exif_still_too_big_without_its_maker_note_keeps_only_the_mark(tmp_path,
     (said,) = left_out
     assert "was left out" in said
     assert ("even without the MakerNote" in said) == bool(maker_note)  # only where there was one
-    exif.get_ifd(EXIF_IFD).pop(MAKER_NOTE, None)
-    size = int(re.search(r"its ([\d,]+) bytes", said).group(1).replace(",", ""))
-    assert len(exif.tobytes()) < size < len(exif.tobytes()) + 200  # without the MakerNote, with the mark
+    assert "65,533 bytes" in said

@@ -90,7 +90,9 @@ def test_export_with_a_broken_file_lists_it_in_the_summary(qtbot, dialog, tmp_pa
     assert progress[-1] == (5, 5)
     summary = dialog.summary_text
     assert "2 failed" in summary
-    assert "\n  broken.jpg: " in summary and "\n  sub/broken.jpg: " in summary  # which box each is in
+    # One reason, said once above the two files, each named by its box.
+    assert "\n  2 photos: the file is truncated" in summary
+    assert "\n    broken.jpg\n    sub/broken.jpg" in summary
     assert "Colorized 3 photos" in summary
 
     # A second run skips everything already there.
