@@ -202,8 +202,8 @@ def run_colorize(args: argparse.Namespace, catalog: ModelCatalog | None = None) 
         raise UsageError(str(e)) from None
     if not items:
         print(f"No photos found (looked for {', '.join(sorted(READ_EXTENSIONS))}).", file=sys.stderr)
-        for path, why in getattr(items, "left_out", ()):
-            print(f"  {path}: {why}", file=sys.stderr)
+        for line in summary_lines(items.left_out):
+            print(line, file=sys.stderr)
         return EXIT_FAILED
     if args.hint_marks and len(items) > 1:
         raise UsageError(f"--hint is for a single photo, and the inputs hold {len(items)}")

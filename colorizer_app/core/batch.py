@@ -109,21 +109,15 @@ class BatchPlan(list):
         self.output_dir = output_dir
 
 
-def by_reason(entries: Iterable[tuple[Path, str]]) -> list[tuple[str, list[Path]]]:
-    """(path, reason) pairs as (reason, paths), in the order each reason first came:
-    a camera's whole folder that lost its MakerNote is one reason over many photos,
-    said once."""
-    grouped: dict[str, list[Path]] = {}
-    for path, reason in entries:
-        grouped.setdefault(reason, []).append(path)
-    return list(grouped.items())
-
-
 def summary_lines(entries: Iterable[tuple[Path, str]], place: Callable[[Path], str] = str) -> list[str]:
     """Indented lines for a report's notes or failures: "  PLACE: reason" for a reason
-    one file has, the reason and then its files beneath for one that several share."""
+    one file has, the reason and then its files beneath for one that several share (a
+    camera's whole folder that lost its MakerNotes), in the order each reason came."""
+    by_reason: dict[str, list[Path]] = {}
+    for path, reason in entries:
+        by_reason.setdefault(reason, []).append(path)
     lines = []
-    for reason, paths in by_reason(entries):
+    for reason, paths in by_reason.items():
         if len(paths) == 1:
             lines.append(f"  {place(paths[0])}: {reason}")
         else:

@@ -17,7 +17,8 @@ What each format can hold, and so what `save_photo` keeps:
 
 16-bit pixels saved where only 8 bits fit are scaled with rounding; alpha is dropped
 where the format has none. A JPEG holds 64 KB of EXIF: past that, a camera's MakerNote
-is left out, then (if still too big) all but Colorizer's mark, with a logged warning.
+is left out, then (if still too big) all but Colorizer's mark; save_photo says what a
+result lost to its caller (``left_out``), or else in the log.
 Only the first frame of a multi-page TIFF, an animated WebP or GIF, or a multi-picture
 (MPO) JPEG is read; a TIFF's later pages can be read apart (read_later_pages) and
 written after a TIFF result's first, as they are. The resolution (dpi) is kept where the

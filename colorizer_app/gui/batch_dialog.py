@@ -124,13 +124,13 @@ class BatchWorker(QObject):
     def run(self) -> None:
         job = self._job
         try:
-            from colorizer_app.core.batch import plan_batch, run_batch
+            from colorizer_app.core.batch import plan_batch, run_batch, summary_lines
 
             items = plan_batch([job.source], job.output, fmt=job.fmt, recursive=job.recursive)
             self.planned.emit(len(items))
             if not items:
-                raise ValueError("\n".join([f"no photos found in {job.source}"] + [
-                    f"  {_place(path, job.source)}: {why}" for path, why in items.left_out]))
+                raise ValueError("\n".join([f"no photos found in {job.source}",
+                                             *summary_lines(items.left_out, lambda path: _place(path, job.source))]))
             colorize_fn = self._colorize_fn(job)
         except Exception as exc:  # the batch did not start: say why
             self.failed.emit(str(exc) or type(exc).__name__)
