@@ -255,6 +255,9 @@ def test_missing_input_and_output_over_originals_exit_2(installed_model, album, 
     assert "no such file or folder" in capsys.readouterr().err
     assert main(_colorize_args(album, out=album)) == 2
     assert "would replace an original photo" in capsys.readouterr().err
+    assert main(_colorize_args(album, out=album, extra=("--suffix", "/../x"))) == 2
+    assert "which a file name cannot hold" in capsys.readouterr().err
+    assert not list(album.parent.rglob("x.*"))  # album/a/../x.jpg was not written
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs os.kill with SIGINT")

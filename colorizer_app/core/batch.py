@@ -165,11 +165,14 @@ def plan_batch(
 ) -> BatchPlan:
     """Turn files and folders into (source, output) pairs; see the module docstring.
 
-    Raises FileNotFoundError for a missing input, ValueError for an unknown format
-    or when an output would replace an input.
+    Raises FileNotFoundError for a missing input, ValueError for an unknown format,
+    a suffix no file name can hold, or when an output would replace an input.
     """
     if fmt not in FORMAT_EXTENSIONS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMAT_EXTENSIONS)}")
+    problem = suffix_problem(suffix)
+    if problem:
+        raise ValueError(problem)
     inputs = [Path(os.path.abspath(p)) for p in inputs]
     output_dir = Path(os.path.abspath(output_dir))
     for path in inputs:
@@ -291,6 +294,22 @@ def _holds_photos_of_its_own(output_dir: Path) -> bool:
     return False
 
 
+# Characters a name added to every output cannot hold: folder separators (a suffix
+# "/../x" would write outside the output folder) and what Windows refuses in names,
+# so that an export can be copied to any disk.
+_SUFFIX_FORBIDDEN = set('/\\:*?"<>|')
+
+
+def suffix_problem(suffix: str) -> str | None:
+    """Why `suffix` cannot be added to the output names, or None if it can."""
+    bad = sorted({c for c in suffix if c in _SUFFIX_FORBIDDEN or ord(c) < 32})
+    if bad:
+        shown = " ".join(repr(c)[1:-1] if ord(c) >= 32 else f"U+{ord(c):04X}" for c in bad)
+        return (f"the text added to the names, {suffix!r}, holds {shown}, which a file name "
+                "cannot hold; use letters, digits, '_', '-' or spaces, such as _color")
+    return None
+
+
 def _output_path(src: Path, base: Path, output_dir: Path, fmt: str, suffix: str) -> Path:
     """Mirror src's place under base into output_dir, with suffix and new extension."""
     relative = src.relative_to(base)
@@ -368,7 +387,7 @@ def _refuse_overwriting_inputs(items: list[BatchItem], suffix: str) -> None:
                     and not written_by_colorizer(item.output))):
             raise ValueError(
                 f"the output {item.output} would replace an original photo; choose another "
-                "output folder, a suffix or another format")
+                "output folder, a suffix to add to the names, or another format")
 
 
 # ------------------------------------------------------------------------- running
@@ -515,7 +534,7 @@ def _existing_output_problem(output: Path, source: Path, overwrite: bool) -> str
     mark = colorizer_mark(output)
     if mark is None:
         return (f"{output} is already there and Colorizer did not write it: left alone "
-                "(choose another output folder or a suffix)")
+                "(choose another output folder, or a suffix to add to the names)")
     recorded = source_in_mark(mark)
     if overwrite or recorded is None or is_source(recorded, source):
         return None

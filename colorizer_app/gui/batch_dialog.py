@@ -78,6 +78,7 @@ class BatchJob:
     output: str
     fmt: str = "jpg"
     recursive: bool = True
+    suffix: str = ""  # added to each output name: "_color" makes a.jpg a_color.jpg
     skip_existing: bool = True
     model: str = ""
     render_size: int = 0  # 0: the model's recommended render size
@@ -126,7 +127,8 @@ class BatchWorker(QObject):
         try:
             from colorizer_app.core.batch import plan_batch, run_batch, summary_lines
 
-            items = plan_batch([job.source], job.output, fmt=job.fmt, recursive=job.recursive)
+            items = plan_batch([job.source], job.output, fmt=job.fmt, recursive=job.recursive,
+                               suffix=job.suffix)
             self.planned.emit(len(items))
             if not items:
                 raise ValueError("\n".join([f"no photos found in {job.source}",
@@ -246,6 +248,9 @@ class BatchDialog(QDialog):
             self._format_combo.addItem(label, key)
         saved_format = self._settings.export_format if self._settings is not None else "jpg"
         self._format_combo.setCurrentIndex(max(0, self._format_combo.findData(saved_format)))
+        self._suffix_edit = QLineEdit(self._settings.export_suffix if self._settings is not None else "", self)
+        self._suffix_edit.setPlaceholderText("nothing (or, say, _color: a.jpg becomes a_color.jpg)")
+        self._suffix_edit.setAccessibleName("Add to names")
         self._recursive_check = QCheckBox("Include su&bfolders (their tree is mirrored)", self)
         self._recursive_check.setChecked(True)
         self._skip_check = QCheckBox("S&kip photos already exported (resume an earlier export)", self)
@@ -264,9 +269,11 @@ class BatchDialog(QDialog):
             label.setBuddy(edit)  # Alt+letter goes to the text field, not to the row around it
             form.addRow(label, row)
         form.addRow("&Format:", self._format_combo)
+        form.addRow("Add to &names:", self._suffix_edit)
         # Tab goes down the form: each folder, then its Browse… button.
         chain = [self._source_edit, source_row.findChild(QToolButton), self._output_edit,
-                 output_row.findChild(QToolButton), self._format_combo, self._recursive_check, self._skip_check]
+                 output_row.findChild(QToolButton), self._format_combo, self._suffix_edit,
+                 self._recursive_check, self._skip_check]
         for first, second in zip(chain, chain[1:]):
             QWidget.setTabOrder(first, second)
         form.addRow("", self._recursive_check)
@@ -355,7 +362,7 @@ class BatchDialog(QDialog):
 
     def set_options(self, source: str | None = None, output: str | None = None,
                     fmt: str | None = None, recursive: bool | None = None,
-                    skip_existing: bool | None = None) -> None:
+                    skip_existing: bool | None = None, suffix: str | None = None) -> None:
         """Fill in the form (for callers and tests; the person uses the widgets)."""
         if source is not None:
             self._source_edit.setText(os.fspath(source))
@@ -365,6 +372,8 @@ class BatchDialog(QDialog):
             index = self._format_combo.findData(fmt)
             assert index >= 0, fmt
             self._format_combo.setCurrentIndex(index)
+        if suffix is not None:
+            self._suffix_edit.setText(suffix)
         if recursive is not None:
             self._recursive_check.setChecked(recursive)
         if skip_existing is not None:
@@ -386,7 +395,7 @@ class BatchDialog(QDialog):
         return BatchJob(
             source=source, output=self._resolved_output(source),
             fmt=self._format_combo.currentData(), recursive=self._recursive_check.isChecked(),
-            skip_existing=self._skip_check.isChecked(), model=self._model_name,
+            suffix=self._suffix_edit.text(), skip_existing=self._skip_check.isChecked(), model=self._model_name,
             render_size=self._render_size, saturation=self._saturation, device=self._device,
             hints=self._hints)
 
@@ -404,6 +413,7 @@ class BatchDialog(QDialog):
             self._settings.export_folder = job.output
             self._settings.export_source = job.source
             self._settings.export_format = job.fmt
+            self._settings.export_suffix = job.suffix
         self._report = None
         self._eta = EtaEstimator()
         self._output_folder = job.output
@@ -510,6 +520,8 @@ class BatchDialog(QDialog):
         return os.path.normpath(output)
 
     def _check(self, job: BatchJob) -> str:
+        from colorizer_app.core.batch import suffix_problem
+
         if not job.model:
             return "No usable model is selected."
         if not job.source or not Path(job.source).is_dir():
@@ -521,6 +533,9 @@ class BatchDialog(QDialog):
                     "originals are never replaced.")
         if os.path.exists(job.output) and not os.path.isdir(job.output):
             return f"The output folder {job.output} is a file: choose a folder."
+        problem = suffix_problem(job.suffix)
+        if problem:
+            return problem[0].upper() + problem[1:] + "."
         return ""
 
     def _browse(self, edit: QLineEdit, title: str) -> None:

@@ -205,6 +205,15 @@ class AppSettings:
     def export_format(self, value: str) -> None:
         self._settings.setValue("export/format", value)
 
+    @property
+    def export_suffix(self) -> str:
+        """What the last export added to each name ("" for none)."""
+        return str(self._settings.value("export/suffix", "") or "")
+
+    @export_suffix.setter
+    def export_suffix(self, value: str) -> None:
+        self._settings.setValue("export/suffix", value)
+
     def _bytes(self, key: str) -> QByteArray:
         value = self._settings.value(key)
         return value if isinstance(value, QByteArray) else QByteArray()

@@ -61,6 +61,20 @@ def test_plan_format_and_suffix(photo_tree, tmp_path):
     assert {item.output.suffix for item in tiffs} == {".tif"}
 
 
+@pytest.mark.parametrize("suffix, shown", [("/../../elsewhere", "/"), ("_a:b", ":"), ("_a\\b", "\\\\"),
+                                           ("_x\x07", "U+0007")])
+def test_a_suffix_no_file_name_can_hold_is_refused_before_anything_is_written(
+        photo_tree, tmp_path, suffix, shown):
+    out = tmp_path / "OUT"
+    with pytest.raises(ValueError, match="cannot hold") as refused:
+        plan_batch([photo_tree], out, suffix=suffix)
+    assert f"holds {shown}," in str(refused.value)
+    assert not out.exists() and not (tmp_path / "elsewhere").exists()
+    # A space, a dot or a hyphen are ordinary parts of a name.
+    assert relative_outputs(plan_batch([photo_tree], out, suffix=" copy-1.v2", recursive=False), out) == [
+        "a copy-1.v2.jpg", "b copy-1.v2.png"]
+
+
 def test_plan_not_recursive(photo_tree, tmp_path):
     out = tmp_path / "OUT"
     assert relative_outputs(plan_batch([photo_tree], out, recursive=False), out) == ["a.jpg", "b.png"]

@@ -361,6 +361,42 @@ def test_a_second_album_is_exported_into_a_folder_of_its_own(qtbot, catalog, qse
 
 
 @pytest.mark.gui
+def test_an_export_adds_the_text_typed_to_each_name_and_the_next_export_offers_it(
+        qtbot, catalog, qsettings, photo_folder, tmp_path):
+    from colorizer_app.gui.settings import AppSettings
+
+    settings = AppSettings(qsettings)
+    dialog = BatchDialog(source=str(photo_folder), model="tiny-test", render_size=64, catalog=catalog,
+                         settings=settings)
+    qtbot.add_widget(dialog)
+    output = tmp_path / "out"
+    dialog.set_options(output=output, fmt="png")
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.wait_until(lambda: dialog.isActiveWindow())
+    QTest.keyClick(dialog, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)  # "Add to &names:"
+    assert dialog.focusWidget() is dialog._suffix_edit
+    QTest.keyClicks(dialog._suffix_edit, "_color")
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT):
+        assert dialog.start()
+    dialog.stop_and_wait()
+    assert files_under(output) == ["photo10_color.png", "photo1_color.png", "photo2_color.png"]
+    assert sorted(p.name for p in photo_folder.iterdir()) == ["notes.txt", "photo1.jpg", "photo10.jpg", "photo2.png"]
+
+    again = BatchDialog(source=str(photo_folder), model="tiny-test", catalog=catalog, settings=settings)
+    qtbot.add_widget(again)
+    assert again.job().suffix == "_color"
+
+
+@pytest.mark.gui
+def test_text_no_file_name_can_hold_is_refused_before_the_export_starts(dialog, photo_folder, tmp_path):
+    dialog.set_options(source=photo_folder, output=tmp_path / "out", suffix="/../escaped")
+    assert not dialog.start() and not dialog.running
+    assert "holds /, which a file name cannot hold" in dialog.summary_text
+    assert not (tmp_path / "out").exists() and not list(tmp_path.rglob("*escaped*"))
+
+
+@pytest.mark.gui
 def test_the_form_is_reachable_from_the_keyboard_in_order(qtbot, dialog):
     from PySide6.QtWidgets import QToolButton
 
@@ -372,10 +408,11 @@ def test_the_form_is_reachable_from_the_keyboard_in_order(qtbot, dialog):
     QTest.keyClick(dialog, Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)  # "&Photos from:"
     assert dialog.focusWidget() is dialog._source_edit
     order = []
-    for _ in range(4):
+    for _ in range(5):
         QTest.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
         order.append(dialog.focusWidget())
     assert isinstance(order[0], QToolButton) and order[0].text() == "Browse…"
     assert order[1] is dialog._output_edit
     assert isinstance(order[2], QToolButton) and order[2] is not order[0]
     assert order[3] is dialog._format_combo
+    assert order[4] is dialog._suffix_edit
