@@ -26,6 +26,32 @@ GRAY_CHROMA = 6.0  # a photo whose 99th-percentile chroma (Lab units) is below t
 
 
 @dataclass
+class PhotoCounts:
+    """How many photos a PhotoSet holds, by group, and how many it skipped. Under
+    torchrun each process loads a share of the photos; their counts add up."""
+
+    groups: dict[str, int]
+    skipped_broken: int = 0
+    skipped_gray: int = 0
+    skipped_small: int = 0
+
+    def __len__(self) -> int:
+        return sum(self.groups.values())
+
+    def __add__(self, other: "PhotoCounts") -> "PhotoCounts":
+        groups = collections.Counter(self.groups) + collections.Counter(other.groups)
+        return PhotoCounts(dict(groups), self.skipped_broken + other.skipped_broken,
+                           self.skipped_gray + other.skipped_gray, self.skipped_small + other.skipped_small)
+
+    def summary(self) -> str:
+        top = ", ".join(f"{g} {n}" for g, n in sorted(self.groups.items(), key=lambda kv: -kv[1])[:8])
+        return (
+            f"{len(self)} photos{f' ({top})' if top else ''}; skipped {self.skipped_broken} unreadable, "
+            f"{self.skipped_gray} grayscale and {self.skipped_small} too small"
+        )
+
+
+@dataclass
 class PhotoSet:
     photos: list[np.ndarray]  # RGB uint8, short side <= load_size
     names: list[str]
@@ -49,15 +75,12 @@ class PhotoSet:
         short_side = float(np.median([min(photo.shape[:2]) for photo in self.photos]))
         return max(128, int(round(short_side / 32)) * 32)
 
+    def counts(self) -> PhotoCounts:
+        return PhotoCounts(dict(collections.Counter(self.groups)), self.skipped_broken, self.skipped_gray,
+                           self.skipped_small)
+
     def summary(self) -> str:
-        counts = {}
-        for g in self.groups:
-            counts[g] = counts.get(g, 0) + 1
-        top = ", ".join(f"{g} {n}" for g, n in sorted(counts.items(), key=lambda kv: -kv[1])[:8])
-        return (
-            f"{len(self)} photos{f' ({top})' if top else ''}; skipped {self.skipped_broken} unreadable, "
-            f"{self.skipped_gray} grayscale and {self.skipped_small} too small"
-        )
+        return self.counts().summary()
 
 
 def find_photos(root: Path) -> list[Path]:
@@ -96,11 +119,16 @@ def is_grayscale(rgb: np.ndarray) -> bool:
 
 
 def load_photos(root: Path, load_size: int = 256, min_size: int = MIN_PHOTO_SIDE, limit: int | None = None,
-                threads: int = 2) -> PhotoSet:
+                threads: int = 2, share: tuple[int, int] = (0, 1)) -> PhotoSet:
+    """The photos under `root` (the first `limit`), in memory. `share` (i, n) loads
+    only every n-th photo from the i-th: torchrun's processes each hold their own
+    share instead of all the photos."""
     root = Path(root)
     paths = find_photos(root)
     if limit:
         paths = paths[:limit]
+    index, count = share
+    paths = paths[index::count]
     with ThreadPoolExecutor(threads) as pool:  # cv2 decodes without the GIL
         images = list(pool.map(lambda p: _load_one(p, load_size), paths))
     out = PhotoSet([], [], [])

@@ -235,16 +235,26 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             fail(f"{flag} {folder}: no such folder")
     loader_threads = cfg.loader_threads or _loader_threads(device)
     load = functools.partial(data_mod.load_photos, load_size=cfg.load_size, threads=max(2, loader_threads))
-    train_set = load(Path(cfg.data), limit=cfg.limit_photos or None)
+    # Under torchrun each process holds a share of the photos, not all of them. Only
+    # the master validates; without --val it holds out part of its own share.
+    train_set = load(Path(cfg.data), limit=cfg.limit_photos or None, share=(rank, world))
     if cfg.val:
         val_set = load(Path(cfg.val))
     else:
         train_set, val_set = _split(train_set, cfg.val_fraction, cfg.seed)
     if cfg.eval_photos and len(val_set) > cfg.eval_photos:
         val_set = _subset(val_set, np.random.default_rng(0).choice(len(val_set), cfg.eval_photos, replace=False))
+    train_counts, shares = train_set.counts(), [len(train_set)]
+    if ddp:
+        gathered = [None] * world
+        torch.distributed.all_gather_object(gathered, train_counts)
+        train_counts, shares = sum(gathered[1:], gathered[0]), [len(counts) for counts in gathered]
     problem = None
-    if len(train_set) < 2:
-        problem = f"too few usable photos in {cfg.data}: {train_set.summary()}"
+    if len(train_counts) < 2:
+        problem = f"too few usable photos in {cfg.data}: {train_counts.summary()}"
+    elif min(shares) < 1:
+        problem = (f"{world} processes need a photo each at least, and {cfg.data} has "
+                   f"{len(train_counts)} usable: start fewer")
     elif len(val_set) < 1 and cfg.val:
         problem = f"no usable photos for validation in {cfg.val}: {val_set.summary()}"
     elif len(val_set) < 1:
@@ -252,14 +262,15 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     if problem:
         fail(problem)
     begun = True
-    say(f"train: {train_set.summary()}")
+    say(f"train: {train_counts.summary()}" + (f"; {len(shares)} processes hold {', '.join(map(str, shares))}"
+                                               if ddp else ""))
     say(f"val: {len(val_set)} photos; loaded in {time.time() - t0:.0f} s")
-    log("data", train=len(train_set), val=len(val_set), skipped_broken=train_set.skipped_broken,
-        skipped_gray=train_set.skipped_gray, skipped_small=train_set.skipped_small)
+    log("data", train=len(train_counts), val=len(val_set), skipped_broken=train_counts.skipped_broken,
+        skipped_gray=train_counts.skipped_gray, skipped_small=train_counts.skipped_small, shares=shares)
     sampler = data_mod.PrefetchingSampler(
         data_mod.BatchSampler(train_set, cfg.batch_size, cfg.crop, cfg.seed + 1000 * rank, cfg.balance),
         threads=loader_threads)
-    iters_per_epoch = max(1, len(train_set) // (cfg.batch_size * world))
+    iters_per_epoch = max(1, len(train_counts) // (cfg.batch_size * world))
 
     # -- model, loss, optimizer ---------------------------------------------------------
     raw_model.to(device, memory_format=torch.channels_last)
@@ -267,6 +278,10 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     if head == "classification":
         bins = raw_model.ab_bins.cpu().numpy()
         prior = load_or_compute_prior(train_set, bins, paths.user_cache_dir(), raw_model.config.grid_step)
+        if ddp:  # each process measured its share: all weigh the classes alike by the whole
+            shared = torch.from_numpy(prior * len(train_set)).double()
+            torch.distributed.all_reduce(shared)
+            prior = (shared / len(train_counts)).numpy()
         weights = rebalance_weights(prior, bins, lam=cfg.rebalance_lambda)
         criterion = RebalancedClassificationLoss(raw_model.ab_bins.cpu(), torch.from_numpy(weights)).to(device)
 
@@ -418,7 +433,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     elapsed = elapsed_before
     encoder_trainable = set_encoder_trainable(progress(iter_num, elapsed))
     model = wrap(raw_model)
-    meta = run_meta(cfg, train_set, val_set, origin, inherited, device, amp_dtype)
+    meta = run_meta(cfg, train_counts, train_set.render_size(), len(val_set), origin, inherited, device, amp_dtype)
     if master:
         (out_dir / RUN_META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
         if inherited:
@@ -585,20 +600,21 @@ def settings_changed(saved: dict, now: dict) -> list[str]:
             if now[key] is not None and saved[key] != now[key]]
 
 
-def run_meta(cfg: TrainConfig, train_set, val_set, origin: dict, inherited: dict, device, amp_dtype) -> dict:
+def run_meta(cfg: TrainConfig, train_counts: data_mod.PhotoCounts, render_size: int, val_photos: int,
+             origin: dict, inherited: dict, device, amp_dtype) -> dict:
     """What the exported model's JSON says about how it was made (RUN_META in the run
     folder keeps it, so `training export` of the run later says the same)."""
     training = {
         "command": " ".join(sys.argv),
         "data": cfg.data, "val": cfg.val or f"{cfg.val_fraction:.0%} of data",
-        "photos": len(train_set), "val_photos": len(val_set),
-        "groups": sorted(set(train_set.groups)),
+        "photos": len(train_counts), "val_photos": val_photos,
+        "groups": sorted(train_counts.groups),
         "loss": cfg.loss, "origin": origin,
         "hardware": _hardware(device), "amp": str(amp_dtype),
         "settings": {k: v for k, v in asdict(cfg).items() if k not in ("out_dir", "export_dir")},
     }
     return {"description": f"Trained on {Path(cfg.data).name or cfg.data} ({cfg.loss} loss)",
-            "render_size": train_set.render_size(), **inherited, "training": training}
+            "render_size": render_size, **inherited, "training": training}
 
 
 def export_run(out_dir: Path, cfg: TrainConfig, meta: dict, elapsed: float, iters: int) -> Path:

@@ -17,7 +17,7 @@ from colorizer_app.core.catalog import ModelCatalog
 from colorizer_app.core.pipeline import colorize
 from training.cli import main as training_main
 from training.config import make_config
-from training.data import PhotoSet
+from training.data import PhotoSet, load_photos
 from training.train import main as train_main
 
 pytestmark = pytest.mark.slow
@@ -282,7 +282,9 @@ def test_export_command_sets_temperature_and_chroma_gain(tmp_path, tiny_model_js
 
 def test_ddp_two_processes_on_cpu(tmp_path, photos):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
-           "-m", "training", "train", "--preset", "tiny", "--data", str(photos), "--name", "ddp",
+           "-m", "training", "train", "--preset", "tiny", "--data", str(photos),
+           "--val", str(write_color_photos(tmp_path / "val", 4)),
+           "--name", "ddp",
            "--out-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "models"), "--init", "scratch",
            "--max-iters", "4", "--threads", "1", "--no-amp", "--device", "cpu"]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300,
@@ -292,7 +294,14 @@ def test_ddp_two_processes_on_cpu(tmp_path, photos):
     start = next(e for e in events if e["event"] == "start")
     assert start["world"] == 2
     assert sum(e["event"] == "start" for e in events) == 1, "only the master process logs"
-    assert (tmp_path / "models" / "ddp.json").is_file()
+    # Each process holds its own share of the photos; the counts are of them all.
+    data = next(e for e in events if e["event"] == "data")
+    alone = load_photos(photos)
+    assert data["shares"] == [12, 12] and data["train"] == len(alone) == 24
+    assert (data["skipped_broken"], data["skipped_gray"]) == (alone.skipped_broken, alone.skipped_gray) == (1, 1)
+    meta = json.loads((tmp_path / "models" / "ddp.json").read_text())
+    assert meta["training"]["photos"] == data["train"]
+    assert meta["training"]["groups"] == sorted(set(alone.groups))
 
 
 def test_grid_writes_a_comparison_image(tmp_path, photos, tiny_model_json, tiny_regression_model_json):
