@@ -31,7 +31,7 @@ from colorizer_app.core.modelfile import ModelFileError, load_model, save_model
 from colorizer_app.core.runlock import RunLock
 from colorizer_app.models import UNetConfig, build_model
 from training import data as data_mod
-from training.config import TrainConfig, absolute_folder
+from training.config import FINE_TUNE_LR, NEW_LR, NEW_REBALANCE_LAMBDA, TrainConfig, absolute_folder
 from training.imagefiles import write_rgb
 from training.losses import (
     PatchDiscriminator,
@@ -80,8 +80,9 @@ def lab_to_rgb_u8(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
 INHERITED_META = ("chroma_gain", "chroma_gain_rule")
 
 
-def init_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict, dict]:
-    """The network to train, what it started from, and the JSON settings it inherits.
+def init_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict, dict, dict]:
+    """The network to train, what it started from, the JSON settings it inherits, and
+    the training settings the starting model records ({} for a new network).
 
     `cfg.init` is "pretrained", "scratch", a model's NAME.json, or the name of a
     model the app lists. Raises ModelFileError with the reason if that cannot be loaded.
@@ -89,7 +90,7 @@ def init_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict, dict]:
     if cfg.init in ("pretrained", "scratch"):
         head = "regression" if cfg.loss in ("l1", "huber") else "classification"
         net = build_model(UNetConfig(head=head), pretrained_encoder=cfg.init == "pretrained")
-        origin, inherited = {"init": cfg.init}, {}
+        origin, inherited, start_settings = {"init": cfg.init}, {}, {}
     else:
         path = Path(cfg.init)
         if not path.exists() and path.suffix != ".json":  # a name, as `evaluate --model` takes
@@ -104,16 +105,40 @@ def init_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict, dict]:
         net = start.net.float()
         origin = {"init": start.name, "init_path": str(path)}
         inherited = {key: start.meta[key] for key in INHERITED_META if key in start.meta}
+        start_settings = start.meta.get("training", {}).get("settings", {})
     if cfg.readout_temperature is not None:  # else the network's own: the starting model's, or the default
         net.config.readout_temperature = cfg.readout_temperature
-    return net, origin, inherited
+    return net, origin, inherited, start_settings
+
+
+def learning_settings(cfg: TrainConfig, fine_tune: bool, start_settings: dict, run_settings: dict) -> dict:
+    """The learning rate and rebalancing a run uses where the command leaves them out:
+    a resumed run's own; else, fine-tuning a model, FINE_TUNE_LR and the rebalancing the
+    model was trained with; else a new network's (training.config explains why)."""
+    chosen = {}
+    for key, fresh, tuned in (("lr", NEW_LR, FINE_TUNE_LR),
+                              ("rebalance_lambda", NEW_REBALANCE_LAMBDA, start_settings.get("rebalance_lambda"))):
+        given = getattr(cfg, key)
+        if given is None:
+            given = run_settings.get(key)
+        if given is None:
+            given = tuned if fine_tune and tuned is not None else fresh
+        chosen[key] = given
+    return chosen
 
 
 def main(cfg: TrainConfig) -> Path | None:
     """Train; return the exported model's JSON path (None if not exported / not the master)."""
     locks: list[RunLock] = []
+    interrupted: list = []  # _train's interrupted_start, for a Ctrl-C before its loop listens for one
     try:
-        return _train(cfg, locks)
+        return _train(cfg, locks, interrupted)
+    except KeyboardInterrupt:  # while the photos load, say: not a crash, and what is left
+        said = interrupted and interrupted[0]()
+        if not said:
+            raise
+        print(said, file=sys.stderr)
+        raise SystemExit(128 + signal.SIGINT) from None
     finally:
         for lock in locks:  # the OS would let go at exit; tests train many runs in one process
             lock.release()
@@ -140,7 +165,7 @@ def _join_process_group(cfg: TrainConfig) -> torch.device:
     return device
 
 
-def _train(cfg: TrainConfig, locks: list) -> Path | None:
+def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
     # -- distributed and device ---------------------------------------------------------
     ddp = int(os.environ.get("RANK", -1)) != -1
     if ddp:
@@ -176,20 +201,35 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     say = data_mod.log if master else (lambda msg: None)
     begun = False  # the photos are loaded: the run has started
 
-    def fail(problem: str):
-        """Stop with a reason a person can act on, in the log (for the app) and on stderr.
+    def abandon_start() -> bool:
+        """Remove the run folder this start made, if its photos are not loaded yet (the
+        app would list it as a run that failed); whether it did."""
+        if not (created and not begun):
+            return False
+        log.close()
+        for lock in locks:  # Windows deletes no file that is open
+            lock.release()
+        for name in (LOG_NAME, runlock.LOCK_FILE):
+            (out_dir / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # anything else in it is not this start's to delete
+            out_dir.rmdir()
+        return True
 
-        A start that made the run folder and stops before its photos are loaded
-        removes it instead: the app would list it as a run that failed."""
-        if created and not begun:
-            log.close()
-            for lock in locks:  # Windows deletes no file that is open
-                lock.release()
-            for name in (LOG_NAME, runlock.LOCK_FILE):
-                (out_dir / name).unlink(missing_ok=True)
-            with contextlib.suppress(OSError):  # anything else in it is not this start's to delete
-                out_dir.rmdir()
-        else:
+    looping = False  # the training loop has begun, and listens for Ctrl-C itself
+
+    def interrupted_start() -> str | None:
+        """For a Ctrl-C before the loop: what it leaves, in words (None in the loop)."""
+        if looping:
+            return None
+        if abandon_start():
+            return "stopped before training began: nothing to resume, the run folder is removed"
+        return f"stopped before training went on: the same command {'resumes' if ckpt else 'starts'} it"
+
+    interrupted.append(interrupted_start)
+
+    def fail(problem: str):
+        """Stop with a reason a person can act on, in the log (for the app) and on stderr."""
+        if not abandon_start():
             log("error", message=problem)
             log.close()
         raise SystemExit(f"error: {problem}")
@@ -216,12 +256,14 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
         # Not given again: the run's own temperature goes on, not the starting model's.
         cfg = replace(cfg, readout_temperature=ckpt.get("config", {}).get("readout_temperature"))
     try:
-        raw_model, origin, inherited = init_model(cfg)
+        raw_model, origin, inherited, start_settings = init_model(cfg)
     except ModelFileError as exc:
         fail(f"cannot start from --init {cfg.init}: {exc}")
     # The settings (checkpoints, the model's JSON) say the temperature the network reads
-    # out with, also when it is the starting model's own.
-    cfg = replace(cfg, readout_temperature=raw_model.config.readout_temperature)
+    # out with, the learning rate and the rebalancing, also when they were not given.
+    cfg = replace(cfg, readout_temperature=raw_model.config.readout_temperature,
+                  **learning_settings(cfg, "init_path" in origin, start_settings,
+                                      ckpt.get("config", {}) if ckpt is not None else {}))
     head = raw_model.config.head
     needed = {"l1": "regression", "huber": "regression", "classification": "classification"}.get(cfg.loss)
     if needed and head != needed:  # the adversarial fine-tune works on either head
@@ -265,6 +307,11 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     say(f"train: {train_counts.summary()}" + (f"; {len(shares)} processes hold {', '.join(map(str, shares))}"
                                                if ddp else ""))
     say(f"val: {len(val_set)} photos; loaded in {time.time() - t0:.0f} s")
+    short_side = int(np.median([min(photo.shape[:2]) for photo in train_set.photos]))
+    if cfg.crop > short_side:
+        say(f"note: --crop {cfg.crop} is larger than most of these photos (their median short side is "
+            f"{short_side} px): each is enlarged to fit, which is slow and shows the network blurry "
+            f"photos; --crop {max(32, short_side // 16 * 16)} would fit them")
     log("data", train=len(train_counts), val=len(val_set), skipped_broken=train_counts.skipped_broken,
         skipped_gray=train_counts.skipped_gray, skipped_small=train_counts.skipped_small, shares=shares)
     sampler = data_mod.PrefetchingSampler(
@@ -301,6 +348,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     )
 
     iter_num, best_val, elapsed_before, evals_since_best = 0, math.inf, 0.0, 0
+    best_iter = None  # the iteration best.json is from
     best_metrics: dict = {}
     if ckpt is not None:
         raw_model.load_state_dict(ckpt["model"])
@@ -312,7 +360,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             scaler.load_state_dict(ckpt["scaler"])
         iter_num, best_val = ckpt["iter_num"], ckpt["best_val_loss"]
         elapsed_before, best_metrics = ckpt["elapsed"], ckpt.get("best_metrics", {})
-        evals_since_best = ckpt.get("evals_since_best", 0)
+        evals_since_best, best_iter = ckpt.get("evals_since_best", 0), ckpt.get("best_iter")
         sampler.set_state(ckpt["sampler_state"][rank] if rank < len(ckpt["sampler_state"]) else ckpt["sampler_state"][0])
         torch.set_rng_state(ckpt["torch_rng"])
         say(f"resumed from {ckpt_path} at iteration {iter_num}")
@@ -413,7 +461,8 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
         state = {
             "model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
             "model_args": raw_model.config.to_dict(), "iter_num": iter_num, "best_val_loss": best_val,
-            "best_metrics": best_metrics, "evals_since_best": evals_since_best, "config": asdict(cfg),
+            "best_metrics": best_metrics, "evals_since_best": evals_since_best, "best_iter": best_iter,
+            "config": asdict(cfg),
             "elapsed": elapsed, "sampler_state": sampler_states, "torch_rng": torch.get_rng_state(),
             "disc": disc.state_dict() if disc is not None else None,
             "disc_optimizer": disc_opt.state_dict() if disc_opt is not None else None,
@@ -440,7 +489,8 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             say(f"keeps the settings of the model it starts from: {inherited} "
                 "(`training export --chroma-gain/--gain-rule` changes them)")
     say(f"training on {device} ({torch.get_num_threads()} threads, amp={amp_dtype}), "
-        f"{iters_per_epoch} iterations per epoch, head={head}, loss={cfg.loss}")
+        f"{iters_per_epoch} iterations per epoch, head={head}, loss={cfg.loss}, learning rate {cfg.lr:g}"
+        + (f", rebalancing {cfg.rebalance_lambda:g}" if head == "classification" else ""))
     log("start", device=str(device), world=world, iters_per_epoch=iters_per_epoch, config=asdict(cfg))
     window_t, window_imgs, stopped_early = time.time(), 0, False
     stop_requested: list[int] = []  # the signal that asked to stop
@@ -449,6 +499,7 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
     # checkpoint. Every rank listens: torchrun signals them all, and they stop together.
     previous_handlers = {sig: signal.signal(sig, lambda signum, _: stop_requested.append(signum))
                          for sig in (signal.SIGTERM, signal.SIGINT)}
+    looping = True
     # Paused time is not training time: the app's Pause stops the process (SIGSTOP) and
     # Continue sends SIGCONT, on which the time since the loop last ticked comes off
     # the clock (to within one step), so a time budget is not spent while paused.
@@ -483,12 +534,15 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
             group["lr"] = lr * group["lr_scale"]
 
         done = prog >= 1.0
-        if iter_num > 0 and (iter_num % eval_interval == 0 or done) and master:
+        # A fine-tune is first judged as it starts, so that the plot shows where it
+        # started from, and it never exports a model worse on val than its start.
+        judge_start = iter_num == 0 and "init_path" in origin and not done
+        if (judge_start or iter_num > 0 and (iter_num % eval_interval == 0 or done)) and master:
             metrics, preview = estimate_loss()
             epoch = iter_num / iters_per_epoch
             improved = metrics["loss"] < best_val
             if improved:
-                best_val, best_metrics, evals_since_best = metrics["loss"], metrics, 0
+                best_val, best_metrics, evals_since_best, best_iter = metrics["loss"], metrics, 0, iter_num
                 save_model(raw_model, out_dir / "best.json", {"metrics": metrics, "iter": iter_num})
             else:
                 evals_since_best += 1
@@ -561,7 +615,11 @@ def _train(cfg: TrainConfig, locks: list) -> Path | None:
         signal.signal(signal.SIGCONT, previous_continue)
     exported = None
     if master and not stop_requested:
-        log("finished", iter=iter_num, elapsed_s=round(elapsed, 1), stopped_early=stopped_early, best=best_metrics)
+        log("finished", iter=iter_num, elapsed_s=round(elapsed, 1), stopped_early=stopped_early, best=best_metrics,
+            best_iter=best_iter)
+        if best_iter == 0:
+            say(f"no validation beat the model it started from, {origin['init']}: the best model is "
+                "that one, unchanged (try a lower --lr, more photos or more time)")
         if cfg.export:
             exported = export_run(out_dir, cfg, meta, elapsed, iter_num)
             log("exported", model=str(exported))

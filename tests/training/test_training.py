@@ -315,6 +315,40 @@ def test_grid_writes_a_comparison_image(tmp_path, photos, tiny_model_json, tiny_
     assert grid.shape[1] == 4 * round(96 * 64 / 80)  # gray, two models, original: 96x80 photos scaled to 64 high
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")
+def test_ctrl_c_while_the_photos_load_says_so_and_leaves_no_run_behind(tmp_path, photos):
+    """A photo that never finishes reading (a named pipe) holds the start in loading,
+    where Ctrl-C arrives as it would on a large folder."""
+    data = tmp_path / "data"
+    shutil.copytree(photos, data)
+    os.mkfifo(data / "slow.jpg")
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "training", "train", "--preset", "tiny", "--data", str(data), "--name", "c",
+           "--out-dir", str(run), "--init", "scratch", "--threads", "1", "--no-amp"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = None
+    try:
+        deadline = time.monotonic() + 120
+        while writer is None and time.monotonic() < deadline and proc.poll() is None:
+            try:  # opens only once the loader has the pipe open for reading
+                writer = os.open(data / "slow.jpg", os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                time.sleep(0.05)
+        assert writer is not None, "the run never read the photo"
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        os.close(writer)  # the pipe ends: its read returns, a broken photo
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=60)
+    assert proc.returncode == 130
+    assert "stopped before training began: nothing to resume, the run folder is removed" in err
+    assert "Traceback" not in err
+    assert not run.exists()
+
+
 @pytest.mark.parametrize("how, exit_code", [("SIGTERM", 143), ("SIGINT", 130), ("stop.request", 143)])
 def test_stop_saves_a_checkpoint_first(tmp_path, photos, how, exit_code):
     """SIGTERM (what torchrun passes on, and the app's Stop on POSIX), Ctrl-C, and the
@@ -623,6 +657,63 @@ def test_a_fine_tuned_model_keeps_its_starting_models_chroma_gain(tmp_path, phot
     model = json.loads(exported.read_text())
     assert (model["chroma_gain"], model["chroma_gain_rule"]) == (1.8, "per-photo")
     assert model["training"]["origin"]["init"] == "vivid"
+
+
+def _starting_model(folder: Path, tiny_model_json: Path, **training_settings) -> Path:
+    """A copy of the tiny model whose JSON says it was trained with `training_settings`."""
+    start = folder / "vivid.json"
+    folder.mkdir(parents=True)
+    meta = json.loads(tiny_model_json.read_text())
+    start.write_text(json.dumps({**meta, "name": "vivid", "weights": "vivid.safetensors",
+                                 "training": {"settings": training_settings}}))
+    shutil.copyfile(tiny_model_json.with_suffix(".safetensors"), start.with_suffix(".safetensors"))
+    return start
+
+
+def test_a_fine_tune_goes_on_gently_with_its_models_rebalancing_unless_told_otherwise(
+        tmp_path, photos, tiny_model_json):
+    from training.config import FINE_TUNE_LR, NEW_LR, NEW_REBALANCE_LAMBDA
+
+    start = _starting_model(tmp_path / "start", tiny_model_json, rebalance_lambda=0.9, lr=5e-3)
+
+    def settings_of(run: str, **overrides) -> dict:
+        train_main(tiny(tmp_path / run, photos, export=False, **overrides))
+        config = next(e for e in read_log(tmp_path / run / "run") if e["event"] == "start")["config"]
+        return {key: config[key] for key in ("lr", "rebalance_lambda")}
+
+    assert settings_of("tune", init=str(start)) == {"lr": FINE_TUNE_LR, "rebalance_lambda": 0.9}
+    assert settings_of("told", init=str(start), lr=2e-3, rebalance_lambda=0.3) == {"lr": 2e-3, "rebalance_lambda": 0.3}
+    assert settings_of("new") == {"lr": NEW_LR, "rebalance_lambda": NEW_REBALANCE_LAMBDA}
+    # Resumed without them, a run goes on with its own, whatever a new run would get.
+    train_main(tiny(tmp_path / "told", photos, export=False, init=str(start), max_iters=6))
+    resumed = [e for e in read_log(tmp_path / "told" / "run") if e["event"] == "start"][-1]["config"]
+    assert (resumed["lr"], resumed["rebalance_lambda"]) == (2e-3, 0.3)
+
+
+def test_a_fine_tune_that_only_got_worse_exports_the_model_it_started_from(tmp_path, photos, tiny_model_json, capsys):
+    import torch
+    from safetensors.torch import load_file
+
+    start = _starting_model(tmp_path / "start", tiny_model_json)
+    # A learning rate this high wrecks the network at its first steps.
+    exported = train_main(tiny(tmp_path, photos, init=str(start), lr=50.0, warmup_iters=0, max_iters=6,
+                               eval_interval=3))
+    vals = [e for e in read_log(tmp_path / "run") if e["event"] == "val"]
+    assert [e["iter"] for e in vals] == [0, 3, 6]  # judged as it started, to compare with
+    assert vals[0]["best"] and not any(e["best"] for e in vals[1:])
+    before, after = load_file(start.with_suffix(".safetensors")), load_file(exported.with_suffix(".safetensors"))
+    assert before.keys() == after.keys()
+    assert all(torch.equal(before[k].float(), after[k].float()) for k in before)
+    said = capsys.readouterr()
+    assert "no validation beat the model it started from, vivid" in said.out + said.err
+
+
+def test_a_crop_larger_than_the_photos_is_pointed_out(tmp_path, photos, capsys):
+    train_main(tiny(tmp_path / "fits", photos, export=False))  # 64 px crops of 80 px photos
+    assert "--crop" not in capsys.readouterr().err
+    train_main(tiny(tmp_path / "large", photos, export=False, crop=96, max_iters=1))
+    assert ("--crop 96 is larger than most of these photos (their median short side is 80 px)"
+            in capsys.readouterr().err)
 
 
 def test_exporting_a_run_again_says_how_it_was_made(tmp_path, photos):
