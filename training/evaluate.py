@@ -24,10 +24,20 @@ from training.metrics import MetricAccumulator, format_table
 
 
 def resolve_model(name_or_path: str, device):
+    """A model file, or a model of the catalog by name. Raises ModelFileError."""
     path = Path(name_or_path)
     if path.suffix in (".json", ".safetensors") or path.exists():
         return load_model(path, device=device)
-    return ModelCatalog().load(name_or_path, device=device)
+    try:
+        return ModelCatalog().load(name_or_path, device=device)
+    except KeyError as exc:  # str() of a KeyError is its message in quotes: pass on the message alone
+        raise ModelFileError(exc.args[0]) from None
+
+
+def row_label(name_or_path: str, model) -> str:
+    """A run's best.json is named "best": call it after its run folder, as the runs are."""
+    path = Path(name_or_path)
+    return path.resolve().parent.name if path.name == "best.json" else model.name
 
 
 def read_truth(path: Path, upscale: float = 1.0) -> np.ndarray | None:
@@ -122,6 +132,9 @@ def color_photos(paths: list[Path], limit: int = 0) -> tuple[list[Path], int, in
 
 
 def evaluate_cli(args) -> int:
+    if not Path(args.data).exists():
+        print(f"error: --data {args.data}: no such folder", file=sys.stderr)
+        return 1
     found = find_photos(Path(args.data))
     photos, unreadable, gray = color_photos(found, args.limit)
     skipped = f"skipped {unreadable} unreadable, {gray} grayscale"
@@ -136,7 +149,7 @@ def evaluate_cli(args) -> int:
     for name in args.model:
         try:
             model = resolve_model(name, device)
-        except (KeyError, ModelFileError) as exc:
+        except ModelFileError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         if args.temperature is not None:
@@ -145,8 +158,9 @@ def evaluate_cli(args) -> int:
             model.meta["chroma_gain"] = args.chroma_gain
         if args.gain_rule is not None:
             model.meta["chroma_gain_rule"] = args.gain_rule
-        # Two runs' best.json are both called "best": label a repeated name by its run folder.
-        label = model.name if model.name not in rows else Path(name).resolve().parent.name
+        label = row_label(name, model)
+        if label in rows:  # two models of one name: the second by its folder, not in place of the first
+            label = Path(name).resolve().parent.name
         rows[label] = evaluate_model(model, photos, args.render_size, args.upscale, args.damage, args.hints)
     print(format_table(rows))
     if unreadable or gray:  # beside the table, not in it: stdout stays the table alone

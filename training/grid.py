@@ -93,7 +93,7 @@ def grid_cli(args) -> int:
     device = select_device(args.device)
     try:
         models = [resolve_model(m, device) for m in args.model]
-    except (KeyError, ModelFileError) as exc:
+    except ModelFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     # Two runs' best.json are both called "best": label those by their run folder.

@@ -99,16 +99,28 @@ class MetricAccumulator:
         }
 
 
+# The table's columns: metric, header, format. One precision per column, so rows line up
+# and compare digit by digit; the gap is signed as in the training log (+ too loud, - too dull).
+TABLE_COLUMNS = (("psnr", "PSNR dB", "{:.2f}"),
+                 ("auc", "AuC", "{:.3f}"),
+                 ("auc_rebalanced", "AuC rebal", "{:.3f}"),
+                 ("colorfulness", "colorfulness", "{:.1f}"),
+                 ("colorfulness_gap", "gap", "{:+.1%}"),
+                 ("false_color", "false color", "{:.1%}"),
+                 ("photos", "photos", "{:d}"))
+TABLE_NOTE = "better: PSNR and AuC higher; gap (colorfulness vs the truth's) nearer 0; false color lower"
+
+
 def format_table(rows: dict[str, dict]) -> str:
-    """rows: label -> metrics dict. A plain text table."""
-    cols = ("psnr", "auc", "auc_rebalanced", "colorfulness", "colorfulness_gap", "false_color", "photos")
-    head = f"{'':<22}" + "".join(f"{c:>18}" for c in cols)
-    lines = [head, "-" * len(head)]
-    for label, m in rows.items():
-        cells = []
-        for c in cols:
-            v = m.get(c, float("nan"))
-            percent = c in ("colorfulness_gap", "false_color")
-            cells.append(f"{v:>18.1%}" if percent else f"{v:>18.4g}" if isinstance(v, float) else f"{v:>18}")
-        lines.append(f"{label:<22}" + "".join(cells))
-    return "\n".join(lines)
+    """rows: label -> metrics dict. A plain text table, then a line on which way is better."""
+    heads = [head for _, head, _ in TABLE_COLUMNS]
+    body = [[fmt.format(m[key]) for key, _, fmt in TABLE_COLUMNS] for m in rows.values()]
+    widths = [max(len(cell) for cell in column) for column in zip(heads, *body)]
+    name_width = max(map(len, rows), default=0)  # as wide as the longest name: any name stays aligned
+
+    def line(label: str, cells: list[str]) -> str:
+        return "  ".join([f"{label:<{name_width}}", *(f"{c:>{w}}" for c, w in zip(cells, widths))])
+
+    head = line("", heads)
+    lines = [head, "-" * len(head), *(line(label, cells) for label, cells in zip(rows, body))]
+    return "\n".join([*lines, TABLE_NOTE])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from training.metrics import MetricAccumulator, colorfulness, psnr
+from training.metrics import MetricAccumulator, colorfulness, format_table, psnr
 
 
 def test_psnr_known_values():
@@ -50,3 +50,23 @@ def test_false_color_counts_vivid_color_on_neutral_pixels_only():
     exact = MetricAccumulator()
     exact.add(rgb, rgb, true_ab, true_ab)  # vivid where the truth is vivid is no false color
     assert exact.result()["false_color"] == 0
+
+
+def test_format_table_fixed_precision_signed_gap_and_any_name_aligned():
+    rgb = np.zeros((10, 10, 3), np.uint8)
+    rgb[:5] = (200, 40, 40)
+    acc = MetricAccumulator()
+    acc.add(rgb, rgb, np.zeros((10, 10, 2), np.float32), np.zeros((10, 10, 2), np.float32))
+    measured = acc.result()
+    loud = {**measured, "psnr": 28.4, "auc": 0.9561, "auc_rebalanced": 0.712, "colorfulness": 0.007251,
+            "colorfulness_gap": 0.551, "false_color": 0.0213, "photos": 516}
+    dull = {**loud, "psnr": 26.25, "colorfulness_gap": -0.072}
+    long_name = "m" * 64  # the longest name a model may have
+    head, rule, *rows, note = format_table({"short": loud, "colorizer-vivid": dull, long_name: measured}).splitlines()
+    assert rows[0].split() == ["short", "28.40", "0.956", "0.712", "0.0", "+55.1%", "2.1%", "516"]
+    assert rows[1].split() == ["colorizer-vivid", "26.25", "0.956", "0.712", "0.0", "-7.2%", "2.1%", "516"]
+    assert rows[2].startswith(long_name + "  ")
+    assert len({len(line) for line in (head, rule, *rows)}) == 1, "every row lines up with the header"
+    assert "better" in note and "nearer 0" in note
+    typical = format_table({"gray input": loud, "colorizer-vivid": dull})
+    assert max(len(line) for line in typical.splitlines()) <= 100

@@ -165,10 +165,13 @@ def test_empty_folder_fails_clearly(tmp_path, capsys):
 def test_evaluate_prints_the_metrics_table(tmp_path, photos, capsys, tiny_model_json):
     code = training_main(["evaluate", "--model", str(tiny_model_json), "--data", str(photos / "sky"),
                           "--limit", "4", "--gray-baseline", "--device", "cpu"])
-    out = capsys.readouterr().out
+    head, rule, gray, model, note = capsys.readouterr().out.splitlines()
     assert code == 0
-    assert "psnr" in out and "auc" in out and "colorfulness_gap" in out
-    assert "gray input" in out and "tiny-test" in out
+    assert head.split() == ["PSNR", "dB", "AuC", "AuC", "rebal", "colorfulness", "gap", "false", "color", "photos"]
+    assert len(head) == len(rule) == len(gray) == len(model) < 100
+    assert gray.startswith("gray input ") and model.startswith("tiny-test  ")
+    assert gray.split()[-3:] == ["-100.0%", "0.0%", "4"]
+    assert note.startswith("better: PSNR and AuC higher")
 
 
 def test_evaluate_upscale_stands_in_for_larger_scans(tmp_path, photos, capsys, tiny_model_json):
@@ -181,7 +184,7 @@ def test_evaluate_upscale_stands_in_for_larger_scans(tmp_path, photos, capsys, t
     assert read_truth(tmp_path / "missing.jpg") is None
     code = training_main(["evaluate", "--model", str(tiny_model_json), "--data", str(photos / "sky"),
                           "--limit", "2", "--upscale", "2", "--device", "cpu"])
-    assert code == 0 and "colorfulness_gap" in capsys.readouterr().out
+    assert code == 0 and "colorfulness" in capsys.readouterr().out
 
     model = load_model(tiny_model_json, device="cpu")
     native, enlarged = (evaluate_model(model, [photo], upscale=f) for f in (1.0, 2.0))
@@ -256,8 +259,8 @@ def test_evaluate_keeps_two_models_of_the_same_name_apart(tmp_path, photos, caps
     code = training_main(["evaluate", "--model", str(tmp_path / "run-a" / "best.json"),
                           "--model", str(tmp_path / "run-b" / "best.json"), "--data", str(photos / "sky"),
                           "--limit", "2", "--device", "cpu"])
-    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:]]
-    assert code == 0 and rows == ["best", "run-b"]
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:-1]]
+    assert code == 0 and rows == ["run-a", "run-b"], "each run's best model is named after its run"
 
 
 def test_export_command_sets_temperature_and_chroma_gain(tmp_path, tiny_model_json):
@@ -592,6 +595,21 @@ def test_evaluate_and_grid_say_so_when_no_photo_can_be_read(tmp_path, capsys, ti
                           "--out", str(tmp_path / "grid.png"), "--device", "cpu"]) == 1
     assert "error: none of the 1 photos chosen" in capsys.readouterr().err
     assert not (tmp_path / "grid.png").exists()
+
+
+def test_evaluate_names_an_unknown_model_without_quotes(photos, capsys):
+    """Not the str() of a KeyError, which wraps the whole message in quotes."""
+    assert training_main(["evaluate", "--model", "no-such-model", "--data", str(photos / "sky"),
+                          "--device", "cpu"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no model called 'no-such-model' (available: ") and '"' not in err
+
+
+def test_evaluate_says_a_missing_folder_is_missing(tmp_path, capsys, tiny_model_json):
+    """As train does, not "no color photos to score" in a folder that is not there."""
+    assert training_main(["evaluate", "--model", str(tiny_model_json), "--data", str(tmp_path / "nowhere"),
+                          "--device", "cpu"]) == 1
+    assert capsys.readouterr().err == f"error: --data {tmp_path / 'nowhere'}: no such folder\n"
 
 
 def test_evaluate_leaves_out_grayscale_and_unreadable_photos(photos, capsys, tiny_model_json):
