@@ -137,6 +137,7 @@ class RunHistory:
             self.eta_s = float(eta) if isinstance(eta, (int, float)) else None
         elif kind == "val":
             it = int(event.get("iter", 0))
+            self.epoch = float(event.get("epoch", self.epoch))
             for key, points in self.val.items():
                 _append(points, it, event.get(key))
             if event.get("preview"):
@@ -144,7 +145,10 @@ class RunHistory:
             if event.get("best"):
                 self.best = {k: v for k, v in event.items() if k not in ("event", "time", "iter", "epoch", "best",
                                                                          "preview") and _is_number(v)}
+        elif kind == "stopped":
+            self.iteration = int(event.get("iter", self.iteration))  # steps are logged every few iterations
         elif kind == "finished":
+            self.iteration = int(event.get("iter", self.iteration))  # the last one, as the last samples say
             self.ended = "finished"
             self.progress = 1.0
             self.eta_s = 0.0

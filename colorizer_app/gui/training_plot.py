@@ -78,6 +78,8 @@ _SWATCH = 30  # a legend entry's swatch and the gap before it, in pixels
 class CurvePlot(QWidget):
     """Draws ``Series`` over iterations. Display only: ``set_series`` replaces the data."""
 
+    X_LABEL = "iteration"
+
     def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._title = title
@@ -164,7 +166,8 @@ class CurvePlot(QWidget):
         x_ticks = [t for t in nice_ticks(x_lo, x_hi, max(2, self.width() // 90)) if t == int(t)]  # iterations
         y_labels = tick_labels(y_ticks, self._percent)
         left = 10 + max((metrics.horizontalAdvance(t) for t in y_labels), default=0)
-        plot = QRectF(left, 2 * line_h + 4, self.width() - left - 12, self.height() - 3 * line_h - 10)
+        # Two lines above the plot (title, legend), two under it (ticks, the axis's name).
+        plot = QRectF(left, 2 * line_h + 4, self.width() - left - 12, self.height() - 4 * line_h - 10)
         if plot.width() < 20 or plot.height() < 20:
             return
 
@@ -188,6 +191,9 @@ class CurvePlot(QWidget):
             painter.setPen(text_color)
             painter.drawText(QRectF(x - 40, plot.bottom() + 2, 80, line_h), Qt.AlignmentFlag.AlignHCenter,
                              format_value(value))
+        painter.setPen(text_color)
+        painter.drawText(QRectF(plot.left(), plot.bottom() + 2 + line_h, plot.width(), line_h),
+                         Qt.AlignmentFlag.AlignHCenter, self.X_LABEL)
         painter.setPen(QPen(grid.lighter(150), 1))
         painter.drawRect(plot)
 

@@ -69,6 +69,7 @@ class RunInfo:
     status: str  # "running", "finished", "failed", "stopped"
     started: float = 0.0
     data: str = ""
+    photos: int = 0  # the photos it trains on, from its log's data event (0: not loaded yet)
     metrics: dict = field(default_factory=dict)  # the best checkpoint's validation metrics
     model: str = ""  # the exported model's JSON path
     error: str = ""
@@ -111,8 +112,8 @@ def read_run(folder: Path) -> RunInfo:
     history = RunHistory().add_all(read_events(log))
     started = (launch.started if launch else 0.0) or history.started or _mtime(folder)
     data = history.config.get("data", "") or _arg(launch.args if launch else [], "--data")
-    info = RunInfo(folder.name, folder, "", started, data, history.best or _best_metrics(folder),
-                   history.exported, "", (folder / CKPT_FILE).exists(), launch)
+    info = RunInfo(folder.name, folder, "", started, data, history.train_photos,
+                   history.best or _best_metrics(folder), history.exported, "", (folder / CKPT_FILE).exists(), launch)
     if is_running(folder, launch):
         info.status = "running"
     elif launch:

@@ -198,13 +198,16 @@ class TrainingTab(QWidget):
         self._runs_tree.setHeaderLabels(["Name", "Started", "Status", "Best checkpoint", "Photos"])
         self._runs_tree.headerItem().setToolTip(3, "Validation metrics of the checkpoint with the lowest "
                                                    "validation loss: the one a finished run exports")
+        self._runs_tree.headerItem().setToolTip(4, "Photos the run trains on (those held out for validation "
+                                                   "not counted); a row's tooltip names their folder")
         self._runs_tree.setRootIsDecorated(False)
         self._runs_tree.setUniformRowHeights(True)
         self._runs_tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._runs_tree.setAlternatingRowColors(True)
         header = self._runs_tree.header()
         # The name gives way (shortened, whole in its tooltip), so that the metrics
-        # column stays in sight in a dialog on a small screen.
+        # column stays in sight in a dialog on a small screen. At the dialog's default
+        # size the split gives the list room for names of 24 characters.
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, 5):
@@ -253,7 +256,7 @@ class TrainingTab(QWidget):
         self._split.setStretchFactor(0, 0)
         self._split.setStretchFactor(1, 1)
         self._split.setChildrenCollapsible(False)
-        self._split.setSizes([480, 700])
+        self._split.setSizes([575, 605])
         layout = QVBoxLayout(self)
         layout.addWidget(self._split)
 
@@ -429,8 +432,9 @@ class TrainingTab(QWidget):
             if self._process is not None and info.name == self._process.name and self._process.active:
                 status = self._process.state
             item = QTreeWidgetItem([info.name, format_when(info.started), _STATUS_TEXT.get(status, status),
-                                    info.metrics_text(short=True), Path(info.data).name])
+                                    info.metrics_text(short=True), _photos_text(info.photos)])
             item.setData(0, Qt.ItemDataRole.UserRole, info.name)
+            item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             tips = [f"Folder: {info.folder}", f"Photos: {info.data}" if info.data else "",
                     f"Best validation: {info.metrics_text()}" if info.metrics_text() else "",
                     f"Model: {info.model}" if info.model else "",
@@ -538,7 +542,8 @@ class TrainingTab(QWidget):
         if folder != self._data_edit.text().strip():
             return
         self._photo_count = count
-        self._count_label.setText(f"{count:,} photo{'s' if count != 1 else ''} found")
+        # Files, not photos: telling gray and unreadable ones apart means decoding each.
+        self._count_label.setText(f"{count:,} photo file{'s' if count != 1 else ''} found")
         self._count_label.setToolTip("Photo files in the folder and its sub-folders; gray and unreadable "
                                      "ones are left out when training starts")
         self._update_check()
@@ -627,11 +632,11 @@ class TrainingTab(QWidget):
 
     @Slot(list)
     def _on_events(self, events: list) -> None:
-        if any(e["event"] == "val" for e in events):
+        if any(e["event"] in ("data", "val") for e in events):
             self._update_active_row()
 
     def _update_active_row(self) -> None:
-        """The followed run's row: its state and best validation so far."""
+        """The followed run's row: its state, best validation so far and photos."""
         process = self._process
         if process is None:
             return
@@ -641,6 +646,7 @@ class TrainingTab(QWidget):
                 item.setText(2, _STATUS_TEXT.get(process.state, process.state))
                 if process.history.best:
                     item.setText(3, metrics_text(process.history.best, short=True))
+                item.setText(4, _photos_text(process.history.train_photos))
 
     @Slot(str, str)
     def _on_run_ended(self, status: str, message: str) -> None:
@@ -785,6 +791,10 @@ def _number(value, kind, default):
         return kind(value)
     except (TypeError, ValueError):
         return default
+
+
+def _photos_text(count: int) -> str:
+    return f"{count:,}" if count else ""  # 0: not loaded yet (or none usable: it failed)
 
 
 def _escape(text: str) -> str:

@@ -201,6 +201,14 @@ class RunView(QWidget):
         return self._state_label.text()
 
     @property
+    def stats_text(self) -> str:
+        return self._stats.text()
+
+    @property
+    def preview_caption(self) -> str:
+        return self._preview_caption.text()
+
+    @property
     def message(self) -> str:
         return self._message.toPlainText()
 

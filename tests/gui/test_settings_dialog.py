@@ -69,7 +69,7 @@ def test_the_form_checks_as_it_is_filled(qtbot, dialog, tmp_path, photo_factory,
     tab.set_form(data=album)
     qtbot.waitUntil(lambda: tab.photo_count == 3, timeout=TIMEOUT)
     assert tab.request().name == "family-album"  # suggested from the folder
-    assert tab.count_text == "3 photos found" and "Only 3 photos" in tab.check_text
+    assert tab.count_text == "3 photo files found" and "Only 3 photos" in tab.check_text
     assert tab.start_button.isEnabled()
 
     tab.set_form(loss="l1")  # disabled for a classification model; still refused if forced
@@ -91,6 +91,75 @@ def test_the_form_checks_as_it_is_filled(qtbot, dialog, tmp_path, photo_factory,
     request = tab.request()
     assert (request.epochs, request.time_budget_min, request.val) == (3.0, 0.0, "")
     assert tab.start_button.isEnabled()
+
+
+@pytest.mark.gui
+def test_the_count_says_photo_files_as_a_broken_and_a_gray_one_count_too(qtbot, dialog, tmp_path, photo_factory):
+    """Training leaves out what it cannot read or is gray; knowing which means decoding each file."""
+    from PIL import Image
+
+    folder = tmp_path / "mixed"
+    photo_factory(folder / "gray.png", seed=1)
+    folder.mkdir(exist_ok=True)
+    Image.new("RGB", (96, 64), (200, 40, 40)).save(folder / "red.jpg")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    tab = dialog.training_tab
+    tab.set_form(data=folder)
+    qtbot.waitUntil(lambda: tab.photo_count is not None, timeout=TIMEOUT)
+    assert tab.count_text == "3 photo files found"
+
+
+def write_log(folder, events) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "log.jsonl").write_text("".join(json.dumps({"time": 1700000000.0, **e}) + "\n" for e in events))
+
+
+@pytest.mark.gui
+def test_the_runs_list_shows_whole_names_and_the_photos_each_run_trained_on(qtbot, qsettings, catalog, tmp_path):
+    runs = tmp_path / "runs"
+    val = {"event": "val", "iter": 20, "best": True, "loss": 3.6, "auc": 0.886, "psnr": 22.18, "colorfulness_gap": -0.1}
+    for name in ("tk-photos", "family-album-fine-tune-2"):  # 24 characters
+        write_log(runs / name, [{"event": "data", "train": 9934, "val": 400},
+                                {"event": "start", "device": "cpu", "config": {"data": "/photos/tk", "export": True}},
+                                val, {"event": "finished", "iter": 20}, {"event": "exported", "model": "/m/x.json"}])
+    write_log(runs / "no-photos", [{"event": "error", "message": "too few usable photos in /e"}])  # none loaded
+
+    widget = SettingsDialog(settings=qsettings, catalog=catalog, runs_dir=runs)
+    qtbot.add_widget(widget)
+    widget.resize(1180, 760)  # the default on a desktop screen (the offscreen one is smaller)
+    widget.show()
+    widget.show_training()
+    tree = widget.training_tab._runs_tree
+    assert tree.headerItem().text(4) == "Photos"
+    texts = {tree.topLevelItem(r).text(0): tree.topLevelItem(r).text(4) for r in range(tree.topLevelItemCount())}
+    assert texts == {"tk-photos": "9,934", "family-album-fine-tune-2": "9,934", "no-photos": ""}
+    for column in range(tree.columnCount()):  # each whole, none scrolled out of sight
+        assert tree.columnWidth(column) >= tree.sizeHintForColumn(column), tree.headerItem().text(column)
+    assert sum(tree.columnWidth(c) for c in range(tree.columnCount())) <= tree.viewport().width()
+    widget.close()
+
+
+@pytest.mark.gui
+def test_a_finished_runs_header_says_its_last_iteration_as_its_samples_do(qtbot, qsettings, catalog, tmp_path,
+                                                                          photo_factory):
+    """Steps are logged every 10 iterations; the run ends at 295 with its last validation."""
+    folder = tmp_path / "runs" / "odd-end"
+    preview = photo_factory(folder / "previews" / "iter_0000295.png", mode="RGB")
+    steps = [{"event": "step", "iter": it, "epoch": it / 50, "loss": 3.0} for it in range(10, 300, 10)]
+    write_log(folder, [{"event": "data", "train": 800, "val": 30},
+                       {"event": "start", "device": "cpu", "config": {"data": "/photos", "export": True}},
+                       *steps,
+                       {"event": "val", "iter": 295, "epoch": 5.9, "best": True, "loss": 2.0, "auc": 0.9, "psnr": 22.0,
+                        "colorfulness_gap": -0.1, "preview": str(preview)},
+                       {"event": "finished", "iter": 295}, {"event": "exported", "model": "/m/odd-end.json"}])
+
+    widget = SettingsDialog(settings=qsettings, catalog=catalog, runs_dir=tmp_path / "runs")
+    qtbot.add_widget(widget)
+    view = widget.training_tab.view
+    assert widget.training_tab.select_run("odd-end")
+    assert view.stats_text.startswith("Iteration 295 · epoch 5.9")
+    assert "at iteration 295:" in view.preview_caption
+    widget.close()
 
 
 @pytest.mark.gui
@@ -136,6 +205,28 @@ def test_the_plot_draws_flat_and_noisy_series(qtbot):
     plot.set_percent(True)
     plot.set_series([Series("gap", [(1, -0.3), (2, -0.1)])])
     assert not plot.grab().isNull() and plot.point_count() == 2
+
+
+@pytest.mark.gui
+def test_the_x_axis_is_named_under_its_ticks(qtbot):
+    from PySide6.QtGui import QFontMetrics, QPalette
+
+    plot = CurvePlot("Loss")
+    qtbot.add_widget(plot)
+    plot.resize(400, 220)
+    plot.set_series([Series("training", [(i, 1.0 / i) for i in range(1, 300)])])
+    image = plot.grab().toImage()
+    metrics = QFontMetrics(plot.font())
+    background = plot.palette().color(QPalette.ColorRole.Base).rgb()
+
+    def inked_columns(top: int, bottom: int) -> list[int]:
+        return [x for x in range(image.width()) if any(image.pixel(x, y) != background for y in range(top, bottom))]
+
+    line_h, bottom = metrics.height(), image.height() - 4  # the lowest line: the axis's name
+    ticks = inked_columns(bottom - 2 * line_h + 2, bottom - line_h - 2)
+    name = inked_columns(bottom - line_h + 2, bottom)
+    assert ticks and max(ticks) - min(ticks) > image.width() / 2  # "0" to "250", across the plot
+    assert name and max(name) - min(name) <= metrics.horizontalAdvance("iteration") + 2  # one word, not the ticks
 
 
 @pytest.mark.gui

@@ -88,6 +88,13 @@ class TestRunHistory:
         assert h.loss == [(1, 9.0), (2, 8.0), (3, 7.0), (4, 6.0), (5, 1.0)]
         assert h.val["loss"] == [] and h.resumes == 1
 
+    @pytest.mark.parametrize("end", ["finished", "stopped"])
+    def test_the_last_iteration_is_the_ends_not_the_last_logged_steps(self, end):
+        h = RunHistory().add_all([{"event": "step", "iter": it, "epoch": it / 50, "loss": 1.0} for it in (280, 290)])
+        h.add({"event": "val", "iter": 295, "epoch": 5.9, "loss": 1.0})
+        h.add({"event": end, "iter": 295})
+        assert (h.iteration, h.epoch) == (295, 5.9)  # as the last validation's samples say
+
     @pytest.mark.parametrize("events, stop_requested, expected", [
         ([{"event": "error", "message": "too few usable photos in /x"}], False, ("failed", "too few usable photos in /x")),
         ([{"event": "step", "iter": 3, "loss": 1.0}], True, ("stopped", "")),
@@ -297,7 +304,8 @@ class TestRuns:
         assert [(r.name, r.status) for r in runs] == [("done", "finished"), ("halted", "stopped"),
                                                       ("crashed", "failed"), ("empty", "failed")]
         done = runs[0]
-        assert done.data == "/photos/family" and done.model == "/m/done.json"
+        assert done.data == "/photos/family" and done.model == "/m/done.json" and done.photos == 10
+        assert runs[-1].photos == 0  # it failed before loading any
         assert done.metrics_text() == "AuC 0.610, PSNR 21.50 dB, colorfulness gap -20%"
         assert not done.resumable and runs[1].resumable and runs[2].resumable
         assert runs[2].error == "the training process ended unexpectedly"

@@ -179,6 +179,9 @@ def test_pause_stop_and_resume_a_run_from_its_checkpoint(qtbot, dialogs, photos)
     wait_for_step(qtbot, tab, 11)  # past the checkpoint at iteration 10
 
     process = tab.process
+    row = tab._runs_tree.currentItem()  # while it runs, its row shows the photos it loaded
+    assert row.text(0) == "halfway" and process.history.train_photos > 0
+    assert row.text(4) == f"{process.history.train_photos:,}"
     qtbot.mouseClick(tab.view.pause_button, Qt.MouseButton.LeftButton)
     assert process.state == "paused" and tab.view.pause_button.text() == "Contin&ue"
     if Path("/proc").is_dir():
