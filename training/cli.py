@@ -9,16 +9,68 @@ from colorizer_app.core.modelfile import GAIN_RULES
 from colorizer_app.core.terminal import forgive_unencodable_characters
 from training.config import LOSSES, PRESETS, TrainConfig, make_config
 
-# Help for settings whose default is not a value to show.
-HELP = {"readout_temperature": "default: the starting model's own, or a new network's default",
-        "load_size": "default: 256, or the crop if larger"}
+# What each setting does; the default is added from TrainConfig where it is a value.
+HELP = {
+    "val": "folder of validation photos (default: hold out --val-fraction of --data)",
+    "val_fraction": "share of --data held out for validation when there is no --val",
+    "limit_photos": "use only the first N photos; 0: all",
+    "load_size": "photos are loaded with at most this short side (default: 256, or the crop if larger)",
+    "balance": "0: every photo as often; 1: every group (sub-folder or file-name prefix) as often",
+    "init": "pretrained (ImageNet encoder), scratch, or a model's name or .json to fine-tune",
+    "rebalance_lambda": "classification: 1 = no rebalancing toward rare colors, 0 = full (default: the "
+                        "starting model's own when fine-tuning, else 0.5)",
+    "readout_temperature": "annealed-mean temperature (default: the starting model's own, or a new network's)",
+    "readout_l1_weight": "classification: weight of an L1 term on the color shown",
+    "crop": "training crop size in px, a multiple of 16",
+    "batch_size": "photos per step",
+    "max_iters": "stop after N steps; 0: no limit (one of --max-iters, --epochs, --time-budget-min is needed)",
+    "epochs": "stop after N passes over the photos; 0: no limit",
+    "time_budget_min": "stop after N minutes of training; 0: no limit",
+    "lr": "learning rate (default: 3e-4 when fine-tuning a model, else 1e-3)",
+    "min_lr_frac": "the learning rate decays to this share of --lr",
+    "encoder_lr_scale": "the encoder learns at this share of --lr",
+    "weight_decay": "AdamW weight decay",
+    "warmup_iters": "steps of linear learning-rate warm-up",
+    "grad_clip": "gradient norm clip",
+    "freeze_encoder_frac": "the encoder stays frozen for this share of training",
+    "unfreeze_from_block": "then encoder blocks from this one on train; 0: all",
+    "gan_weight": "--loss gan: weight of the adversarial term",
+    "eval_interval": "steps between validations; 0: once per epoch",
+    "eval_photos": "validate on at most N photos; 0: all",
+    "patience": "stop after N validations without improvement; 0: never",
+    "ckpt_interval": "steps between checkpoints",
+    "log_interval": "steps between log lines",
+    "out_dir": "run folder (default: your runs folder / --name)",
+    "export": "export the best model when training ends",
+    "export_dir": "folder to export into (default: your models folder, where the app looks)",
+    "device": "auto, cpu, cuda or cuda:N",
+    "threads": "CPU threads for torch; 0: all cores",
+    "loader_threads": "threads making batches ahead; 0: one on a CPU, up to 8 beside a GPU",
+    "amp": "bf16/fp16 autocast where the hardware has it",
+    "seed": "random seed",
+}
+
+
+def _help(setting: str, default) -> str:
+    text = HELP.get(setting, "")
+    if "(default:" in text or default is None:
+        return text
+    return f"{text} (default: {default if default != '' else 'none'})".strip()
+
+
+def _preset_text(values: dict) -> str:
+    return ", ".join(f"--{key.replace('_', '-')} {value}" for key, value in values.items())
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", choices=sorted(PRESETS), help="named settings; flags override them")
+    p.add_argument("--preset", choices=sorted(PRESETS),
+                   help="named settings, flags override them: "
+                        + "; ".join(f"{name}: {_preset_text(values)}" for name, values in PRESETS.items()))
     p.add_argument("--data", required=True, help="folder of color photos (searched recursively)")
     p.add_argument("--name", required=True, help="name of the model to export")
-    p.add_argument("--loss", choices=LOSSES)
+    p.add_argument("--loss", choices=LOSSES,
+                   help="classification: vivid color classes (default); l1 or huber: the regression "
+                        "baseline; gan: adversarial fine-tune of a trained model")
     defaults = TrainConfig.__dataclass_fields__
     skip = {"data", "name", "loss"}
     for f in fields(TrainConfig):
@@ -26,12 +78,12 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
             continue
         flag = "--" + f.name.replace("_", "-")
         if f.type in (bool, "bool"):
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                           help=_help(f.name, "yes" if defaults[f.name].default else "no"))
         else:
             base = next((t for t in get_args(f.type) if t is not type(None)), f.type)  # float | None: float
             kind = {"int": int, "float": float, "str": str}.get(getattr(base, "__name__", base), str)
-            p.add_argument(flag, type=kind, default=None,
-                           help=HELP.get(f.name, f"default: {defaults[f.name].default!r}"))
+            p.add_argument(flag, type=kind, default=None, help=_help(f.name, defaults[f.name].default))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--device", default="auto")
 
     ex = sub.add_parser("export", help="export a run's best model into the models folder")
-    ex.add_argument("--run", required=True, help="the run folder (has best.json)")
+    ex.add_argument("--run", required=True, help="the run's folder (has best.json), or its name in your runs folder")
     ex.add_argument("--name", required=True)
     ex.add_argument("--to", default="", help="folder to export into (default: the user's models folder)")
     ex.add_argument("--temperature", type=float, default=None, help="set the model's readout temperature")

@@ -30,8 +30,34 @@ def export_model(best_json: Path, name: str, to_dir: Path | None = None, tempera
     return save_model(model.net, to_dir / f"{name}.json", meta)
 
 
+def replacing(name: str, to_dir: Path | None = None) -> str | None:
+    """What exporting `name` into `to_dir` (default: the user's models folder) replaces,
+    in words; None when it replaces nothing. The app's training form warns of the same."""
+    from colorizer_app.core.catalog import ModelCatalog
+
+    to_dir = Path(to_dir) if to_dir else paths.user_models_dir()
+    if (to_dir / f"{name}.json").exists():
+        return f"replaces the model {name} in {to_dir}"
+    if to_dir.resolve() == paths.user_models_dir().resolve() and any(
+            entry.name == name and entry.origin == "bundled" for entry in ModelCatalog().entries()):
+        return f"{name} is the name of a bundled model: yours now stands in for it in the app and the CLI"
+    return None
+
+
+def find_run(run: str) -> Path | None:
+    """A run folder given by its path, or by its name in the user's runs folder."""
+    for folder in (Path(run), paths.user_runs_dir() / run):
+        if folder.is_dir():
+            return folder
+    return None
+
+
 def export_cli(args) -> int:
-    run = Path(args.run)
+    run = find_run(args.run)
+    if run is None:
+        print(f"error: --run {args.run}: no such folder, and no run of that name in {paths.user_runs_dir()}",
+              file=sys.stderr)
+        return 1
     problem = model_name_problem(args.name)
     if problem:
         print(f"error: --name {args.name!r}: {problem}", file=sys.stderr)
@@ -46,12 +72,15 @@ def export_cli(args) -> int:
         print(f"error: {run} holds no trained model (best.json): is it a training run's folder, "
               "and did the run get to its first validation?", file=sys.stderr)
         return 1
+    note = replacing(args.name, Path(args.to) if args.to else None)
     try:
         path = export_model(run / "best.json", args.name, Path(args.to) if args.to else None, args.temperature,
                             extra_meta=_run_meta(run), chroma_gain=args.chroma_gain, gain_rule=args.gain_rule)
     except ModelFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if note:
+        print(f"note: this export {note}", file=sys.stderr)
     print(path)
     return 0
 

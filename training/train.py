@@ -376,6 +376,9 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
             p = max(p, elapsed / (cfg.time_budget_min * 60))
         return p
 
+    # The same command run again after its run finished: nothing to train or judge.
+    finished_before = ckpt is not None and progress(iter_num, elapsed_before) >= 1.0
+
     def get_lr(it: int, prog: float) -> float:
         if it < cfg.warmup_iters:
             return cfg.lr * (it + 1) / cfg.warmup_iters
@@ -537,7 +540,7 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
         # A fine-tune is first judged as it starts, so that the plot shows where it
         # started from, and it never exports a model worse on val than its start.
         judge_start = iter_num == 0 and "init_path" in origin and not done
-        if (judge_start or iter_num > 0 and (iter_num % eval_interval == 0 or done)) and master:
+        if (judge_start or iter_num > 0 and (iter_num % eval_interval == 0 or done)) and master and not finished_before:
             metrics, preview = estimate_loss()
             epoch = iter_num / iters_per_epoch
             improved = metrics["loss"] < best_val
@@ -620,10 +623,20 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
         if best_iter == 0:
             say(f"no validation beat the model it started from, {origin['init']}: the best model is "
                 "that one, unchanged (try a lower --lr, more photos or more time)")
-        if cfg.export:
+        export_dir = Path(cfg.export_dir) if cfg.export_dir else paths.user_models_dir()
+        if cfg.export and finished_before and (export_dir / f"{cfg.name}.json").exists():
+            # Exporting again would undo what `training export` may have changed since.
+            exported = export_dir / f"{cfg.name}.json"
+            say(f"this run had finished, at iteration {iter_num}, and {exported} is its model: left as it is. "
+                f"`python -m training export --run {out_dir} --name {cfg.name}` exports it again; a longer "
+                "--time-budget-min, --max-iters or --epochs trains it further")
+        elif cfg.export:
+            from training.export import replacing
+
+            note = None if finished_before else replacing(cfg.name, export_dir)
             exported = export_run(out_dir, cfg, meta, elapsed, iter_num)
             log("exported", model=str(exported))
-            say(f"exported {exported}")
+            say(f"exported {exported}" + (f" (it {note})" if note else ""))
     log.close()
     if ddp:
         # Every rank leaves together, after the master's export, with the DDP wrappers

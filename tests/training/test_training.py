@@ -16,7 +16,7 @@ import pytest
 from colorizer_app.core.catalog import ModelCatalog
 from colorizer_app.core.pipeline import colorize
 from training.cli import main as training_main
-from training.config import make_config
+from training.config import TrainConfig, make_config
 from training.data import PhotoSet, load_photos
 from training.train import main as train_main
 
@@ -724,6 +724,54 @@ def test_a_fine_tune_that_only_got_worse_exports_the_model_it_started_from(tmp_p
     assert all(torch.equal(before[k].float(), after[k].float()) for k in before)
     said = capsys.readouterr()
     assert "no validation beat the model it started from, vivid" in said.out + said.err
+
+
+def test_export_takes_a_run_by_name_and_says_what_it_replaces(tmp_path, photos, user_data_dir, capsys):
+    from colorizer_app.core import paths
+
+    train_main(tiny(tmp_path, photos, out_dir="", export=False))  # into the runs folder, as "tiny"
+    capsys.readouterr()
+    assert training_main(["export", "--run", "tiny", "--name", "mine"]) == 0
+    said = capsys.readouterr()
+    assert said.out.strip() == str(paths.user_models_dir() / "mine.json") and "note" not in said.err
+    assert training_main(["export", "--run", "tiny", "--name", "mine"]) == 0
+    assert f"note: this export replaces the model mine in {paths.user_models_dir()}" in capsys.readouterr().err
+    assert training_main(["export", "--run", "tiny", "--name", "colorizer-vivid"]) == 0
+    assert "colorizer-vivid is the name of a bundled model: yours now stands in for it" in capsys.readouterr().err
+    assert training_main(["export", "--run", "no-such-run", "--name", "x"]) == 1
+    assert f"--run no-such-run: no such folder, and no run of that name in {paths.user_runs_dir()}" in (
+        capsys.readouterr().err)
+
+
+def test_the_same_command_after_its_run_finished_leaves_its_model_alone(tmp_path, photos, capsys):
+    exported = train_main(tiny(tmp_path, photos))
+    assert training_main(["export", "--run", str(tmp_path / "run"), "--name", "tiny", "--to", str(exported.parent),
+                          "--chroma-gain", "1.5"]) == 0  # changed since, as a person may
+    capsys.readouterr()
+    vals = sum(e["event"] == "val" for e in read_log(tmp_path / "run"))
+
+    assert train_main(tiny(tmp_path, photos)) == exported
+    assert json.loads(exported.read_text())["chroma_gain"] == 1.5
+    assert "this run had finished, at iteration 4, and" in capsys.readouterr().err
+    assert sum(e["event"] == "val" for e in read_log(tmp_path / "run")) == vals  # not judged again
+
+    exported.unlink()
+    exported.with_suffix(".safetensors").unlink()
+    assert train_main(tiny(tmp_path, photos)) == exported and exported.exists()  # gone: exported again
+
+
+def test_every_train_option_says_what_it_does_and_its_default():
+    from training.cli import build_parser
+
+    train = next(a for a in build_parser()._subparsers._group_actions[0].choices.values() if a.prog.endswith("train"))
+    options = [action for action in train._actions if action.option_strings and action.dest != "help"]
+    assert len(options) > 30
+    for action in options:
+        assert action.help, action.option_strings
+    by_flag = {action.option_strings[0]: action.help for action in options}
+    assert by_flag["--lr"].endswith("(default: 3e-4 when fine-tuning a model, else 1e-3)")
+    assert by_flag["--crop"].endswith(f"(default: {TrainConfig.crop})")
+    assert "no limit" in by_flag["--max-iters"]
 
 
 def test_a_crop_larger_than_the_photos_is_pointed_out(tmp_path, photos, capsys):
