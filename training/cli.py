@@ -86,8 +86,15 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
             p.add_argument(flag, type=kind, default=None, help=_help(f.name, defaults[f.name].default))
 
 
+class _Parser(argparse.ArgumentParser):
+    """A mistyped option gets one line, not the 30 lines of train's usage before it."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    parser = _Parser(prog="python -m training", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a model on a folder of color photos")

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import signal
 import sys
 import time
@@ -676,7 +677,7 @@ def run_meta(cfg: TrainConfig, train_counts: data_mod.PhotoCounts, render_size: 
     """What the exported model's JSON says about how it was made (RUN_META in the run
     folder keeps it, so `training export` of the run later says the same)."""
     training = {
-        "command": " ".join(sys.argv),
+        "command": _command_line(),
         "data": cfg.data, "val": cfg.val or f"{cfg.val_fraction:.0%} of data",
         "photos": len(train_counts), "val_photos": val_photos,
         "groups": sorted(train_counts.groups),
@@ -686,6 +687,15 @@ def run_meta(cfg: TrainConfig, train_counts: data_mod.PhotoCounts, render_size: 
     }
     return {"description": f"Trained on {Path(cfg.data).name or cfg.data} ({cfg.loss} loss)",
             "render_size": render_size, **inherited, "training": training}
+
+
+def _command_line() -> str:
+    """The command that started this run, as a person would type it again: Python sees
+    `python -m training train …` (and torchrun's processes) as training/__main__.py."""
+    program = sys.argv[0]
+    if Path(program).name == "__main__.py" and Path(program).parent.name == "training":
+        program = "python -m training"
+    return " ".join([program, *map(shlex.quote, sys.argv[1:])])
 
 
 def export_run(out_dir: Path, cfg: TrainConfig, meta: dict, elapsed: float, iters: int) -> Path:

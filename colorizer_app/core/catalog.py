@@ -60,14 +60,17 @@ class ModelCatalog:
         for origin, folder in (("bundled", self.bundled_dir), ("user", self.user_dir)):
             if not folder.is_dir():
                 continue
-            for json_path in sorted(folder.glob("*.json")):
+            group = []
+            for json_path in folder.glob("*.json"):
                 if json_path.name.startswith("."):
                     continue  # a temporary file of an export in progress
-                out.append(self._entry(json_path, origin))
-            pickles = sorted(p for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
+                group.append(self._entry(json_path, origin))
+            pickles = (p for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
             for pickle_path in pickles:  # .pt, .pth, .ckpt…: refused, but shown
-                out.append(ModelEntry(pickle_path.stem, pickle_path, origin, False,
-                                      "pickle-based weights are refused (they can run code); use .safetensors + .json"))
+                group.append(ModelEntry(pickle_path.stem, pickle_path, origin, False,
+                                        "pickle-based weights are refused (they can run code); use .safetensors + .json"))
+            # By name, not by file name: "family" before "family-2" ('-' sorts before '.json').
+            out += sorted(group, key=lambda e: (e.name.casefold(), e.name, e.json_path.name))
         return out
 
     @staticmethod

@@ -161,13 +161,13 @@ def test_broken_files_are_listed_unusable_with_reason(tmp_path, tiny_model_json)
 def test_catalog_default_and_user_models(tmp_path, tiny_model_json):
     user = tmp_path / "user"
     user.mkdir()
-    for name in ("a-model", "b-model"):
+    for name in ("b-model", "a-model-2", "a-model"):  # '-' sorts before ".json": file names mislead
         meta = json.loads(tiny_model_json.read_text())
         (user / f"{name}.json").write_text(json.dumps({**meta, "name": name, "weights": f"{name}.safetensors"}))
         (user / f"{name}.safetensors").write_bytes(tiny_model_json.with_suffix(".safetensors").read_bytes())
     catalog = ModelCatalog(bundled_dir=tiny_model_json.parent, user_dir=user)
     names = [(e.origin, e.name) for e in catalog.entries()]
-    assert names == [("bundled", "tiny-test"), ("user", "a-model"), ("user", "b-model")]
+    assert names == [("bundled", "tiny-test"), ("user", "a-model"), ("user", "a-model-2"), ("user", "b-model")]
     assert catalog.default().name == "tiny-test"
     assert catalog.load("b-model", device="cpu").name == "b-model"
     with pytest.raises(KeyError, match="available"):

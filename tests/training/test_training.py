@@ -305,6 +305,7 @@ def test_ddp_two_processes_on_cpu(tmp_path, photos):
     meta = json.loads((tmp_path / "models" / "ddp.json").read_text())
     assert meta["training"]["photos"] == data["train"]
     assert meta["training"]["groups"] == sorted(set(alone.groups))
+    assert meta["training"]["command"].startswith("python -m training train --preset tiny --data ")  # to type again
 
 
 def test_grid_writes_a_comparison_image(tmp_path, photos, tiny_model_json, tiny_regression_model_json):
@@ -772,6 +773,14 @@ def test_every_train_option_says_what_it_does_and_its_default():
     assert by_flag["--lr"].endswith("(default: 3e-4 when fine-tuning a model, else 1e-3)")
     assert by_flag["--crop"].endswith(f"(default: {TrainConfig.crop})")
     assert "no limit" in by_flag["--max-iters"]
+
+
+def test_a_mistyped_option_is_one_line_not_the_whole_usage(capsys):
+    with pytest.raises(SystemExit) as exited:
+        training_main(["train", "--data", "photos", "--name", "x", "--crp", "96"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unrecognized arguments: --crp 96" in err and "--help" in err
 
 
 def test_a_crop_larger_than_the_photos_is_pointed_out(tmp_path, photos, capsys):
