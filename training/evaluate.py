@@ -161,6 +161,9 @@ def evaluate_cli(args) -> int:
         label = row_label(name, model)
         if label in rows:  # two models of one name: the second by its folder, not in place of the first
             label = Path(name).resolve().parent.name
+        base, n = label, 2
+        while label in rows:  # still taken: numbered, so that no row replaces another
+            label, n = f"{base} ({n})", n + 1
         rows[label] = evaluate_model(model, photos, args.render_size, args.upscale, args.damage, args.hints)
     print(format_table(rows))
     if unreadable or gray:  # beside the table, not in it: stdout stays the table alone

@@ -106,10 +106,24 @@ def init_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict, dict, dict]:
         net = start.net.float()
         origin = {"init": start.name, "init_path": str(path)}
         inherited = {key: start.meta[key] for key in INHERITED_META if key in start.meta}
-        start_settings = start.meta.get("training", {}).get("settings", {})
+        start_settings = _recorded_settings(start.meta, path)
     if cfg.readout_temperature is not None:  # else the network's own: the starting model's, or the default
         net.config.readout_temperature = cfg.readout_temperature
     return net, origin, inherited, start_settings
+
+
+def _recorded_settings(meta: dict, json_path: Path) -> dict:
+    """The training settings a model records; for a run's best.json, its run's run.json."""
+    training = meta.get("training")
+    if not isinstance(training, dict) and json_path.name == "best.json":
+        with contextlib.suppress(OSError, ValueError):
+            training = json.loads((json_path.parent / RUN_META).read_text(encoding="utf-8")).get("training")
+    settings = training.get("settings") if isinstance(training, dict) else None
+    if not isinstance(settings, dict):
+        return {}
+    rebalance = settings.get("rebalance_lambda")
+    ok = isinstance(rebalance, (int, float)) and not isinstance(rebalance, bool) and 0 <= rebalance <= 1
+    return {"rebalance_lambda": float(rebalance)} if ok else {}
 
 
 def learning_settings(cfg: TrainConfig, fine_tune: bool, start_settings: dict, run_settings: dict) -> dict:
@@ -279,12 +293,15 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
     loader_threads = cfg.loader_threads or _loader_threads(device)
     load = functools.partial(data_mod.load_photos, load_size=cfg.load_size, threads=max(2, loader_threads))
     # Under torchrun each process holds a share of the photos, not all of them. Only
-    # the master validates; without --val it holds out part of its own share.
+    # the master validates; without --val it holds out part of its own share, and the
+    # others train on all of theirs.
     train_set = load(Path(cfg.data), limit=cfg.limit_photos or None, share=(rank, world))
-    if cfg.val:
+    if cfg.val and master:
         val_set = load(Path(cfg.val))
-    else:
+    elif master:
         train_set, val_set = _split(train_set, cfg.val_fraction, cfg.seed)
+    else:
+        val_set = data_mod.PhotoSet([], [], [])
     if cfg.eval_photos and len(val_set) > cfg.eval_photos:
         val_set = _subset(val_set, np.random.default_rng(0).choice(len(val_set), cfg.eval_photos, replace=False))
     train_counts, shares = train_set.counts(), [len(train_set)]
@@ -298,10 +315,14 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
     elif min(shares) < 1:
         problem = (f"{world} processes need a photo each at least, and {cfg.data} has "
                    f"{len(train_counts)} usable: start fewer")
-    elif len(val_set) < 1 and cfg.val:
+    elif len(val_set) < 1 and cfg.val and master:
         problem = f"no usable photos for validation in {cfg.val}: {val_set.summary()}"
-    elif len(val_set) < 1:
+    elif len(val_set) < 1 and master:
         problem = "no photos left for validation: add photos or a --val folder"
+    if ddp:  # every process stops together, on the master's reason too
+        reasons = [None] * world
+        torch.distributed.all_gather_object(reasons, problem)
+        problem = next((reason for reason in reasons if reason), None)
     if problem:
         fail(problem)
     begun = True
@@ -378,7 +399,8 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
         return p
 
     # The same command run again after its run finished: nothing to train or judge.
-    finished_before = ckpt is not None and progress(iter_num, elapsed_before) >= 1.0
+    finished_before = ckpt is not None and (progress(iter_num, elapsed_before) >= 1.0 or bool(
+        cfg.patience and evals_since_best >= cfg.patience))
 
     def get_lr(it: int, prog: float) -> float:
         if it < cfg.warmup_iters:

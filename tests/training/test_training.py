@@ -261,6 +261,25 @@ def test_evaluate_keeps_two_models_of_the_same_name_apart(tmp_path, photos, caps
                           "--limit", "2", "--device", "cpu"])
     rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:-1]]
     assert code == 0 and rows == ["run-a", "run-b"], "each run's best model is named after its run"
+    # Named like a run's folder, a third model still gets a row of its own.
+    (tmp_path / "models").mkdir()
+    meta = json.loads(tiny_model_json.read_text())
+    (tmp_path / "models" / "run-a.json").write_text(json.dumps({**meta, "name": "run-a", "weights": "run-a.safetensors"}))
+    shutil.copyfile(tiny_model_json.with_suffix(".safetensors"), tmp_path / "models" / "run-a.safetensors")
+    code = training_main(["evaluate", "--model", str(tmp_path / "models" / "run-a.json"),
+                          "--model", str(tmp_path / "run-a" / "best.json"), "--model", str(tmp_path / "run-b" / "best.json"),
+                          "--data", str(photos / "sky"), "--limit", "2", "--device", "cpu"])
+    rows = [line.rsplit("  ", 1)[0].split("  ")[0] for line in capsys.readouterr().out.splitlines()[2:-1]]
+    assert code == 0 and rows == ["run-a", "run-a (2)", "run-b"]
+
+
+def test_a_fine_tune_from_a_runs_best_json_takes_the_runs_rebalancing(tmp_path, photos):
+    first = tiny(tmp_path / "first", photos, rebalance_lambda=0.9, export=False)
+    train_main(first)
+    best = Path(first.out_dir) / "best.json"
+    train_main(tiny(tmp_path / "tune", photos, init=str(best), export=False))
+    config = next(e for e in read_log(tmp_path / "tune" / "run") if e["event"] == "start")["config"]
+    assert config["rebalance_lambda"] == 0.9
 
 
 def test_export_command_sets_temperature_and_chroma_gain(tmp_path, tiny_model_json):
@@ -306,6 +325,23 @@ def test_ddp_two_processes_on_cpu(tmp_path, photos):
     assert meta["training"]["photos"] == data["train"]
     assert meta["training"]["groups"] == sorted(set(alone.groups))
     assert meta["training"]["command"].startswith("python -m training train --preset tiny --data ")  # to type again
+
+
+def test_ddp_without_val_holds_out_photos_on_the_master_only(tmp_path):
+    """Three photos, two processes: the master holds one of its two out, the other trains on its one."""
+    data = write_color_photos(tmp_path / "few", 3)
+    for path in data.rglob("*"):
+        if path.is_file() and ("broken" in path.name or "gray" in path.name):
+            path.unlink()
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29519",
+           "-m", "training", "train", "--preset", "tiny", "--data", str(data), "--name", "few",
+           "--out-dir", str(tmp_path / "run"), "--init", "scratch", "--no-export",
+           "--max-iters", "2", "--threads", "1", "--no-amp", "--device", "cpu"]
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    data_event = next(json.loads(line) for line in result.stdout.splitlines() if '"event": "data"' in line)
+    assert (data_event["train"], data_event["val"], data_event["shares"]) == (2, 1, [1, 1])
 
 
 def test_grid_writes_a_comparison_image(tmp_path, photos, tiny_model_json, tiny_regression_model_json):
@@ -781,6 +817,20 @@ def test_a_mistyped_option_is_one_line_not_the_whole_usage(capsys):
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unrecognized arguments: --crp 96" in err and "--help" in err
+
+
+def test_the_same_command_after_its_run_stopped_early_leaves_its_model_alone(tmp_path, photos, tiny_model_json,
+                                                                           capsys):
+    start = _starting_model(tmp_path / "start", tiny_model_json)
+    cfg = tiny(tmp_path, photos, init=str(start), lr=50.0, warmup_iters=0, max_iters=20, eval_interval=1,
+               patience=1)
+    exported = train_main(cfg)  # worse at once: stops early
+    vals = sum(e["event"] == "val" for e in read_log(tmp_path / "run"))
+    assert vals < 20
+    capsys.readouterr()
+    assert train_main(cfg) == exported
+    assert "this run had finished" in capsys.readouterr().err
+    assert sum(e["event"] == "val" for e in read_log(tmp_path / "run")) == vals
 
 
 def test_a_crop_larger_than_the_photos_is_pointed_out(tmp_path, photos, capsys):
