@@ -72,8 +72,10 @@ class PhotoSet:
         """
         if not self.photos:
             return 256
-        short_side = float(np.median([min(photo.shape[:2]) for photo in self.photos]))
-        return max(128, int(round(short_side / 32)) * 32)
+        return max(128, int(round(self.median_short_side() / 32)) * 32)
+
+    def median_short_side(self) -> float:
+        return float(np.median([min(photo.shape[:2]) for photo in self.photos]))
 
     def counts(self) -> PhotoCounts:
         return PhotoCounts(dict(collections.Counter(self.groups)), self.skipped_broken, self.skipped_gray,

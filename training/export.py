@@ -72,10 +72,11 @@ def export_cli(args) -> int:
         print(f"error: {run} holds no trained model (best.json): is it a training run's folder, "
               "and did the run get to its first validation?", file=sys.stderr)
         return 1
-    note = replacing(args.name, Path(args.to) if args.to else None)
+    to_dir = Path(args.to) if args.to else None
+    note = replacing(args.name, to_dir)
     try:
-        path = export_model(run / "best.json", args.name, Path(args.to) if args.to else None, args.temperature,
-                            extra_meta=_run_meta(run), chroma_gain=args.chroma_gain, gain_rule=args.gain_rule)
+        path = export_model(run / "best.json", args.name, to_dir, args.temperature,
+                            extra_meta=recorded_run_meta(run), chroma_gain=args.chroma_gain, gain_rule=args.gain_rule)
     except ModelFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -85,7 +86,7 @@ def export_cli(args) -> int:
     return 0
 
 
-def _run_meta(run: Path) -> dict:
+def recorded_run_meta(run: Path) -> dict:
     """How the run was made, as its own export would have said (training.train.RUN_META)."""
     from training.train import RUN_META
 

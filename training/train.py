@@ -114,10 +114,11 @@ def init_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict, dict, dict]:
 
 def _recorded_settings(meta: dict, json_path: Path) -> dict:
     """The training settings a model records; for a run's best.json, its run's run.json."""
+    from training.export import recorded_run_meta
+
     training = meta.get("training")
     if not isinstance(training, dict) and json_path.name == "best.json":
-        with contextlib.suppress(OSError, ValueError):
-            training = json.loads((json_path.parent / RUN_META).read_text(encoding="utf-8")).get("training")
+        training = recorded_run_meta(json_path.parent).get("training")
     settings = training.get("settings") if isinstance(training, dict) else None
     if not isinstance(settings, dict):
         return {}
@@ -276,8 +277,9 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
         fail(f"cannot start from --init {cfg.init}: {exc}")
     # The settings (checkpoints, the model's JSON) say the temperature the network reads
     # out with, the learning rate and the rebalancing, also when they were not given.
+    fine_tune = "init_path" in origin  # started from an existing model
     cfg = replace(cfg, readout_temperature=raw_model.config.readout_temperature,
-                  **learning_settings(cfg, "init_path" in origin, start_settings,
+                  **learning_settings(cfg, fine_tune, start_settings,
                                       ckpt.get("config", {}) if ckpt is not None else {}))
     head = raw_model.config.head
     needed = {"l1": "regression", "huber": "regression", "classification": "classification"}.get(cfg.loss)
@@ -329,7 +331,7 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
     say(f"train: {train_counts.summary()}" + (f"; {len(shares)} processes hold {', '.join(map(str, shares))}"
                                                if ddp else ""))
     say(f"val: {len(val_set)} photos; loaded in {time.time() - t0:.0f} s")
-    short_side = int(np.median([min(photo.shape[:2]) for photo in train_set.photos]))
+    short_side = int(train_set.median_short_side())
     if cfg.crop > short_side:
         say(f"note: --crop {cfg.crop} is larger than most of these photos (their median short side is "
             f"{short_side} px): each is enlarged to fit, which is slow and shows the network blurry "
@@ -562,7 +564,7 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
         done = prog >= 1.0
         # A fine-tune is first judged as it starts, so that the plot shows where it
         # started from, and it never exports a model worse on val than its start.
-        judge_start = iter_num == 0 and "init_path" in origin and not done
+        judge_start = iter_num == 0 and fine_tune and not done
         if (judge_start or iter_num > 0 and (iter_num % eval_interval == 0 or done)) and master and not finished_before:
             metrics, preview = estimate_loss()
             epoch = iter_num / iters_per_epoch
@@ -646,7 +648,7 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
         if best_iter == 0:
             say(f"no validation beat the model it started from, {origin['init']}: the best model is "
                 "that one, unchanged (try a lower --lr, more photos or more time)")
-        export_dir = Path(cfg.export_dir) if cfg.export_dir else paths.user_models_dir()
+        export_dir = _export_dir(cfg)
         if cfg.export and finished_before and (export_dir / f"{cfg.name}.json").exists():
             # Exporting again would undo what `training export` may have changed since.
             exported = export_dir / f"{cfg.name}.json"
@@ -725,8 +727,11 @@ def export_run(out_dir: Path, cfg: TrainConfig, meta: dict, elapsed: float, iter
     from training.export import export_model
 
     meta = {**meta, "training": {**meta["training"], "iterations": iters, "seconds": round(elapsed)}}
-    export_dir = Path(cfg.export_dir) if cfg.export_dir else paths.user_models_dir()
-    return export_model(out_dir / "best.json", cfg.name, export_dir, extra_meta=meta)
+    return export_model(out_dir / "best.json", cfg.name, _export_dir(cfg), extra_meta=meta)
+
+
+def _export_dir(cfg: TrainConfig) -> Path:
+    return Path(cfg.export_dir) if cfg.export_dir else paths.user_models_dir()
 
 
 def _time_left(cfg, it, iters_per_epoch, elapsed, prog, it_per_s) -> float:
