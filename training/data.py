@@ -46,7 +46,7 @@ class PhotoCounts:
     def summary(self) -> str:
         top = ", ".join(f"{g} {n}" for g, n in sorted(self.groups.items(), key=lambda kv: -kv[1])[:8])
         return (
-            f"{len(self)} photos{f' ({top})' if top else ''}; skipped {self.skipped_broken} unreadable, "
+            f"{len(self)} photo{'' if len(self) == 1 else 's'}{f' ({top})' if top else ''}; skipped {self.skipped_broken} unreadable, "
             f"{self.skipped_gray} grayscale and {self.skipped_small} too small"
         )
 
@@ -120,17 +120,21 @@ def is_grayscale(rgb: np.ndarray) -> bool:
     return float(np.percentile(chroma, 99)) < GRAY_CHROMA
 
 
-def load_photos(root: Path, load_size: int = 256, min_size: int = MIN_PHOTO_SIDE, limit: int | None = None,
-                threads: int = 2, share: tuple[int, int] = (0, 1)) -> PhotoSet:
-    """The photos under `root` (the first `limit`), in memory. `share` (i, n) loads
-    only every n-th photo from the i-th: torchrun's processes each hold their own
-    share instead of all the photos."""
+def hold_out(paths: list[Path], fraction: float, seed: int) -> tuple[list[Path], list[Path]]:
+    """(train, val): `fraction` of the files, drawn by `seed`, held out for validation.
+    Drawn from the whole list before torchrun's processes take their shares, so any
+    number of processes validates on the same photos."""
+    n_val = max(1, round(len(paths) * fraction)) if len(paths) > 1 else 0
+    held = set(np.random.default_rng(seed).permutation(len(paths))[:n_val].tolist())
+    return ([path for i, path in enumerate(paths) if i not in held],
+            [path for i, path in enumerate(paths) if i in held])
+
+
+def load_photos(root: Path, load_size: int = 256, min_size: int = MIN_PHOTO_SIDE, threads: int = 2,
+                paths: list[Path] | None = None) -> PhotoSet:
+    """The photos under `root` (or those of `paths`, found under it), in memory."""
     root = Path(root)
-    paths = find_photos(root)
-    if limit:
-        paths = paths[:limit]
-    index, count = share
-    paths = paths[index::count]
+    paths = find_photos(root) if paths is None else paths
     with ThreadPoolExecutor(threads) as pool:  # cv2 decodes without the GIL
         images = list(pool.map(lambda p: _load_one(p, load_size), paths))
     out = PhotoSet([], [], [])

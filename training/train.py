@@ -295,13 +295,16 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
     loader_threads = cfg.loader_threads or _loader_threads(device)
     load = functools.partial(data_mod.load_photos, load_size=cfg.load_size, threads=max(2, loader_threads))
     # Under torchrun each process holds a share of the photos, not all of them. Only
-    # the master validates; without --val it holds out part of its own share, and the
-    # others train on all of theirs.
-    train_set = load(Path(cfg.data), limit=cfg.limit_photos or None, share=(rank, world))
+    # the master validates; without --val it loads the photos held out of them all.
+    photo_paths = data_mod.find_photos(Path(cfg.data))[: cfg.limit_photos or None]
+    held_out = []
+    if not cfg.val:
+        photo_paths, held_out = data_mod.hold_out(photo_paths, cfg.val_fraction, cfg.seed)
+    train_set = load(Path(cfg.data), paths=photo_paths[rank::world])
     if cfg.val and master:
         val_set = load(Path(cfg.val))
     elif master:
-        train_set, val_set = _split(train_set, cfg.val_fraction, cfg.seed)
+        val_set = load(Path(cfg.data), paths=held_out)
     else:
         val_set = data_mod.PhotoSet([], [], [])
     if cfg.eval_photos and len(val_set) > cfg.eval_photos:
@@ -311,9 +314,11 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
         gathered = [None] * world
         torch.distributed.all_gather_object(gathered, train_counts)
         train_counts, shares = sum(gathered[1:], gathered[0]), [len(counts) for counts in gathered]
+    # What --data holds, the photos held out for validation (the master's) included.
+    found = train_counts if cfg.val else train_counts + val_set.counts()
     problem = None
     if len(train_counts) < 2:
-        problem = f"too few usable photos in {cfg.data}: {train_counts.summary()}"
+        problem = f"too few usable photos in {cfg.data}: {found.summary()}"
     elif min(shares) < 1:
         problem = (f"{world} processes need a photo each at least, and {cfg.data} has "
                    f"{len(train_counts)} usable: start fewer")
@@ -330,14 +335,14 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
     begun = True
     say(f"train: {train_counts.summary()}" + (f"; {len(shares)} processes hold {', '.join(map(str, shares))}"
                                                if ddp else ""))
-    say(f"val: {len(val_set)} photos; loaded in {time.time() - t0:.0f} s")
+    say(f"val: {val_set.summary()}; loaded in {time.time() - t0:.0f} s")
     short_side = int(train_set.median_short_side())
     if cfg.crop > short_side:
         say(f"note: --crop {cfg.crop} is larger than most of these photos (their median short side is "
             f"{short_side} px): each is enlarged to fit, which is slow and shows the network blurry "
             f"photos; --crop {max(32, short_side // 16 * 16)} would fit them")
-    log("data", train=len(train_counts), val=len(val_set), skipped_broken=train_counts.skipped_broken,
-        skipped_gray=train_counts.skipped_gray, skipped_small=train_counts.skipped_small, shares=shares)
+    log("data", train=len(train_counts), val=len(val_set), skipped_broken=found.skipped_broken,
+        skipped_gray=found.skipped_gray, skipped_small=found.skipped_small, shares=shares)
     sampler = data_mod.PrefetchingSampler(
         data_mod.BatchSampler(train_set, cfg.batch_size, cfg.crop, cfg.seed + 1000 * rank, cfg.balance),
         threads=loader_threads)
@@ -768,12 +773,6 @@ def _cpu_has_bf16() -> bool:
         return "avx512_bf16" in flags or "amx_bf16" in flags
     except OSError:
         return False
-
-
-def _split(photos, fraction: float, seed: int):
-    n_val = max(1, round(len(photos) * fraction)) if len(photos) > 1 else 0
-    order = np.random.default_rng(seed).permutation(len(photos))
-    return _subset(photos, order[n_val:]), _subset(photos, order[:n_val])
 
 
 def _subset(photos, idx):

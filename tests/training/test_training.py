@@ -917,6 +917,20 @@ def test_a_full_disk_while_saving_a_checkpoint_stops_the_run_with_the_reason(tmp
     assert any(e["event"] == "error" and "disk full" in e["message"] for e in read_log(run))
 
 
+def test_validation_photos_are_held_out_of_the_whole_folder(photos):
+    """Drawn from every file before torchrun's processes take their shares, so a run on
+    one process and on several validates on the same photos; a resumed run (same seed)
+    draws them again."""
+    from training.data import find_photos, hold_out
+
+    paths = find_photos(photos)
+    train, val = hold_out(paths, 0.2, seed=3)
+    assert len(val) == round(len(paths) * 0.2) and sorted(train + val) == paths
+    assert hold_out(paths, 0.2, seed=3) == (train, val)
+    assert hold_out(paths, 0.2, seed=4)[1] != val
+    assert hold_out(paths[:1], 0.2, seed=3) == (paths[:1], [])  # one photo trains, none validates
+
+
 def test_the_prefetching_sampler_checkpoints_the_batch_it_made_ahead(photos):
     """Its state is the one before the batch made ahead (no step has used that one
     yet), so a run resumed from a checkpoint trains on that very batch next."""
