@@ -130,6 +130,19 @@ def hold_out(paths: list[Path], fraction: float, seed: int) -> tuple[list[Path],
             [path for i, path in enumerate(paths) if i in held])
 
 
+def held_out_as_before(paths: list[Path], root: Path, held_names: list[str]) -> tuple[list[Path], list[Path]]:
+    """(train, val) with the files a run held out before (`held_names`, relative to
+    `root`) held out again: a resumed run validates on the same photos though files were
+    added to the folder since, and a photo added since trains."""
+    held = set(held_names)
+    val = [path for path in paths if relative_name(path, root) in held]
+    return [path for path in paths if relative_name(path, root) not in held], val
+
+
+def relative_name(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
 def load_photos(root: Path, load_size: int = 256, min_size: int = MIN_PHOTO_SIDE, threads: int = 2,
                 paths: list[Path] | None = None) -> PhotoSet:
     """The photos under `root` (or those of `paths`, found under it), in memory."""

@@ -297,9 +297,14 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
     # Under torchrun each process holds a share of the photos, not all of them. Only
     # the master validates; without --val it loads the photos held out of them all.
     photo_paths = data_mod.find_photos(Path(cfg.data))[: cfg.limit_photos or None]
-    held_out = []
-    if not cfg.val:
+    held_out, held_before = [], ckpt.get("held_out") if ckpt is not None else None
+    if not cfg.val and held_before is None:
         photo_paths, held_out = data_mod.hold_out(photo_paths, cfg.val_fraction, cfg.seed)
+    elif not cfg.val:  # resumed: the same photos, though files were added or removed since
+        photo_paths, held_out = data_mod.held_out_as_before(photo_paths, Path(cfg.data), held_before)
+        if len(held_out) < len(held_before):
+            say(f"note: {len(held_before) - len(held_out)} of the {len(held_before)} files held out for "
+                f"validation are no longer in {cfg.data}; the run validates on the other {len(held_out)}")
     train_set = load(Path(cfg.data), paths=photo_paths[rank::world])
     if cfg.val and master:
         val_set = load(Path(cfg.val))
@@ -496,6 +501,7 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
             "model_args": raw_model.config.to_dict(), "iter_num": iter_num, "best_val_loss": best_val,
             "best_metrics": best_metrics, "evals_since_best": evals_since_best, "best_iter": best_iter,
             "config": asdict(cfg),
+            "held_out": [data_mod.relative_name(path, Path(cfg.data)) for path in held_out] if not cfg.val else None,
             "elapsed": elapsed, "sampler_state": sampler_states, "torch_rng": torch.get_rng_state(),
             "disc": disc.state_dict() if disc is not None else None,
             "disc_optimizer": disc_opt.state_dict() if disc_opt is not None else None,

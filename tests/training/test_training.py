@@ -931,6 +931,19 @@ def test_validation_photos_are_held_out_of_the_whole_folder(photos):
     assert hold_out(paths[:1], 0.2, seed=3) == (paths[:1], [])  # one photo trains, none validates
 
 
+def test_a_resumed_run_validates_on_the_photos_it_held_out_though_photos_were_added(tmp_path, photos):
+    import torch
+
+    data = shutil.copytree(photos, tmp_path / "photos")
+    train_main(tiny(tmp_path, data, max_iters=2, ckpt_interval=2, export=False))
+    held = torch.load(tmp_path / "run" / "ckpt.pt", weights_only=True)["held_out"]
+    write_color_photos(data / "new", 12, seed=9)  # a drawing over 36 photos would hold out others
+    train_main(tiny(tmp_path, data, max_iters=4, ckpt_interval=2, export=False))
+    assert torch.load(tmp_path / "run" / "ckpt.pt", weights_only=True)["held_out"] == held
+    first, resumed = [e for e in read_log(tmp_path / "run") if e["event"] == "data"]
+    assert resumed["val"] == first["val"] == len(held) and resumed["train"] == first["train"] + 12
+
+
 def test_the_prefetching_sampler_checkpoints_the_batch_it_made_ahead(photos):
     """Its state is the one before the batch made ahead (no step has used that one
     yet), so a run resumed from a checkpoint trains on that very batch next."""
