@@ -266,6 +266,10 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
             raise SystemExit(f"error: a run called {cfg.name} already exists in {out_dir}, and this "
                              f"command differs from it ({'; '.join(changed)}): run it with the same "
                              "settings to resume it, or choose another --name")
+    elif master and (out_dir / "best.json").exists():
+        # A run killed (kill -9, a crash, a power cut) before its first checkpoint.
+        say(f"note: {out_dir} has a best model but no checkpoint to resume from: the run starts "
+            "over, and its best model is replaced at its first validation")
 
     # -- the model to start from ----------------------------------------------------------
     if ckpt is not None and cfg.readout_temperature is None:
@@ -533,11 +537,13 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
     log("start", device=str(device), world=world, iters_per_epoch=iters_per_epoch, config=asdict(cfg))
     window_t, window_imgs, stopped_early = time.time(), 0, False
     stop_requested: list[int] = []  # the signal that asked to stop
-    # Stop (SIGTERM, as the app's Stop button and torchrun send it; Ctrl-C, SIGINT) saves a
-    # checkpoint first, so a stopped run resumes where it was, not at the last periodic
-    # checkpoint. Every rank listens: torchrun signals them all, and they stop together.
+    # Stop (SIGTERM, as the app's Stop button and torchrun send it; Ctrl-C, SIGINT; a
+    # closed terminal or ssh session, SIGHUP) saves a checkpoint first, so a stopped run
+    # resumes where it was, not at the last periodic checkpoint. Every rank listens:
+    # torchrun signals them all, and they stop together.
+    stop_signals = [signal.SIGTERM, signal.SIGINT] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
     previous_handlers = {sig: signal.signal(sig, lambda signum, _: stop_requested.append(signum))
-                         for sig in (signal.SIGTERM, signal.SIGINT)}
+                         for sig in stop_signals}
     looping = True
     # Paused time is not training time: the app's Pause stops the process (SIGSTOP) and
     # Continue sends SIGCONT, on which the time since the loop last ticked comes off

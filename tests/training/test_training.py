@@ -389,12 +389,14 @@ def test_ctrl_c_while_the_photos_load_says_so_and_leaves_no_run_behind(tmp_path,
     assert not run.exists()
 
 
-@pytest.mark.parametrize("how, exit_code", [("SIGTERM", 143), ("SIGINT", 130), ("stop.request", 143)])
+@pytest.mark.parametrize("how, exit_code", [
+    ("SIGTERM", 143), ("SIGINT", 130), ("stop.request", 143),
+    pytest.param("SIGHUP", 129, marks=pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX only"))])
 def test_stop_saves_a_checkpoint_first(tmp_path, photos, how, exit_code):
-    """SIGTERM (what torchrun passes on, and the app's Stop on POSIX), Ctrl-C, and the
-    stop.request file the app's Stop writes (Windows has no SIGTERM to catch) each
-    checkpoint the current iteration, not the last periodic one, and end the run; the
-    request is removed, so the same command resumes it."""
+    """SIGTERM (what torchrun passes on, and the app's Stop on POSIX), Ctrl-C, a closed
+    terminal (SIGHUP), and the stop.request file the app's Stop writes (Windows has no
+    SIGTERM to catch) each checkpoint the current iteration, not the last periodic one,
+    and end the run; the request is removed, so the same command resumes it."""
     from colorizer_app.core import runlock
 
     run = tmp_path / "run"
@@ -839,6 +841,14 @@ def test_a_crop_larger_than_the_photos_is_pointed_out(tmp_path, photos, capsys):
     train_main(tiny(tmp_path / "large", photos, export=False, crop=96, max_iters=1))
     assert ("--crop 96 is larger than most of these photos (their median short side is 80 px)"
             in capsys.readouterr().err)
+
+
+def test_a_run_that_starts_over_says_it_replaces_the_best_model_of_one_killed_before_its_checkpoint(
+        tmp_path, photos, capsys):
+    train_main(tiny(tmp_path, photos, export=False, max_iters=2, eval_interval=2))
+    (tmp_path / "run" / "ckpt.pt").unlink()  # as after a kill -9 before the first checkpoint
+    train_main(tiny(tmp_path, photos, export=False, max_iters=2, eval_interval=2))
+    assert "has a best model but no checkpoint to resume from: the run starts over" in capsys.readouterr().err
 
 
 def test_exporting_a_run_again_says_how_it_was_made(tmp_path, photos):
