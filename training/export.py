@@ -32,7 +32,8 @@ def export_model(best_json: Path, name: str, to_dir: Path | None = None, tempera
 
 def replacing(name: str, to_dir: Path | None = None) -> str | None:
     """What exporting `name` into `to_dir` (default: the user's models folder) replaces,
-    in words; None when it replaces nothing. The app's training form warns of the same."""
+    as words that follow "it" or "this export"; None when it replaces nothing. The app's
+    training form warns of the same."""
     from colorizer_app.core.catalog import ModelCatalog
 
     to_dir = Path(to_dir) if to_dir else paths.user_models_dir()
@@ -40,7 +41,7 @@ def replacing(name: str, to_dir: Path | None = None) -> str | None:
         return f"replaces the model {name} in {to_dir}"
     if to_dir.resolve() == paths.user_models_dir().resolve() and any(
             entry.name == name and entry.origin == "bundled" for entry in ModelCatalog().entries()):
-        return f"{name} is the name of a bundled model: yours now stands in for it in the app and the CLI"
+        return f"stands in for the bundled model {name} in the app and the CLI (yours comes first by that name)"
     return None
 
 

@@ -531,6 +531,12 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
         if inherited:
             say(f"keeps the settings of the model it starts from: {inherited} "
                 "(`training export --chroma-gain/--gain-rule` changes them)")
+        if cfg.export and ckpt is None:  # said now, while there is time to choose another --name
+            from training.export import replacing
+
+            note = replacing(cfg.name, _export_dir(cfg))
+            if note:
+                say(f"note: the model this run exports when it finishes {note}")
     say(f"training on {device} ({torch.get_num_threads()} threads, amp={amp_dtype}), "
         f"{iters_per_epoch} iterations per epoch, head={head}, loss={cfg.loss}, learning rate {cfg.lr:g}"
         + (f", rebalancing {cfg.rebalance_lambda:g}" if head == "classification" else ""))

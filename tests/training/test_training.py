@@ -776,7 +776,8 @@ def test_export_takes_a_run_by_name_and_says_what_it_replaces(tmp_path, photos, 
     assert training_main(["export", "--run", "tiny", "--name", "mine"]) == 0
     assert f"note: this export replaces the model mine in {paths.user_models_dir()}" in capsys.readouterr().err
     assert training_main(["export", "--run", "tiny", "--name", "colorizer-vivid"]) == 0
-    assert "colorizer-vivid is the name of a bundled model: yours now stands in for it" in capsys.readouterr().err
+    assert ("note: this export stands in for the bundled model colorizer-vivid in the app and the CLI"
+            in capsys.readouterr().err)
     assert training_main(["export", "--run", "no-such-run", "--name", "x"]) == 1
     assert f"--run no-such-run: no such folder, and no run of that name in {paths.user_runs_dir()}" in (
         capsys.readouterr().err)
@@ -849,6 +850,15 @@ def test_a_run_that_starts_over_says_it_replaces_the_best_model_of_one_killed_be
     (tmp_path / "run" / "ckpt.pt").unlink()  # as after a kill -9 before the first checkpoint
     train_main(tiny(tmp_path, photos, export=False, max_iters=2, eval_interval=2))
     assert "has a best model but no checkpoint to resume from: the run starts over" in capsys.readouterr().err
+
+
+def test_a_run_says_as_it_starts_that_its_model_will_replace_one(tmp_path, photos, capsys):
+    train_main(tiny(tmp_path / "first", photos, export_dir=str(tmp_path / "models"), max_iters=1))
+    assert "note: the model this run exports" not in capsys.readouterr().err
+    train_main(tiny(tmp_path / "second", photos, export_dir=str(tmp_path / "models"), max_iters=1))
+    err = capsys.readouterr().err
+    assert f"note: the model this run exports when it finishes replaces the model tiny in {tmp_path / 'models'}" in err
+    assert err.index("note: the model this run exports") < err.index("training on")
 
 
 def test_exporting_a_run_again_says_how_it_was_made(tmp_path, photos):
