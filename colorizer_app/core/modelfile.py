@@ -44,9 +44,14 @@ def model_name_problem(name: str) -> str | None:
         return "Give the new model a name."
     if len(name) > MAX_NAME_LENGTH:
         return f"The name is too long (at most {MAX_NAME_LENGTH} characters)."
-    if not _NAME_RE.match(name) or name.endswith(".") or name.split(".")[0].lower() in _RESERVED_NAMES:
+    if not _NAME_RE.match(name) or name.endswith("."):
         return ("Use letters, digits, '-', '_' and '.' in the name "
                 "(it becomes a file name); start with a letter or digit.")
+    if name.split(".")[0].lower() in _RESERVED_NAMES:
+        return f"Windows keeps {name.split('.')[0]} for a device, not a file: choose another name."
+    ending = Path(name).suffix.lower()
+    if ending in (".json", ".safetensors"):
+        return f"Leave out the ending {ending}: the model is saved as NAME.json and NAME.safetensors."
     return None
 
 

@@ -139,7 +139,8 @@ def check_request(request: TrainRequest, head: str | None, photo_count: int | No
 def suggest_name(folder: str, taken: Callable[[str], bool]) -> str:
     """A model name from a photo folder's name ("Family 1950s" -> "family-1950s"),
     numbered when ``taken``."""
-    base = re.sub(r"[^\w.-]+", "-", Path(folder).name.strip().lower()).strip("-.") or "my-model"
+    base = re.sub(r"[^\w.-]+", "-", Path(folder).name.strip().lower())
+    base = re.sub(r"\.(json|safetensors)$", "", base).strip("-.") or "my-model"  # "scans.json"
     base = base[:MAX_NAME_LENGTH - 10]
     if model_name_problem(base):  # a folder called "con" (Windows keeps that name) or "_x"
         base = f"model-{base}".strip("-.")

@@ -195,7 +195,8 @@ class TestForm:
     @pytest.mark.parametrize("name, error", [
         ("family-1950s", ""), ("Müller_v2.1", ""), ("", "Give the new model a name"),
         ("../evil", "Use letters"), ("a b", "Use letters"), ("-x", "Use letters"), ("x.", "Use letters"),
-        ("con", "Use letters"), ("NUL.txt", "Use letters"), ("x" * 65, "too long"),
+        ("con", "Windows keeps con for a device"), ("NUL.txt", "Windows keeps NUL"), ("x" * 65, "too long"),
+        ("mine.json", "Leave out the ending .json"), ("mine.SafeTensors", "Leave out the ending .safetensors"),
     ])
     def test_names_are_safe_file_names(self, tmp_path, name, error):
         check = check_name(name, tmp_path / "models", tmp_path / "runs")
@@ -261,6 +262,7 @@ class TestForm:
         assert suggest_name("/x/Family 1950s", taken.__contains__) == "family-1950s-3"
         assert suggest_name("/", taken.__contains__) == "my-model"
         assert suggest_name("/photos/con", taken.__contains__) == "model-con"  # a name the form refuses
+        assert suggest_name("/photos/scans.json", taken.__contains__) == "scans"
 
     def test_count_photos_recursively_by_suffix(self, tmp_path):
         for rel in ("a.jpg", "b.PNG", "sub/c.tiff", "sub/deeper/d.webp", ".hidden.jpg", "notes.txt", "sub/e.gif"):
