@@ -154,7 +154,9 @@ def weights_path(json_path: Path, meta: dict) -> Path:
 
 
 def _check_safetensors_header(path: Path) -> dict:
-    """Cheap structural check: an 8-byte length, then a JSON header that fits the file."""
+    """Cheap structural check: an 8-byte length, a JSON header that fits the file, and
+    the tensors it lists within the file (a download or copy cut short is caught here,
+    and the model listed unusable, not when it is first chosen)."""
     size = path.stat().st_size
     try:
         with open(path, "rb") as f:
@@ -164,6 +166,11 @@ def _check_safetensors_header(path: Path) -> dict:
             header = json.loads(f.read(n))
             if not isinstance(header, dict):
                 raise ValueError("the header is not a table of tensors")
+            offsets = [entry.get("data_offsets") for entry in header.values() if isinstance(entry, dict)]
+            ends = [pair[-1] for pair in offsets if isinstance(pair, list) and pair and _is_number(pair[-1], int)]
+            needed = 8 + n + max(ends, default=0)
+            if needed > size:
+                raise ValueError(f"cut short: {size:,} of its {needed:,} bytes")
     except (OSError, ValueError, RecursionError) as exc:
         raise ModelFileError(f"{path.name}: not a valid safetensors file ({exc})") from None
     return header

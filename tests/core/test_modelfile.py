@@ -148,8 +148,13 @@ def test_broken_files_are_listed_unusable_with_reason(tmp_path, tiny_model_json)
     (tmp_path / "lightning.CKPT").write_bytes(b"not really")
     (tmp_path / "good.json").write_text(json.dumps({**truncated, "name": "good", "weights": "good.safetensors"}))
     (tmp_path / "good.safetensors").write_bytes(tiny_model_json.with_suffix(".safetensors").read_bytes())
+    weights = tiny_model_json.with_suffix(".safetensors").read_bytes()
+    (tmp_path / "cut.json").write_text(json.dumps({**truncated, "name": "cut", "weights": "cut.safetensors"}))
+    (tmp_path / "cut.safetensors").write_bytes(weights[: len(weights) - 100])  # a copy cut short
     entries = {e.name: e for e in ModelCatalog(bundled_dir=tmp_path, user_dir=tmp_path / "none").entries()}
     assert entries["good"].usable
+    assert not entries["cut"].usable and f"cut short: {len(weights) - 100:,} of its {len(weights):,} bytes" in (
+        entries["cut"].reason)
     assert not entries["garbage"].usable and "readable" in entries["garbage"].reason
     assert not entries["truncated"].usable and "safetensors" in entries["truncated"].reason
     assert not entries["old"].usable and "pickle" in entries["old"].reason
