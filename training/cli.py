@@ -30,7 +30,7 @@ HELP = {
     "min_lr_frac": "the learning rate decays to this share of --lr",
     "encoder_lr_scale": "the encoder learns at this share of --lr",
     "weight_decay": "AdamW weight decay",
-    "warmup_iters": "steps of linear learning-rate warm-up",
+    "warmup_iters": "steps of linear learning-rate warm-up (at most a tenth of --max-iters)",
     "grad_clip": "gradient norm clip",
     "freeze_encoder_frac": "the encoder stays frozen for this share of training",
     "unfreeze_from_block": "then encoder blocks from this one on train; 0: all",

@@ -418,9 +418,12 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
     finished_before = ckpt is not None and (progress(iter_num, elapsed_before) >= 1.0 or bool(
         cfg.patience and evals_since_best >= cfg.patience))
 
+    # A short run (--max-iters 50) would otherwise end still warming up, never at its --lr.
+    warmup_iters = min(cfg.warmup_iters, max(1, cfg.max_iters // 10)) if cfg.max_iters else cfg.warmup_iters
+
     def get_lr(it: int, prog: float) -> float:
-        if it < cfg.warmup_iters:
-            return cfg.lr * (it + 1) / cfg.warmup_iters
+        if it < warmup_iters:
+            return cfg.lr * (it + 1) / warmup_iters
         coeff = 0.5 * (1.0 + math.cos(math.pi * min(prog, 1.0)))
         return cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * coeff)
 

@@ -69,6 +69,12 @@ def test_a_few_steps_lower_the_loss(tmp_path, photos):
         assert np.mean(steps[-5:]) < 0.8 * np.mean(steps[:5]), (loss, steps)
 
 
+def test_a_short_run_warms_up_to_its_learning_rate(tmp_path, photos):
+    train_main(tiny(tmp_path, photos, max_iters=20, warmup_iters=100, lr=1e-3, eval_interval=20, export=False))
+    rates = [e["lr"] for e in read_log(tmp_path / "run") if e["event"] == "step"]
+    assert rates[0] < 0.6e-3 and max(rates) > 0.95e-3  # warmed up in 2 steps, a tenth of the run
+
+
 def test_data_skips_broken_and_gray_photos(tmp_path, photos):
     train_main(tiny(tmp_path, photos, export=False))
     data = next(e for e in read_log(tmp_path / "run") if e["event"] == "data")
