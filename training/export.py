@@ -5,7 +5,7 @@ import sys
 import time
 from pathlib import Path
 
-from colorizer_app.core import paths
+from colorizer_app.core import paths, runlock
 from colorizer_app.core.modelfile import (
     CHROMA_GAIN_RANGE, TEMPERATURE_RANGE, ModelFileError, load_model, model_name_problem, save_model,
 )
@@ -74,12 +74,21 @@ def export_cli(args) -> int:
               "and did the run get to its first validation?", file=sys.stderr)
         return 1
     to_dir = Path(args.to) if args.to else None
+    if to_dir is not None and to_dir.exists() and not to_dir.is_dir():
+        print(f"error: --to {to_dir} is a file, not a folder", file=sys.stderr)
+        return 2
     note = replacing(args.name, to_dir)
     try:
         path = export_model(run / "best.json", args.name, to_dir, args.temperature,
                             extra_meta=recorded_run_meta(run), chroma_gain=args.chroma_gain, gain_rule=args.gain_rule)
     except ModelFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        training = runlock.holder(run) is not None
+        print(f"error: {exc}" + (" (the run is training now and may have been saving a better model: "
+                                 "run this export again)" if training else ""), file=sys.stderr)
+        return 1
+    except OSError as exc:  # --to names a file, or a folder that cannot be made or written
+        print(f"error: the model cannot be written into {to_dir or paths.user_models_dir()}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
         return 1
     if note:
         print(f"note: this export {note}", file=sys.stderr)

@@ -784,6 +784,17 @@ def test_export_takes_a_run_by_name_and_says_what_it_replaces(tmp_path, photos, 
     assert training_main(["export", "--run", "tiny", "--name", "colorizer-vivid"]) == 0
     assert ("note: this export stands in for the bundled model colorizer-vivid in the app and the CLI"
             in capsys.readouterr().err)
+    (tmp_path / "a-file").write_text("")
+    assert training_main(["export", "--run", "tiny", "--name", "x", "--to", str(tmp_path / "a-file")]) == 2
+    assert f"--to {tmp_path / 'a-file'} is a file, not a folder" in capsys.readouterr().err
+    from tests.unprivileged import run_python_unprivileged
+
+    (tmp_path / "read-only").mkdir(mode=0o555)
+    script = "import sys\nfrom training.cli import main\nprint('exit', main(sys.argv[1:]))\n"
+    said = run_python_unprivileged(script, "export", "--run", str(paths.user_runs_dir() / "tiny"), "--name", "x",
+                                   "--to", str(tmp_path / "read-only"))
+    assert said.stdout.strip() == "exit 1" and "Traceback" not in said.stderr
+    assert f"the model cannot be written into {tmp_path / 'read-only'}: Permission denied" in said.stderr
     assert training_main(["export", "--run", "no-such-run", "--name", "x"]) == 1
     assert f"--run no-such-run: no such folder, and no run of that name in {paths.user_runs_dir()}" in (
         capsys.readouterr().err)
