@@ -233,11 +233,14 @@ def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[
     are skipped too, so ``left_out`` says so. Photos in formats Colorizer cannot
     read are counted there as well, one line for the folder. Hidden names include
     save_photo's temporary files. Linked folders are followed (an archive often
-    links its boxes in), each real folder once, so a link back up cannot loop.
+    links its boxes in), each real folder once, so a link back up cannot loop; a link
+    to a folder above the one exported is not followed at all (it would export the
+    folders beside this one), and ``left_out`` says so.
     """
     photos = []
     unreadable: dict[str, int] = {}  # extension -> photos of it passed over (not in ``counted`` before)
-    seen = {os.path.realpath(folder)}
+    top = Path(os.path.realpath(folder))
+    seen = {str(top)}
 
     def cannot_list(error: OSError) -> None:
         why = "no permission to read it" if isinstance(error, PermissionError) else error.strerror or str(error)
@@ -250,6 +253,10 @@ def _walk(folder: Path, output_dir: Path, recursive: bool, unlisted: list[tuple[
         for d in sorted(dirnames):
             real = os.path.realpath(here / d)
             if d.startswith(".") or real in seen:
+                continue
+            if (here / d).is_symlink() and top.is_relative_to(real):
+                left_out.append((here / d, "a link to a folder above the one exported: not followed, "
+                                           "or the folders beside this one would be exported too"))
                 continue
             if (here / d) == output_dir:
                 if recursive and _holds_photos_of_its_own(output_dir) and output_dir not in dict(left_out):

@@ -464,6 +464,18 @@ def test_linked_folders_are_followed_once_and_a_link_back_up_does_not_loop(tmp_p
     assert relative_outputs(plan_batch([archive], out), out) == ["a.jpg", "box1/b.jpg"]
 
 
+def test_a_link_to_a_folder_above_is_not_followed_out_of_the_folder_exported(tmp_path, gradient):
+    for box in ("box1", "box2"):
+        (tmp_path / "archive" / box).mkdir(parents=True)
+        Image.fromarray(gradient(8, 8, 1)).save(tmp_path / "archive" / box / f"{box}.jpg")
+    (tmp_path / "archive" / "box1" / "up").symlink_to("..", target_is_directory=True)
+    out = tmp_path / "OUT"
+    plan = plan_batch([tmp_path / "archive" / "box1"], out)
+    assert relative_outputs(plan, out) == ["box1.jpg"]
+    assert [(path.name, why.split(":")[0]) for path, why in plan.left_out] == [
+        ("up", "a link to a folder above the one exported")]
+
+
 def test_names_that_differ_only_in_case_get_numbered_instead_of_stopping_the_batch(tmp_path, gradient):
     folder = tmp_path / "in"
     folder.mkdir()
