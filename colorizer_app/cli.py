@@ -105,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     colorize.add_argument("--render-size", type=_positive_int, metavar="N",
                           help="short side, in pixels, at which color is predicted "
                           "(default: the model's own; 256 for the bundled model)")
-    colorize.add_argument("--saturation", type=_non_negative_float, default=1.0, metavar="F",
-                          help="scale the predicted color: 0 gray, 1 as predicted (default), >1 more")
+    colorize.add_argument("--saturation", type=_saturation, default=1.0, metavar="F",
+                          help=f"scale the predicted color: 0 gray, 1 as predicted (default), >1 more "
+                               f"(at most {MAX_SATURATION:g})")
     colorize.add_argument("--format", choices=list(FORMAT_EXTENSIONS), default="same",
                           help="output format; 'same' keeps each photo's own (default; BMP, which has no "
                                "room for Colorizer's mark, becomes PNG)")
@@ -163,11 +164,15 @@ def _hint_mark(text: str) -> Hint:
     return Hint.from_rgb(x, y, rgb)
 
 
-def _non_negative_float(text: str) -> float:
-    """argparse type: a float of at least 0."""
+# Twice the app's slider: past about 3 nearly every color is clipped to the gamut's edge.
+MAX_SATURATION = 4.0
+
+
+def _saturation(text: str) -> float:
+    """argparse type: a number from 0 to MAX_SATURATION."""
     value = float(text)
-    if not value >= 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    if not 0 <= value <= MAX_SATURATION:  # also rejects nan and inf
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_SATURATION:g}, not {text}")
     return value
 
 

@@ -220,6 +220,8 @@ def test_colorize_one_photo_with_hints_given_on_the_command_line(installed_model
     (["--model", "no-such-model"], "unknown model 'no-such-model'; available: "),
     (["--render-size", "0"], "must be at least 1"),
     (["--format", "gif"], "invalid choice"),
+    (["--saturation", "inf"], "must be from 0 to 4, not inf"),
+    (["--saturation", "-0.5"], "must be from 0 to 4, not -0.5"),
     (["--hint", "1.5,0.5,red"], "fractions of the photo's size"),
     (["--hint", "0.5,0.5,not-a-color"], "unknown color 'not-a-color'"),
     (["--hint", "0.5,red"], "expected X,Y,COLOR"),
