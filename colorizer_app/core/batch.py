@@ -185,7 +185,11 @@ def plan_batch(
     left_out: list[tuple[Path, str]] = []
     sources = _collect_sources(inputs, output_dir, recursive, unlisted, left_out)
     items = [BatchItem(src, _output_path(src, base, output_dir, fmt, suffix)) for src in sources]
-    items = [item for item in items if not written_by_colorizer(item.source)]  # earlier results
+    results = {item.source for item in items if written_by_colorizer(item.source)}  # earlier exports
+    if results:
+        left_out.append((base, f"{len(results)} of the photos {'are' if len(results) != 1 else 'is'} "
+                               f"Colorizer's own result{'s' if len(results) != 1 else ''}, left out"))
+    items = [item for item in items if item.source not in results]
     items = _separate_collisions(items)
     _refuse_overwriting_inputs(items, suffix)
     # Reported with the failures, so "done" never hides a box of photos left out.

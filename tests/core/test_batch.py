@@ -161,9 +161,12 @@ def test_plan_never_targets_an_original(photo_tree):
 def test_plan_in_place_with_suffix_does_not_pick_up_its_results(photo_tree, tmp_path):
     items = plan_batch([photo_tree], photo_tree, suffix="_color")
     assert all(item.output.parent == item.source.parent for item in items)
-    run_batch(items, sepia)
+    done = run_batch(items, sepia).done
     again = plan_batch([photo_tree], photo_tree, suffix="_color")
     assert [item.source for item in again] == [item.source for item in items]
+    assert again.left_out == [(photo_tree, f"{done} of the photos are Colorizer's own results, left out")]
+    results = plan_batch([item.output for item in items if item.output.exists()], photo_tree / "again")  # nothing but results
+    assert len(results) == 0 and "are Colorizer's own results, left out" in results.left_out[0][1]
 
 
 def test_plan_in_place_takes_a_photo_named_like_a_result_for_a_photo(photo_tree, gradient):
