@@ -528,9 +528,10 @@ class BatchDialog(QDialog):
             return f"Choose a folder of photos (not found: {job.source or 'nothing chosen'})."
         if not job.output:
             return "Choose an output folder."
-        if os.path.abspath(job.output) == os.path.abspath(job.source):
+        if os.path.abspath(job.output) == os.path.abspath(job.source) and not job.suffix:
+            # With text added to each name, results go beside their photos (as the CLI's do).
             return (f"The output folder {job.output} is the photos' own folder: choose another one, "
-                    "originals are never replaced.")
+                    "or add something to the names (say, _color); originals are never replaced.")
         if os.path.exists(job.output) and not os.path.isdir(job.output):
             return f"The output folder {job.output} is a file: choose a folder."
         problem = suffix_problem(job.suffix)

@@ -130,6 +130,18 @@ def test_refuses_to_export_into_the_photos_own_folder(dialog, photo_folder):
 
 
 @pytest.mark.gui
+def test_with_text_added_to_the_names_results_go_beside_their_photos(qtbot, dialog, photo_folder):
+    before = {path: path.read_bytes() for path in photo_folder.rglob("*") if path.is_file()}
+    dialog.set_options(source=photo_folder, output=photo_folder, suffix="_color", recursive=False)
+    with qtbot.wait_signal(dialog.batch_finished, timeout=TIMEOUT) as blocker:
+        assert dialog.start()
+    assert blocker.args[0].done == 3 and not blocker.args[0].failed
+    assert {path: path.read_bytes() for path in before} == before  # the originals as they were
+    assert sorted(path.name for path in photo_folder.glob("*_color.jpg")) == [
+        "photo10_color.jpg", "photo1_color.jpg", "photo2_color.jpg"]
+
+
+@pytest.mark.gui
 @pytest.mark.parametrize("typed, expected", [
     ("~/exports", "home/exports"),
     ("~", "home"),
