@@ -10,7 +10,7 @@ import collections
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -21,7 +21,12 @@ from training.config import MIN_PHOTO_SIDE
 from training.degrade import degrade
 from training.imagefiles import read_rgb
 
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+# Photos in formats OpenCV does not read here: left out, and counted so the person knows
+# (a GIF holds 256 colors at most, no photo to learn color from).
+OTHER_PHOTO_SUFFIXES = {".gif", ".heic", ".heif", ".avif", ".jxl", ".jp2", ".j2k", ".psd", ".dng", ".cr2",
+                        ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".raw"}
+NAMED_AT_MOST = 8  # groups, or unreadable files, named in a summary
 GRAY_CHROMA = 6.0  # a photo whose 99th-percentile chroma (Lab units) is below this is grayscale
 
 
@@ -34,6 +39,7 @@ class PhotoCounts:
     skipped_broken: int = 0
     skipped_gray: int = 0
     skipped_small: int = 0
+    broken_names: list[str] = field(default_factory=list)  # the first few unreadable files
 
     def __len__(self) -> int:
         return sum(self.groups.values())
@@ -41,14 +47,24 @@ class PhotoCounts:
     def __add__(self, other: "PhotoCounts") -> "PhotoCounts":
         groups = collections.Counter(self.groups) + collections.Counter(other.groups)
         return PhotoCounts(dict(groups), self.skipped_broken + other.skipped_broken,
-                           self.skipped_gray + other.skipped_gray, self.skipped_small + other.skipped_small)
+                           self.skipped_gray + other.skipped_gray, self.skipped_small + other.skipped_small,
+                           (self.broken_names + other.broken_names)[:NAMED_AT_MOST])
 
     def summary(self) -> str:
-        top = ", ".join(f"{g} {n}" for g, n in sorted(self.groups.items(), key=lambda kv: -kv[1])[:8])
+        by_size = sorted(self.groups.items(), key=lambda kv: -kv[1])
+        groups = _listing([f"{g} {n}" for g, n in by_size], len(by_size), " groups")
+        broken = _listing(self.broken_names, self.skipped_broken)
         return (
-            f"{len(self)} photo{'' if len(self) == 1 else 's'}{f' ({top})' if top else ''}; skipped {self.skipped_broken} unreadable, "
+            f"{len(self)} photo{'' if len(self) == 1 else 's'}{f' ({groups})' if groups else ''}; "
+            f"skipped {self.skipped_broken} unreadable{f' ({broken})' if broken else ''}, "
             f"{self.skipped_gray} grayscale and {self.skipped_small} too small"
         )
+
+
+def _listing(names: list[str], total: int, of_what: str = "") -> str:
+    """The first NAMED_AT_MOST names, and how many more there are."""
+    shown = names[:NAMED_AT_MOST]
+    return ", ".join(shown) + (f" and {total - len(shown)} more{of_what}" if shown and total > len(shown) else "")
 
 
 @dataclass
@@ -59,6 +75,7 @@ class PhotoSet:
     skipped_broken: int = 0
     skipped_gray: int = 0
     skipped_small: int = 0  # short side under load_photos' min_size
+    broken_names: list[str] = field(default_factory=list)  # the first few unreadable files, relative to the root
 
     def __len__(self) -> int:
         return len(self.photos)
@@ -79,7 +96,7 @@ class PhotoSet:
 
     def counts(self) -> PhotoCounts:
         return PhotoCounts(dict(collections.Counter(self.groups)), self.skipped_broken, self.skipped_gray,
-                           self.skipped_small)
+                           self.skipped_small, self.broken_names)
 
     def summary(self) -> str:
         return self.counts().summary()
@@ -90,6 +107,16 @@ def find_photos(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith("."))
+
+
+def other_photo_files(root: Path) -> str:
+    """The photo files under `root` in formats training does not read, counted by
+    format in words ("GIF 3, HEIC 1"); "" when there are none."""
+    root = Path(root)
+    files = [root] if root.is_file() else root.rglob("*")
+    counts = collections.Counter(p.suffix.lower() for p in files
+                                 if p.suffix.lower() in OTHER_PHOTO_SUFFIXES and not p.name.startswith("."))
+    return ", ".join(f"{suffix.lstrip('.').upper()} {n}" for suffix, n in sorted(counts.items()))
 
 
 def group_of(path: Path, root: Path) -> str:
@@ -154,6 +181,8 @@ def load_photos(root: Path, load_size: int = 256, min_size: int = MIN_PHOTO_SIDE
     for path, rgb in zip(paths, images):
         if rgb is None:
             out.skipped_broken += 1
+            if len(out.broken_names) < NAMED_AT_MOST:
+                out.broken_names.append(relative_name(path, root) if path.is_relative_to(root) else path.name)
         elif min(rgb.shape[:2]) < min_size:
             out.skipped_small += 1
         elif is_grayscale(rgb):

@@ -301,6 +301,9 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
     # Under torchrun each process holds a share of the photos, not all of them. Only
     # the master validates; without --val it loads the photos held out of them all.
     photo_paths = data_mod.find_photos(Path(cfg.data))[: cfg.limit_photos or None]
+    other_formats = data_mod.other_photo_files(Path(cfg.data)) if master else ""
+    if other_formats:
+        say(f"note: photos in formats training does not read are left out: {other_formats}")
     held_out, held_before = [], ckpt.get("held_out") if ckpt is not None else None
     if not cfg.val and held_before is None:
         photo_paths, held_out = data_mod.hold_out(photo_paths, cfg.val_fraction, cfg.seed)
@@ -799,4 +802,4 @@ def _cpu_has_bf16() -> bool:
 def _subset(photos, idx):
     return data_mod.PhotoSet([photos.photos[i] for i in idx], [photos.names[i] for i in idx],
                              [photos.groups[i] for i in idx], photos.skipped_broken, photos.skipped_gray,
-                             photos.skipped_small)
+                             photos.skipped_small, photos.broken_names)

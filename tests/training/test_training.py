@@ -82,6 +82,29 @@ def test_data_skips_broken_and_gray_photos(tmp_path, photos):
     assert data["train"] + data["val"] == 24
 
 
+def test_what_training_leaves_out_is_named(tmp_path, photos, capsys):
+    data = shutil.copytree(photos, tmp_path / "photos")
+    (data / "sky" / "animation.gif").write_bytes(b"GIF89a")
+    (data / "fields" / "phone.HEIC").write_bytes(b"a phone photo")
+    shutil.copy(data / "sky" / "photo001.png", data / "sky" / "scan.jfif")  # OpenCV reads it by its content
+    train_main(tiny(tmp_path, data, export=False, max_iters=1))
+    err = capsys.readouterr().err
+    assert "note: photos in formats training does not read are left out: GIF 1, HEIC 1" in err
+    assert "skipped 1 unreadable (sky/broken.jpg)" in err
+    data_event = next(e for e in read_log(tmp_path / "run") if e["event"] == "data")
+    assert data_event["train"] + data_event["val"] == 25
+
+
+def test_a_summary_names_the_largest_groups_and_the_first_unreadable_files():
+    from training.data import PhotoCounts
+
+    counts = PhotoCounts({f"box{i}": 20 - i for i in range(10)}, 12, 0, 0, [f"bad{i}.jpg" for i in range(8)])
+    summary = counts.summary()
+    assert "(box0 20, box1 19, box2 18, box3 17, box4 16, box5 15, box6 14, box7 13 and 2 more groups)" in summary
+    assert "skipped 12 unreadable (bad0.jpg, bad1.jpg, bad2.jpg, bad3.jpg, bad4.jpg, bad5.jpg, bad6.jpg, " \
+           "bad7.jpg and 4 more)" in summary
+
+
 def test_export_catalog_colorize(tmp_path, photos):
     exported = train_main(tiny(tmp_path, photos))
     assert exported == tmp_path / "models" / "tiny.json"
