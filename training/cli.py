@@ -39,7 +39,7 @@ HELP = {
     "eval_photos": "validate on at most N photos; 0: all",
     "patience": "stop after N validations without improvement; 0: never",
     "ckpt_interval": "steps between checkpoints",
-    "log_interval": "steps between log lines",
+    "log_interval": "steps between JSON log lines (a line in words every 10 of them)",
     "out_dir": "run folder (default: your runs folder / --name)",
     "export": "export the best model when training ends",
     "export_dir": "folder to export into (default: your models folder, where the app looks)",
@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="colorization metrics of a model on a folder of color photos")
     ev.add_argument("--model", action="append", required=True,
                     help="model name from the catalog or path to NAME.json; repeat to compare")
-    ev.add_argument("--data", required=True)
+    ev.add_argument("--data", required=True, help="a folder of color photos (searched recursively)")
     ev.add_argument("--render-size", type=int, default=None,
                     help="default: the model's own, or the photo's short side if smaller")
     ev.add_argument("--upscale", type=float, default=1.0,
@@ -116,23 +116,24 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature override")
     ev.add_argument("--chroma-gain", type=float, default=None, help="chroma gain override (see export)")
     ev.add_argument("--gain-rule", choices=GAIN_RULES, default=None, help="chroma gain rule override (see export)")
-    ev.add_argument("--limit", type=int, default=0, help="at most this many photos")
+    ev.add_argument("--limit", type=_count, default=0, help="at most this many photos (default: 0, all)")
     ev.add_argument("--gray-baseline", action="store_true", help="also score the gray input itself")
-    ev.add_argument("--device", default="auto")
+    ev.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
 
     gr = sub.add_parser("grid", help="a comparison image: gray | each model | original, a photo per row")
-    gr.add_argument("--model", action="append", required=True)
+    gr.add_argument("--model", action="append", required=True,
+                    help="model name from the catalog or path to NAME.json; repeat for a column each")
     gr.add_argument("--data", required=True, help="a folder of photos (color or black-and-white)")
     gr.add_argument("--out", required=True, help="output image (.jpg or .png)")
-    gr.add_argument("--limit", type=int, default=8)
+    gr.add_argument("--limit", type=_count, default=8, help="at most this many photos, a row each (default: 8)")
     gr.add_argument("--names", default="", help="comma-separated file names to pick from the folder")
     gr.add_argument("--height", type=int, default=192, help="row height in pixels")
-    gr.add_argument("--render-size", type=int, default=None)
-    gr.add_argument("--device", default="auto")
+    gr.add_argument("--render-size", type=int, default=None, help="default: each model's own")
+    gr.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
 
     ex = sub.add_parser("export", help="export a run's best model into the models folder")
     ex.add_argument("--run", required=True, help="the run's folder (has best.json), or its name in your runs folder")
-    ex.add_argument("--name", required=True)
+    ex.add_argument("--name", required=True, help="the model's name: NAME.json and NAME.safetensors")
     ex.add_argument("--to", default="", help="folder to export into (default: the user's models folder)")
     ex.add_argument("--temperature", type=float, default=None, help="set the model's readout temperature")
     ex.add_argument("--chroma-gain", type=float, default=None,
@@ -143,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
                          "for the network's uncertainty, at most the chroma gain (classification models; "
                          "docs/MODEL.md measures both)")
     return parser
+
+
+def _count(text: str) -> int:
+    """argparse type: a whole number of at least 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
 
 
 def device_problem(preference: str | None) -> str | None:

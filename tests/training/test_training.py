@@ -854,6 +854,22 @@ def test_every_train_option_says_what_it_does_and_its_default():
     assert "no limit" in by_flag["--max-iters"]
 
 
+@pytest.mark.parametrize("command", ["evaluate", "grid", "export"])
+def test_every_option_of_the_other_commands_says_what_it_does(command):
+    from training.cli import build_parser
+
+    parser = next(a for a in build_parser()._subparsers._group_actions[0].choices.values()
+                  if a.prog.endswith(command))
+    for action in parser._actions:
+        assert action.help, action.option_strings
+
+
+def test_a_negative_limit_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        training_main(["evaluate", "--model", "x", "--data", ".", "--limit", "-1"])
+    assert "--limit: must be 0 or more, not -1" in capsys.readouterr().err
+
+
 def test_a_mistyped_option_is_one_line_not_the_whole_usage(capsys):
     with pytest.raises(SystemExit) as exited:
         training_main(["train", "--data", "photos", "--name", "x", "--crp", "96"])
