@@ -117,6 +117,8 @@ class TrainConfig:
             return "--val-fraction must be more than 0 and less than 1"
         if self.rebalance_lambda is not None and not 0 <= self.rebalance_lambda <= 1:
             return "--rebalance-lambda must be from 0 to 1"
+        if not 0 <= self.balance <= 1:
+            return "--balance must be from 0 (every photo alike) to 1 (every group alike)"
         low, high = TEMPERATURE_RANGE  # what a model file may hold: outside it the export would be refused
         if self.readout_temperature is not None and not low <= self.readout_temperature <= high:
             return f"--readout-temperature must be from {low} to {high}"

@@ -89,7 +89,7 @@ class ModelCatalog:
         entries = self.entries()
         matches = [e for e in entries if e.name == name]
         if not matches:
-            known = ", ".join(e.name for e in entries) or "none"
+            known = ", ".join(dict.fromkeys(e.name for e in entries)) or "none"  # a user's and a bundled one once
             raise KeyError(f"no model called {name!r} (available: {known})")
         return sorted(matches, key=lambda e: (not e.usable, e.origin != "user"))[0]
 

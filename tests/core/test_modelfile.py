@@ -193,6 +193,8 @@ def test_a_user_model_replaces_the_bundled_one_of_the_same_name(tmp_path, tiny_m
     assert catalog.find("tiny-test").json_path == user / "tiny-test.json"
     assert catalog.default().origin == "user"
     assert catalog.load("tiny-test", device="cpu").meta["description"] == "retrained by me"
+    with pytest.raises(KeyError, match=r"\(available: tiny-test\)"):  # named once, not once a file
+        catalog.find("nope")
 
     (user / "tiny-test.safetensors").write_bytes(b"broken")  # a broken copy of mine hides nothing
     entries = catalog.entries()
