@@ -691,6 +691,10 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
             exported = export_run(out_dir, cfg, meta, elapsed, iter_num)
             log("exported", model=str(exported))
             say(f"exported {exported}" + (f" (it {note})" if note else ""))
+        else:
+            say(f"finished at iteration {iter_num}; not exported (--no-export): "
+                f"`python -m training export --run {out_dir} --name {cfg.name}` puts its best model "
+                "where the app finds it")
     log.close()
     if ddp:
         # Every rank leaves together, after the master's export, with the DDP wrappers

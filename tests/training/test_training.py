@@ -75,6 +75,12 @@ def test_a_short_run_warms_up_to_its_learning_rate(tmp_path, photos):
     assert rates[0] < 0.6e-3 and max(rates) > 0.95e-3  # warmed up in 2 steps, a tenth of the run
 
 
+def test_a_run_without_export_says_how_to_export_it(tmp_path, photos, capsys):
+    train_main(tiny(tmp_path, photos, export=False))
+    assert (f"finished at iteration 4; not exported (--no-export): `python -m training export --run "
+            f"{tmp_path / 'run'} --name tiny`") in capsys.readouterr().err
+
+
 def test_data_skips_broken_and_gray_photos(tmp_path, photos):
     train_main(tiny(tmp_path, photos, export=False))
     data = next(e for e in read_log(tmp_path / "run") if e["event"] == "data")
