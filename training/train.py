@@ -688,6 +688,9 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
             from training.export import replacing
 
             note = None if finished_before else replacing(cfg.name, export_dir)
+            if best_iter == 0:  # the model it started from, unchanged: not "trained on" these photos
+                meta = {**meta, "description": f"{origin['init']} as it was: fine-tuning it on "
+                                               f"{Path(cfg.data).name or cfg.data} did not beat it on validation"}
             exported = export_run(out_dir, cfg, meta, elapsed, iter_num)
             log("exported", model=str(exported))
             say(f"exported {exported}" + (f" (it {note})" if note else ""))

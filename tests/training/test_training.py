@@ -799,6 +799,8 @@ def test_a_fine_tune_that_only_got_worse_exports_the_model_it_started_from(tmp_p
     assert all(torch.equal(before[k].float(), after[k].float()) for k in before)
     said = capsys.readouterr()
     assert "no validation beat the model it started from, vivid" in said.out + said.err
+    assert json.loads(exported.read_text())["description"] == (
+        f"vivid as it was: fine-tuning it on {photos.name} did not beat it on validation")
 
 
 def test_export_takes_a_run_by_name_and_says_what_it_replaces(tmp_path, photos, user_data_dir, capsys):
