@@ -37,6 +37,7 @@ so (BatchPlan.left_out), and run_batch reports it with the notes.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import errno
 import os
@@ -419,7 +420,17 @@ def run_batch(
     called after each file. What a BatchPlan left out starts the report's notes.
     """
     report = BatchReport(total=len(items))
-    folders: dict[Path, str | None] = {}  # output folder -> why it cannot be written, found once
+    folders = _OutputFolders()
+    root = items.output_dir if isinstance(items, BatchPlan) else None
+    try:
+        _run_items(items, colorize_fn, overwrite, on_progress, should_cancel, report, folders)
+    finally:
+        folders.remove_empty_made(keep=root)
+    return report
+
+
+def _run_items(items, colorize_fn, overwrite, on_progress, should_cancel, report: BatchReport,
+               folders: _OutputFolders) -> None:
     if isinstance(items, BatchPlan):
         report.notes.extend(items.left_out)
         root = items.output_dir
@@ -428,12 +439,9 @@ def run_batch(
             # A read-only disk or a folder of someone else's fails every photo, each
             # with the same line: say it once, before any work. (Writable folders
             # already in a read-only one are no such case: the export goes on.)
-            for folder in (root, first.output.parent):
-                if folder not in folders:
-                    folders[folder] = _folder_problem(folder)
-            if folders[root] and folders[first.output.parent]:
-                report.stopped = f"{folders[root]}; nothing was exported: choose another output folder"
-                return report
+            if folders.problem(root) and folders.problem(first.output.parent):
+                report.stopped = f"{folders.problem(root)}; nothing was exported: choose another output folder"
+                return
     start = time.monotonic()
     for index, item in enumerate(items):
         if should_cancel is not None and should_cancel():
@@ -446,20 +454,17 @@ def run_batch(
         if report.stopped:
             break
     report.elapsed = time.monotonic() - start
-    return report
 
 
 def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
-             report: BatchReport, folders: dict[Path, str | None]) -> ItemStatus:
+             report: BatchReport, folders: _OutputFolders) -> ItemStatus:
     """Skip, colorize and save, or record the failure of one item."""
     if item.problem:
         report.failed.append((item.source, item.problem))
         return ItemStatus.FAILED
-    folder = item.output.parent
-    if folder not in folders:
-        folders[folder] = _folder_problem(folder)
-    if folders[folder]:  # found before colorizing: a read-only disk costs no network time
-        report.failed.append((item.source, folders[folder]))
+    problem = folders.problem(item.output.parent)
+    if problem:  # found before colorizing: a read-only disk costs no network time
+        report.failed.append((item.source, problem))
         return ItemStatus.FAILED
     if os.path.lexists(item.output):
         problem = _existing_output_problem(item.output, item.source, overwrite)
@@ -517,18 +522,40 @@ def _run_one(item: BatchItem, colorize_fn: ColorizeFn, overwrite: bool,
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # no space; over the user's quota
 
 
-def _folder_problem(folder: Path) -> str | None:
-    """Make an output folder; why photos cannot be written into it, or None."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except (FileExistsError, NotADirectoryError):
-        return f"cannot make the folder {folder}: a file is in the way"
-    except OSError as e:
-        return f"cannot write into {folder}: {e.strerror or e}"
-    remove_stale_temp_files(folder)  # what an export killed mid-save left there
-    return None
+class _OutputFolders:
+    """The output folders of one run_batch: each made and checked once, before its
+    first photo is colorized, and those it made removed again if they stay empty."""
+
+    def __init__(self):
+        self._problems: dict[Path, str | None] = {}  # folder -> why it cannot be written
+        self._made: list[Path] = []
+
+    def problem(self, folder: Path) -> str | None:
+        """Make ``folder``; why photos cannot be written into it, or None."""
+        if folder not in self._problems:
+            self._problems[folder] = self._make(folder)
+        return self._problems[folder]
+
+    def _make(self, folder: Path) -> str | None:
+        missing = [f for f in (folder, *folder.parents) if not f.exists()]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made += missing
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except (FileExistsError, NotADirectoryError):
+            return f"cannot make the folder {folder}: a file is in the way"
+        except OSError as e:
+            return f"cannot write into {folder}: {e.strerror or e}"
+        remove_stale_temp_files(folder)  # what an export killed mid-save left there
+        return None
+
+    def remove_empty_made(self, keep: Path | None) -> None:
+        """Remove the folders made for photos that all failed (not ``keep``, the output
+        folder the person chose), deepest first."""
+        for folder in sorted(set(self._made) - {keep}, key=lambda f: len(f.parts), reverse=True):
+            with contextlib.suppress(OSError):  # not empty: it holds results
+                folder.rmdir()
 
 
 def _existing_output_problem(output: Path, source: Path, overwrite: bool) -> str | None:

@@ -273,6 +273,17 @@ def test_plan_errors(photo_tree, tmp_path):
 # ------------------------------------------------------------------------- running
 
 
+def test_a_folder_whose_photos_all_failed_is_not_left_behind_empty(photo_tree, tmp_path):
+    (photo_tree / "sub" / "deeper" / "d.webp").unlink()  # sub/deeper now holds only broken.jpg
+    out = tmp_path / "OUT"
+    report = run_batch(plan_batch([photo_tree], out), sepia)
+    assert report.done == 3 and len(report.failed) == 1
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["a.jpg", "b.png", "sub", "sub/c.tif"]
+    everything_fails = plan_batch([photo_tree / "sub" / "deeper"], tmp_path / "OUT2" / "deeper")
+    assert len(run_batch(everything_fails, sepia).failed) == 1
+    assert list((tmp_path / "OUT2").rglob("*")) == [tmp_path / "OUT2" / "deeper"]  # the folder chosen stays
+
+
 def test_batch_colorizes_tree_reports_broken_file_and_leaves_inputs_alone(photo_tree, tmp_path):
     before = hashes(photo_tree)
     out = tmp_path / "OUT"
