@@ -136,6 +136,9 @@ class ColorizeWorker(QObject):
         self._preview: dict[int | None, tuple[object, QImage]] = {}
         self._full_key: tuple | None = None
         self._full_result = None
+        # Set (from the GUI thread) when the window closes: what is queued then is
+        # skipped, but a save, which the person asked for, is still written.
+        self.closing = False
 
     @property
     def sequencer(self) -> RequestSequencer:
@@ -146,6 +149,8 @@ class ColorizeWorker(QObject):
     def start(self) -> None:
         """List the models, then import torch and the pipeline and pick the device,
         so the first photo does not wait for those imports."""
+        if self.closing:
+            return
         self.list_models()
         try:
             importlib.import_module("colorizer_app.core.imageio")  # warm-up: PIL's plugins
@@ -154,9 +159,16 @@ class ColorizeWorker(QObject):
         except Exception as exc:  # no torch, broken CUDA: tell, don't crash
             self.failed.emit(f"Cannot start the colorizer: {exc}")
 
+    @Slot()
+    def finish(self) -> None:
+        """End the thread's event loop, after the requests queued before this one."""
+        QThread.currentThread().quit()
+
     @Slot(str)
     def prepare(self, model: str) -> None:
         """Load ``model`` ahead of the first photo; errors wait until it is used."""
+        if self.closing:
+            return
         self.busy.emit(f"Loading model {model}…")
         try:
             self._model(model)
@@ -167,6 +179,8 @@ class ColorizeWorker(QObject):
 
     @Slot()
     def list_models(self) -> None:
+        if self.closing:
+            return
         try:
             catalog = self._get_catalog()
             entries = list(catalog.entries())
@@ -420,6 +434,7 @@ class InferenceClient(QObject):
     _colorize_requested = Signal(object)
     _save_requested = Signal(object)
     _device_requested = Signal(str)
+    _finish_requested = Signal()
 
     def __init__(self, parent: QObject | None = None, catalog=None,
                  worker: ColorizeWorker | None = None) -> None:
@@ -437,6 +452,7 @@ class InferenceClient(QObject):
         self._colorize_requested.connect(self._worker.colorize)
         self._save_requested.connect(self._worker.save)
         self._device_requested.connect(self._worker.set_device_preference)
+        self._finish_requested.connect(self._worker.finish)
 
         self._worker.device_ready.connect(self.device_ready)
         self._worker.models_listed.connect(self.models_listed)
@@ -493,10 +509,13 @@ class InferenceClient(QObject):
         self._sequencer.invalidate()
 
     def stop(self) -> None:
-        """Skip what is queued, let the running job end, and wait for the thread."""
+        """Skip the colorizing queued, let the running job end, write the saves
+        queued (Save, then closing the window at once, must not lose the save), and
+        wait for the thread."""
         self._sequencer.invalidate()
+        self._worker.closing = True
         if self._running:
-            self._thread.quit()
+            self._finish_requested.emit()  # queued behind the saves
             self._thread.wait()
             self._running = False
 

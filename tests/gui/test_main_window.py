@@ -257,6 +257,24 @@ def test_save_writes_full_resolution_and_keeps_the_original(qtbot, window, tmp_p
     assert digest(original) == before
 
 
+def test_a_save_asked_for_just_before_the_window_closes_is_still_written(qtbot, window, tmp_path, photo_factory):
+    """Save, then close at once, while the inference thread is still busy (here held
+    by a job that waits): the save is queued behind that job, and closing writes it."""
+    import threading
+
+    original = photo_factory(tmp_path / "album" / "scan.png", 96, 64)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(original))
+    busy, release = threading.Event(), threading.Event()
+    QTimer.singleShot(0, window.client.worker, lambda: (busy.set(), release.wait(30)))
+    assert busy.wait(10)
+    out = tmp_path / "album" / "scan_color.png"
+    assert window.save_to(out)
+    threading.Timer(0.5, release.set).start()  # the job ends while the window is closing
+    window.close()
+    assert load_photo(out).pixels.shape == (64, 96, 3)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["scan.png", "scan_color.png"]  # no temp file
+
+
 @pytest.mark.qt_log_ignore("JPEG", "Corrupt")
 def test_unreadable_photo_shows_a_message(qtbot, window, photo_folder):
     broken = photo_folder / "broken.jpg"
