@@ -212,6 +212,7 @@ class BatchDialog(QDialog):
 
     progress = Signal(int, int)
     batch_finished = Signal(object)
+    batch_failed = Signal(str)  # it did not start (after counting the photos, perhaps): why
 
     def __init__(self, parent: QWidget | None = None, source: str = "", model: str = "",
                  render_size: int = 0, saturation: float = 1.0, catalog=None, settings=None,
@@ -382,7 +383,16 @@ class BatchDialog(QDialog):
     def set_hints(self, hints: HintIndex) -> None:
         """The color hints set in the window, for the next export (one that runs keeps its own)."""
         self._hints = hints
-        self._show_settings()
+        if not self.running:
+            self._show_settings()
+
+    def set_colorize_settings(self, model: str, render_size: int, saturation: float, device: str) -> None:
+        """The window's model, render size, saturation and device, for the next export:
+        what the person has just judged in the preview. One that runs keeps its own, and
+        the form says these once it ends."""
+        self._model_name, self._render_size, self._saturation, self._device = model, render_size, saturation, device
+        if not self.running:
+            self._show_settings()
 
     @property
     def output_folder(self) -> str:
@@ -476,6 +486,7 @@ class BatchDialog(QDialog):
     def _on_finished(self, report) -> None:
         self._report = report
         self._finish_thread()
+        self._show_settings()  # those set in the window while it ran, for the next export
         self._summary.setPlainText(summarize(report, self._output_folder, self._source_folder))
         took = format_duration(report.elapsed).replace("about ", "")
         self._progress_label.setText("Cancelled." if report.cancelled else
@@ -490,6 +501,8 @@ class BatchDialog(QDialog):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self._finish_thread()
+        self._show_settings()
+        self.batch_failed.emit(message)
         self._progress_bar.setRange(0, 1)
         self._progress_bar.setValue(0)
         self._progress_label.setText("The export did not start.")

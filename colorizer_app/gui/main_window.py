@@ -601,6 +601,7 @@ class MainWindow(QMainWindow):
         self._device_preference = preference
         self._client.set_device_preference(preference)
         self._request_colorize()
+        self._keep_batch_dialog_current()
 
     def save_to(self, path: str | os.PathLike, overwrite: bool = False) -> bool:
         """Save the current photo, colorized at full resolution, to ``path``.
@@ -810,12 +811,21 @@ class MainWindow(QMainWindow):
         self._status.set_model(name)
         self._recolorize.cancel()
         self._request_colorize()
+        self._keep_batch_dialog_current()
+
+    def _keep_batch_dialog_current(self) -> None:
+        """The export dialog stays open while one browses: it exports with what the
+        window shows now, not what it showed when the dialog opened."""
+        if self._batch_dialog is not None:
+            self._batch_dialog.set_colorize_settings(self._models.current_model(), self._tune.render_size,
+                                                     self._tune.saturation, self._device_preference)
 
     @Slot()
     def _on_tune_changed(self) -> None:
         self._settings.render_size = self._tune.render_size
         self._settings.saturation = self._tune.saturation
         self._recolorize()
+        self._keep_batch_dialog_current()
 
     @Slot()
     def _request_colorize(self) -> None:
@@ -982,6 +992,10 @@ class MainWindow(QMainWindow):
             self._status.set_job(text)
             if self._view.has_photo() or text.startswith("Colorizing"):
                 self._view.set_note(text)
+        elif self._batch_dialog is not None and self._batch_dialog.running:
+            self._on_batch_progress(*self._batch_progress)  # the export's progress shows again
+            if self._view.note.startswith(("Colorizing", "Saving")):
+                self._view.set_note("")
         else:
             self._status.clear_job()
             if self._view.note.startswith(("Colorizing", "Saving")):
@@ -1036,6 +1050,7 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.progress.connect(self._on_batch_progress)
         dialog.batch_finished.connect(self._on_batch_finished)
+        dialog.batch_failed.connect(self._on_batch_failed)
         dialog.destroyed.connect(self._on_batch_dialog_gone)
         self._batch_dialog = dialog
         return dialog
@@ -1043,7 +1058,7 @@ class MainWindow(QMainWindow):
     @Slot(int, int)
     def _on_batch_progress(self, done: int, total: int) -> None:
         self._batch_progress = (done, total)
-        self._status.set_job(f"Exporting {done} / {total}", done, total)
+        self._status.set_job(f"Exporting {done} / {total}" if total else "Exporting…", done, total)
 
     def _export_may_stop(self) -> bool:
         """Before quitting: True when no batch export runs or the person agrees to stop it.
@@ -1065,6 +1080,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_batch_finished(self, report) -> None:
         self._status.clear_job()
+        self._batch_progress = (0, 0)
         if self._batch_dialog is not None and self._batch_dialog.output_folder:
             output = os.path.abspath(self._batch_dialog.output_folder)
             for folder in (os.path.dirname(output), output):  # the folders it made show in the tree
@@ -1075,6 +1091,12 @@ class MainWindow(QMainWindow):
             return
         what = "Export cancelled" if report.cancelled else "Export finished"
         self._status.show_info(f"{what}: {report.done} colorized{failed}", 10000)
+
+    @Slot(str)
+    def _on_batch_failed(self, message: str) -> None:
+        self._status.clear_job()  # it may have shown "Exporting 0 / N" before it failed
+        self._batch_progress = (0, 0)
+        self._status.show_error("The export did not start: the Batch Export window says why")
 
     @Slot()
     def _on_batch_dialog_gone(self) -> None:

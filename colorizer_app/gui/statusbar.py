@@ -80,6 +80,11 @@ class StatusBar(QStatusBar):
         return self._model_label.full_text()
 
     @property
+    def job_text(self) -> str:
+        """The running job on show ("Exporting 3 / 10"); "" when none."""
+        return self._job_label.text() if not self._job_label.isHidden() else ""
+
+    @property
     def device_text(self) -> str:
         return self._device_label.text()
 

@@ -1,6 +1,7 @@
 """Batch export from the dialog: real photos, a broken one, the real model, cancel."""
 
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -233,6 +234,53 @@ def test_window_opens_the_dialog_and_shows_progress(qtbot, window, photo_folder,
         assert dialog.start()
     assert "Export finished: 3 colorized" in window.status.currentMessage()
     assert window.open_batch_dialog() is dialog
+
+
+@pytest.mark.gui
+def test_the_open_dialog_exports_with_what_the_window_shows_now(qtbot, window, catalog, photo_folder,
+                                                               tiny_regression_model_json):
+    """Left open while one browses, it follows the window's model, render size and
+    saturation: the export is what the preview showed when Export was pressed."""
+    for file in (tiny_regression_model_json, tiny_regression_model_json.with_suffix(".safetensors")):
+        shutil.copy(file, catalog.user_dir / file.name)
+    with qtbot.wait_signal(window.models_refreshed, timeout=TIMEOUT):
+        window.refresh_models()
+    window.open_folder(photo_folder)
+    dialog = window.open_batch_dialog()
+    assert window.select_model("tiny-regression")
+    window.tune_panel.saturation = 1.8
+    window.tune_panel.render_size = 320
+    job = dialog.job()
+    assert (job.model, job.saturation, job.render_size) == ("tiny-regression", 1.8, 320)
+    assert "Model <b>tiny-regression</b>, render size 320 px, saturation 1.80" in dialog._settings_label.text()
+
+
+@pytest.mark.gui
+def test_an_export_that_fails_to_start_clears_its_progress_from_the_window(qtbot, window, photo_folder, tmp_path):
+    window.open_folder(photo_folder)
+    dialog = window.open_batch_dialog()
+    dialog.set_colorize_settings("no-such-model", 256, 1.0, "cpu")  # its files went away
+    dialog.set_options(output=tmp_path / "exported")
+    with qtbot.wait_signal(dialog.batch_failed, timeout=TIMEOUT):
+        assert dialog.start()
+    assert "no-such-model" in dialog.summary_text
+    assert window.status.job_text == ""
+    assert "The export did not start" in window.status.currentMessage()
+
+
+@pytest.mark.gui
+def test_the_exports_progress_shows_again_when_the_window_is_done_colorizing(
+        qtbot, window, tmp_path, photo_factory, photo_folder):
+    dialog = window.open_batch_dialog()
+    start_held_export(qtbot, dialog, tmp_path, photo_factory, photos=4, hold_after=2)
+    try:
+        qtbot.wait_until(lambda: window.status.job_text == "Exporting 2 / 4", timeout=TIMEOUT)
+        with qtbot.wait_signal(window.result_shown, timeout=TIMEOUT):
+            window.open_photo(photo_folder / "photo1.jpg")  # "Colorizing photo1.jpg…" shows, then goes
+        qtbot.wait_until(lambda: window.status.job_text == "Exporting 2 / 4", timeout=10_000)
+    finally:  # closing the window would ask before it stops a running export
+        dialog.cancel()
+        qtbot.wait_until(lambda: not dialog.running, timeout=TIMEOUT)
 
 
 @pytest.mark.gui
