@@ -19,7 +19,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
-    QApplication, QColorDialog, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSizePolicy, QSplitter,
+    QApplication, QColorDialog, QFileDialog, QLabel, QLineEdit, QMainWindow, QMenu, QMessageBox, QSizePolicy, QSplitter,
     QStyle, QToolBar, QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -31,7 +31,7 @@ from colorizer_app.gui.hint_keeper import HintKeeper
 from colorizer_app.gui.model_selector import ModelSelector
 from colorizer_app.gui.photolist import PHOTO_SUFFIXES, is_photo, subfolder_names
 from colorizer_app.gui.savepaths import (
-    SAVE_FORMATS, default_format, format_for_filter, refuse_reason, save_choice,
+    SAVE_FORMATS, default_format, format_for_filter, refuse_reason, renamed_for_format, save_choice,
     suggested_save_path,
 )
 from colorizer_app.gui.screenfit import limit_first_pane, place_beside, resize_to_fit
@@ -691,13 +691,21 @@ class MainWindow(QMainWindow):
         dialog.setDefaultSuffix(fmt.suffix.lstrip("."))
         dialog.selectFile(suggested.name)
 
+        # The name as typed: Qt's own dialog swaps any ".xxx" ending for the new type's
+        # before it tells of the change ("wedding.1951" would become "wedding.tif").
+        typed = [suggested.name]
+        name_edit = dialog.findChild(QLineEdit, "fileNameEdit")  # None in a native dialog
+        if name_edit is not None:
+            name_edit.textEdited.connect(lambda text: typed.__setitem__(0, text))
+
         def on_filter(name_filter: str) -> None:  # keep the typed name, swap the suffix
             new = format_for_filter(name_filter)
             dialog.setDefaultSuffix(new.suffix.lstrip("."))
             chosen = dialog.selectedFiles()
-            if chosen:
-                stem = Path(chosen[0]).stem
-                dialog.selectFile(stem + new.suffix)
+            name = typed[0] if name_edit is not None else Path(chosen[0]).name if chosen else ""
+            if name:
+                typed[0] = renamed_for_format(name, new)
+                dialog.selectFile(typed[0])
 
         dialog.filterSelected.connect(on_filter)
         return dialog

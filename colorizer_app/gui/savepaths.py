@@ -59,6 +59,14 @@ def with_format_suffix(chosen: str | os.PathLike, fmt: SaveFormat) -> Path:
     return chosen
 
 
+def renamed_for_format(name: str, fmt: SaveFormat) -> str:
+    """A file name given another format's suffix: only a photo suffix is swapped,
+    "scan_color.png" -> "scan_color.tif", but "wedding.1951" -> "wedding.1951.tif"."""
+    if format_for_suffix(Path(name).suffix) is not None:
+        name = name[: -len(Path(name).suffix)]
+    return name + fmt.suffix
+
+
 def save_choice(selected: str | os.PathLike, fmt: SaveFormat) -> tuple[Path, bool]:
     """The file a Save dialog's choice names, and whether the dialog asked before
     replacing it. It asked only about the name as typed: when the format's suffix

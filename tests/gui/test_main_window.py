@@ -275,6 +275,34 @@ def test_a_save_asked_for_just_before_the_window_closes_is_still_written(qtbot, 
     assert sorted(p.name for p in out.parent.iterdir()) == ["scan.png", "scan_color.png"]  # no temp file
 
 
+@pytest.mark.parametrize("typed, picked, expected", [
+    ("grandma 1952", "PNG", "grandma 1952.png"), ("wedding.1951", "TIFF", "wedding.1951.tif"),
+    ("Smith_family.v2", "PNG", "Smith_family.v2.png"), ("scan_color.jpg", "WebP", "scan_color.webp"),
+])
+def test_another_file_type_keeps_the_name_typed(qtbot, window, photo_folder, typed, picked, expected):
+    """Typed in Qt's own Save dialog, then another type picked from its list by keyboard:
+    only a photo suffix is swapped, so the name's own dots stay."""
+    from PySide6.QtWidgets import QComboBox, QLineEdit
+
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo_folder / "photo1.jpg"))
+    dialog = window.make_save_dialog()
+    dialog.show()
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    types = dialog.findChild(QComboBox, "fileTypeCombo")
+    name.setFocus()
+    name.selectAll()
+    QTest.keyClicks(name, typed)
+    types.setFocus()
+    for _ in range(types.count()):  # the photo is a JPEG: the list starts there
+        if types.currentText().startswith(picked):
+            break
+        QTest.keyClick(types, Qt.Key.Key_Down)
+    assert name.text() == expected
+    assert Path(dialog.selectedFiles()[0]).name == expected
+    dialog.close()
+    dialog.deleteLater()
+
+
 @pytest.mark.qt_log_ignore("JPEG", "Corrupt")
 def test_unreadable_photo_shows_a_message(qtbot, window, photo_folder):
     broken = photo_folder / "broken.jpg"
