@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from colorizer_app.core import paths, runlock
 from colorizer_app.core.atomicfile import write_atomically
 from colorizer_app.core.device import configure_runtime, cuda_half_dtype, select_device
-from colorizer_app.core.modelfile import ModelFileError, load_model, save_model
+from colorizer_app.core.modelfile import ModelFileError, load_model, read_model_json, save_model
 from colorizer_app.core.runlock import RunLock
 from colorizer_app.models import UNetConfig, build_model
 from training import data as data_mod
@@ -694,9 +694,11 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
             from training.export import replacing
 
             note = None if finished_before else replacing(cfg.name, export_dir)
-            if best_iter == 0:  # the model it started from, unchanged: not "trained on" these photos
-                meta = {**meta, "description": f"{origin['init']} as it was: fine-tuning it on "
-                                               f"{Path(cfg.data).name or cfg.data} did not beat it on validation"}
+            if best_iter == 0:  # the model it started from, unchanged: not "trained on" these photos,
+                # and colorizing as it did (its render size, not one from these photos)
+                meta = {**meta, **_render_settings(origin["init_path"]),
+                        "description": f"{origin['init']} as it was: fine-tuning it on "
+                                       f"{Path(cfg.data).name or cfg.data} did not beat it on validation"}
             exported = export_run(out_dir, cfg, meta, elapsed, iter_num)
             log("exported", model=str(exported))
             say(f"exported {exported}" + (f" (it {note})" if note else ""))
@@ -770,6 +772,15 @@ def export_run(out_dir: Path, cfg: TrainConfig, meta: dict, elapsed: float, iter
 
     meta = {**meta, "training": {**meta["training"], "iterations": iters, "seconds": round(elapsed)}}
     return export_model(out_dir / "best.json", cfg.name, _export_dir(cfg), extra_meta=meta)
+
+
+def _render_settings(json_path: str) -> dict:
+    """The render size a model file records, and the note on why ({} if unreadable now)."""
+    try:
+        meta = read_model_json(Path(json_path))
+    except ModelFileError:
+        return {}
+    return {key: meta[key] for key in ("render_size", "render_size_note") if key in meta}
 
 
 def _export_dir(cfg: TrainConfig) -> Path:

@@ -796,6 +796,8 @@ def test_a_fine_tune_that_only_got_worse_exports_the_model_it_started_from(tmp_p
     from safetensors.torch import load_file
 
     start = _starting_model(tmp_path / "start", tiny_model_json)
+    start.write_text(json.dumps({**json.loads(start.read_text()), "render_size": 320,
+                                 "render_size_note": "measured on val"}))  # not what these 80-px photos give
     # A learning rate this high wrecks the network at its first steps.
     exported = train_main(tiny(tmp_path, photos, init=str(start), lr=50.0, warmup_iters=0, max_iters=6,
                                eval_interval=3))
@@ -807,8 +809,9 @@ def test_a_fine_tune_that_only_got_worse_exports_the_model_it_started_from(tmp_p
     assert all(torch.equal(before[k].float(), after[k].float()) for k in before)
     said = capsys.readouterr()
     assert "no validation beat the model it started from, vivid" in said.out + said.err
-    assert json.loads(exported.read_text())["description"] == (
-        f"vivid as it was: fine-tuning it on {photos.name} did not beat it on validation")
+    meta = json.loads(exported.read_text())
+    assert meta["description"] == f"vivid as it was: fine-tuning it on {photos.name} did not beat it on validation"
+    assert (meta["render_size"], meta["render_size_note"]) == (320, "measured on val")  # it colorizes as before
 
 
 def test_export_takes_a_run_by_name_and_says_what_it_replaces(tmp_path, photos, user_data_dir, capsys):
