@@ -52,17 +52,20 @@ RUN_META = "run.json"  # what the exported model's JSON will say about the run
 
 
 class JsonLog:
-    """One JSON object per line, on stdout and in the run's log.jsonl (a GUI plots these)."""
+    """One JSON object per line, in the run's log.jsonl (a GUI plots these) and on
+    stdout unless that is a terminal, where the lines in words (on stderr) are enough."""
 
     def __init__(self, path: Path | None, enabled: bool):
         self.enabled = enabled
         self.file = open(path, "a", encoding="utf-8") if (path and enabled) else None
+        self.to_stdout = enabled and not sys.stdout.isatty()
 
     def __call__(self, event: str, **fields) -> None:
         if not self.enabled:
             return
         line = json.dumps({"event": event, "time": round(time.time(), 3), **fields})
-        print(line, flush=True)
+        if self.to_stdout:
+            print(line, flush=True)
         if self.file:
             self.file.write(line + "\n")
             self.file.flush()

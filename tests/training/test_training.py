@@ -164,6 +164,38 @@ def test_killed_run_resumes_at_its_checkpoint(tmp_path, photos):
     assert steps[0] == saved_iter + 1 and steps[-1] == saved_iter + 6
 
 
+def test_on_a_terminal_progress_is_in_words_and_the_json_lines_go_to_the_log_file(tmp_path, photos):
+    import pty
+    import threading
+
+    controller, terminal = pty.openpty()
+    cmd = [sys.executable, "-m", "training", "train", "--preset", "tiny", "--data", str(photos), "--name", "t",
+           "--out-dir", str(tmp_path / "run"), "--init", "scratch", "--threads", "1", "--no-amp", "--no-export"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=terminal, stderr=subprocess.PIPE, text=True)
+    os.close(terminal)
+    shown = []
+
+    def read_terminal():
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the other end closed
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    reader.start()
+    _, err = proc.communicate(timeout=300)
+    reader.join(10)
+    os.close(controller)
+    assert proc.returncode == 0, err[-2000:]
+    assert b'"event"' not in b"".join(shown)
+    assert "iter 4 epoch" in err  # the progress, in words
+    assert [e["event"] for e in read_log(tmp_path / "run")][-1] == "finished"
+
+
 def test_resume_continues_the_same_batches(tmp_path, photos, monkeypatch):
     """A run that crashes after a checkpoint and is resumed gives the same losses as one that never stopped."""
     settings = dict(max_iters=6, ckpt_interval=3, eval_interval=100, export=False)
