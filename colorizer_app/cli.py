@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     forgive_unencodable_characters()
     if len(argv) == 1 and argv[0] not in COMMANDS and not argv[0].startswith("-") and os.path.exists(argv[0]):
         return _start_gui(argv)  # "Open with Colorizer", a photo dropped on the program
+    if len(argv) == 1 and argv[0] not in COMMANDS and _looks_like_a_path(argv[0]):
+        print(f"colorizer: error: no such file or folder: {argv[0]}", file=sys.stderr)
+        return EXIT_USAGE
     if argv[0] in ("self-test", "--self-test"):  # the bundle's smoke check: colorizer_app/selftest.py
         from colorizer_app.selftest import main as self_test
 
@@ -84,18 +87,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + stop.signum
 
 
+def _looks_like_a_path(text: str) -> bool:
+    """A mistyped photo or folder ("scans/1950.jpg"), not a mistyped command ("colourize")."""
+    return not text.startswith("-") and ("/" in text or os.sep in text or bool(Path(text).suffix))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser with its subcommands."""
     parser = argparse.ArgumentParser(
-        prog="colorizer", description="Bring color to black-and-white photographs. "
-        "Run without arguments to start the desktop app.")
+        prog="colorizer", usage="%(prog)s [PHOTO_OR_FOLDER | COMMAND ...]",
+        description="Bring color to black-and-white photographs. Run without arguments to start "
+        "the desktop app, or with a photo or folder to open it there.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True,
+                                     prog="colorizer")  # not the usage line above, in each command's
 
     colorize = commands.add_parser(
         "colorize", help="colorize photos and folders into an output folder",
         description="Colorize photos. Folders are searched (recursively) for JPEG, PNG, "
-        "TIFF, BMP and WebP files, and their tree is mirrored under OUTDIR. Photos whose "
+        "TIFF, BMP, WebP and GIF files, and their tree is mirrored under OUTDIR. Photos whose "
         "output exists are skipped, so running the same command again resumes.")
     colorize.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="photo files and folders")
     colorize.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR",

@@ -83,8 +83,16 @@ def test_a_folder_or_photo_alone_opens_it_in_the_app(monkeypatch, tmp_path, caps
     monkeypatch.setitem(sys.modules, "colorizer_app.gui.app", fake)
     assert main([str(tmp_path)]) == 0
     assert calls == [[str(tmp_path)]]
-    assert main([str(tmp_path / "no-such-photo.jpg")]) == 2  # not there: a usage error, as before
-    assert calls == [[str(tmp_path)]] and "invalid choice" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main([str(tmp_path / "no-such-photo.jpg")]) == 2  # not there: a usage error, said as such
+    assert calls == [[str(tmp_path)]]
+    assert capsys.readouterr().err == f"colorizer: error: no such file or folder: {tmp_path / 'no-such-photo.jpg'}\n"
+    assert main(["colourize"]) == 2  # a mistyped command is one still
+    assert "invalid choice: 'colourize' (choose from 'colorize', 'models', 'self-test')" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    assert "usage: colorizer [PHOTO_OR_FOLDER | COMMAND ...]" in capsys.readouterr().out
+    assert main(["colorize", "--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: colorizer colorize [-h]")
 
 
 def test_no_pyside6_gives_a_clear_message(monkeypatch, capsys):
