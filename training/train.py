@@ -357,6 +357,9 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
     say(f"train: {train_counts.summary()}" + (f"; {len(shares)} processes hold {', '.join(map(str, shares))}"
                                                if ddp else ""))
     say(f"val: {val_set.summary()}; loaded in {time.time() - t0:.0f} s")
+    if found.skipped_gray > len(found):  # someone's old photos, given as --data
+        say(f"note: most of the photos in {cfg.data} are black-and-white or toned ({found.skipped_gray}, "
+            f"skipped): a model learns color from color photos only, and uses the other {len(found)}")
     short_side = int(train_set.median_short_side())
     if cfg.crop > short_side:
         say(f"note: --crop {cfg.crop} is larger than most of these photos (their median short side is "

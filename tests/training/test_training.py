@@ -101,6 +101,16 @@ def test_what_training_leaves_out_is_named(tmp_path, photos, capsys):
     assert data_event["train"] + data_event["val"] == 25
 
 
+def test_a_folder_of_mostly_black_and_white_photos_is_pointed_out(tmp_path, photos, capsys):
+    data = shutil.copytree(photos, tmp_path / "photos")
+    gray = cv2.imread(str(data / "sky" / "gray.png"))
+    for i in range(30):
+        cv2.imwrite(str(data / "sky" / f"old{i}.png"), gray)
+    train_main(tiny(tmp_path, data, export=False, max_iters=1))
+    assert (f"note: most of the photos in {data} are black-and-white or toned (31, skipped): a model "
+            "learns color from color photos only, and uses the other 24") in capsys.readouterr().err
+
+
 def test_a_summary_names_the_largest_groups_and_the_first_unreadable_files():
     from training.data import PhotoCounts
 
