@@ -102,6 +102,8 @@ class MainWindow(QMainWindow):
         self._started = False
         self._batch_dialog = None
         self._batch_progress = (0, 0)  # photos done, of how many, in the export under way
+        self._saves_pending = 0  # asked for, not yet written or failed
+        self._close_when_saved = False  # the window was closed with a save still to write
         self._device_preference = "auto"
         self._photo_notice = ""  # added to the next "colorized" message for this photo
         self._copy_pending = False  # a full-resolution result is on its way to the clipboard
@@ -625,6 +627,7 @@ class MainWindow(QMainWindow):
             path=self._photo, out_path=os.fspath(path), model=model,
             render_size=self._tune.render_size, saturation=self._tune.saturation,
             overwrite=overwrite, hints=self._hints.hints(self._photo)))
+        self._saves_pending += 1
         return True
 
     def set_hint_tool(self, on: bool) -> None:
@@ -1032,10 +1035,15 @@ class MainWindow(QMainWindow):
             self._status.show_info(f"Saved {path}, but {left_out}", 30000)
         else:
             self._status.show_info(f"Saved {path}", 10000)
+        self._saves_pending = max(0, self._saves_pending - 1)
         self.save_finished.emit(path)
+        if self._close_when_saved and not self._saves_pending:
+            self.close()
 
     @Slot(str)
     def _on_save_failed(self, message: str) -> None:
+        self._saves_pending = max(0, self._saves_pending - 1)
+        self._close_when_saved = False  # the window stays, to say why, and the person decides
         self._status.show_error(message)
         self._warn("Save Failed", message)
 
@@ -1186,6 +1194,11 @@ class MainWindow(QMainWindow):
         return ""
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._saves_pending:  # Save, then closing at once: the window waits for the file
+            self._close_when_saved = True
+            self._status.show_info("Saving the colorized photo: the window closes once it is written", 0)
+            event.ignore()
+            return
         if not self._export_may_stop():
             event.ignore()
             return

@@ -257,22 +257,47 @@ def test_save_writes_full_resolution_and_keeps_the_original(qtbot, window, tmp_p
     assert digest(original) == before
 
 
-def test_a_save_asked_for_just_before_the_window_closes_is_still_written(qtbot, window, tmp_path, photo_factory):
-    """Save, then close at once, while the inference thread is still busy (here held
-    by a job that waits): the save is queued behind that job, and closing writes it."""
+def hold_the_inference_thread(window):
+    """Keep the inference thread busy (as with a large photo) until the event returned is set."""
+    import threading
+
+    busy, release = threading.Event(), threading.Event()
+    QTimer.singleShot(0, window.client.worker, lambda: (busy.set(), release.wait(30)))
+    assert busy.wait(10)
+    return release
+
+
+def test_closing_the_window_just_after_save_waits_for_the_file(qtbot, window, tmp_path, photo_factory):
+    """Save, then close at once, while the inference thread is still busy: the save is
+    queued behind that job; the window says it is saving and closes once it is written."""
+    original = photo_factory(tmp_path / "album" / "scan.png", 96, 64)
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(original))
+    release = hold_the_inference_thread(window)
+    out = tmp_path / "album" / "scan_color.png"
+    assert window.save_to(out)
+    window.close()
+    assert window.isVisible()
+    assert "the window closes once it is written" in window.status.currentMessage()
+    with qtbot.wait_signal(window.save_finished, timeout=TIMEOUT):
+        release.set()
+    qtbot.wait_until(lambda: not window.isVisible(), timeout=TIMEOUT)
+    assert load_photo(out).pixels.shape == (64, 96, 3)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["scan.png", "scan_color.png"]  # no temp file
+
+
+def test_stopping_the_inference_thread_still_writes_the_saves_queued(qtbot, window, tmp_path, photo_factory):
+    """Whatever ends the app (a quit that skips the window's close), the thread does
+    not end with a save still queued behind the running job."""
     import threading
 
     original = photo_factory(tmp_path / "album" / "scan.png", 96, 64)
     do_and_wait_for_result(qtbot, window, lambda: window.open_photo(original))
-    busy, release = threading.Event(), threading.Event()
-    QTimer.singleShot(0, window.client.worker, lambda: (busy.set(), release.wait(30)))
-    assert busy.wait(10)
+    release = hold_the_inference_thread(window)
     out = tmp_path / "album" / "scan_color.png"
     assert window.save_to(out)
-    threading.Timer(0.5, release.set).start()  # the job ends while the window is closing
-    window.close()
+    threading.Timer(0.5, release.set).start()  # the job ends while the thread is being stopped
+    window.client.stop()
     assert load_photo(out).pixels.shape == (64, 96, 3)
-    assert sorted(p.name for p in out.parent.iterdir()) == ["scan.png", "scan_color.png"]  # no temp file
 
 
 @pytest.mark.parametrize("typed, picked, expected", [
