@@ -46,6 +46,7 @@ from colorizer_app.gui.workers import ColorizeResult, InferenceClient, PhotoLoad
 _TUNE_THROTTLE_MS = 250
 _DETAIL_DELAY_MS = 300  # zooming has come to rest: colorize the detail it shows
 _DETAIL_ENLARGEMENT = 1.5  # preview pixels shown this much larger look soft: time for full resolution
+CLOSING_AFTER_SAVE = "Saving, then closing…"  # the window waits for a save asked for before it closed
 _PREVIEW_MIN, _PREVIEW_MAX = 1024, 2560
 
 
@@ -999,7 +1000,9 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_busy(self, text: str) -> None:
-        if text:
+        if self._close_when_saved:  # what the window waits for, whatever the thread does first
+            self._status.set_job(CLOSING_AFTER_SAVE)
+        elif text:
             self._status.set_job(text)
             if self._view.has_photo() or text.startswith("Colorizing"):
                 self._view.set_note(text)
@@ -1044,6 +1047,7 @@ class MainWindow(QMainWindow):
     def _on_save_failed(self, message: str) -> None:
         self._saves_pending = max(0, self._saves_pending - 1)
         self._close_when_saved = False  # the window stays, to say why, and the person decides
+        self._status.clear_job()
         self._status.show_error(message)
         self._warn("Save Failed", message)
 
@@ -1196,7 +1200,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._saves_pending:  # Save, then closing at once: the window waits for the file
             self._close_when_saved = True
-            self._status.show_info("Saving the colorized photo: the window closes once it is written", 0)
+            self._status.set_job(CLOSING_AFTER_SAVE)
             event.ignore()
             return
         if not self._export_may_stop():

@@ -82,7 +82,7 @@ class StatusBar(QStatusBar):
     @property
     def job_text(self) -> str:
         """The running job on show ("Exporting 3 / 10"); "" when none."""
-        return self._job_label.text() if not self._job_label.isHidden() else ""
+        return self._job_label.full_text() if not self._job_label.isHidden() else ""
 
     @property
     def device_text(self) -> str:

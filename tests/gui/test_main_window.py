@@ -277,7 +277,7 @@ def test_closing_the_window_just_after_save_waits_for_the_file(qtbot, window, tm
     assert window.save_to(out)
     window.close()
     assert window.isVisible()
-    assert "the window closes once it is written" in window.status.currentMessage()
+    assert window.status.job_text == "Saving, then closing…"
     with qtbot.wait_signal(window.save_finished, timeout=TIMEOUT):
         release.set()
     qtbot.wait_until(lambda: not window.isVisible(), timeout=TIMEOUT)
