@@ -701,6 +701,8 @@ class MainWindow(QMainWindow):
         name_edit = dialog.findChild(QLineEdit, "fileNameEdit")  # None in a native dialog
         if name_edit is not None:
             name_edit.textEdited.connect(lambda text: typed.__setitem__(0, text))
+            dialog.currentChanged.connect(  # a file clicked in the list
+                lambda path: os.path.isdir(path) or typed.__setitem__(0, Path(path).name))
 
         def on_filter(name_filter: str) -> None:  # keep the typed name, swap the suffix
             new = format_for_filter(name_filter)

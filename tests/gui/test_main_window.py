@@ -328,6 +328,31 @@ def test_another_file_type_keeps_the_name_typed(qtbot, window, photo_folder, typ
     dialog.deleteLater()
 
 
+def test_another_file_type_keeps_the_name_of_a_file_picked_in_the_list(qtbot, window, photo_folder):
+    from PySide6.QtWidgets import QComboBox, QLineEdit, QTreeView
+
+    do_and_wait_for_result(qtbot, window, lambda: window.open_photo(photo_folder / "photo1.jpg"))
+    dialog = window.make_save_dialog()
+    dialog.show()
+    files = dialog.findChild(QTreeView, "treeView")  # the detail view Qt's own dialog shows
+
+    def row_of(name):
+        root = files.rootIndex()
+        rows = (files.model().index(row, 0, root) for row in range(files.model().rowCount(root)))
+        return next((index for index in rows if index.data() == name), None)
+
+    qtbot.wait_until(lambda: row_of("photo10.jpg") is not None)
+    QTest.mouseClick(files.viewport(), Qt.MouseButton.LeftButton,
+                     pos=files.visualRect(row_of("photo10.jpg")).center())
+    qtbot.wait_until(lambda: dialog.findChild(QLineEdit, "fileNameEdit").text() == "photo10.jpg")
+    types = dialog.findChild(QComboBox, "fileTypeCombo")
+    types.setFocus()
+    QTest.keyClick(types, Qt.Key.Key_Down)  # JPEG -> PNG
+    assert Path(dialog.selectedFiles()[0]).name == "photo10.png"
+    dialog.close()
+    dialog.deleteLater()
+
+
 @pytest.mark.qt_log_ignore("JPEG", "Corrupt")
 def test_unreadable_photo_shows_a_message(qtbot, window, photo_folder):
     broken = photo_folder / "broken.jpg"
