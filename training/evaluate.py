@@ -139,8 +139,8 @@ def evaluate_cli(args) -> int:
     photos, unreadable, gray = color_photos(found, args.limit)
     skipped = f"skipped {unreadable} unreadable, {gray} grayscale"
     if not photos:
-        print(f"error: no color photos to score in {args.data} ({len(found)} photo file{'' if len(found) == 1 else 's'}; {skipped})",
-              file=sys.stderr)
+        files = f"{len(found)} photo file{'' if len(found) == 1 else 's'}"
+        print(f"error: no color photos to score in {args.data} ({files}; {skipped})", file=sys.stderr)
         return 1
     device = select_device(args.device)
     rows = {}

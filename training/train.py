@@ -556,7 +556,8 @@ def _train(cfg: TrainConfig, locks: list, interrupted: list) -> Path | None:
             if note:
                 say(f"note: the model this run exports when it finishes {note}")
     say(f"training on {device} ({torch.get_num_threads()} threads, amp={amp_dtype}), "
-        f"{iters_per_epoch} iteration{'' if iters_per_epoch == 1 else 's'} per epoch, head={head}, loss={cfg.loss}, learning rate {cfg.lr:g}"
+        f"{iters_per_epoch} iteration{'' if iters_per_epoch == 1 else 's'} per epoch, head={head}, "
+        f"loss={cfg.loss}, learning rate {cfg.lr:g}"
         + (f", rebalancing {cfg.rebalance_lambda:g}" if head == "classification" else ""))
     log("start", device=str(device), world=world, iters_per_epoch=iters_per_epoch, config=asdict(cfg))
     window_t, window_imgs, stopped_early = time.time(), 0, False
